@@ -1,0 +1,14 @@
+/**
+ * Tests are transpiled only (isolatedModules): type-checking @pulumi/aws's typings inside jest
+ * is ~8x slower. `npm run typecheck` (tsc --noEmit) checks types separately, and `npm test`
+ * runs it first.
+ */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/tests"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }],
+  },
+  testTimeout: 30000,
+};
