@@ -1,0 +1,312 @@
+/**
+ * Evaluates Pulumi programs offline: no Pulumi CLI, no AWS account. The real program runs under
+ * `pulumi.runtime.setMocks`; every resource it registers is recorded with its inputs, and the
+ * mocks fill in the outputs AWS would compute (ARNs, DNS names, endpoints) so that the program's
+ * own wiring resolves. Used by `npm run plan` and by the tests.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+
+export const PROJECT = "ha-webstack";
+export const ACCOUNT_ID = "123456789012";
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** One resource the program registered. */
+export interface RegisteredResource {
+    type: string;
+    name: string;
+    urn: string;
+    /** The URN of the component it was created under, when there is one. */
+    parentUrn?: string;
+    custom: boolean;
+    /** The inputs the program passed, secrets unwrapped (see `secretPaths`). */
+    inputs: Record<string, any>;
+    /** Dotted paths of the inputs that arrived as Pulumi secrets. */
+    secretPaths: string[];
+    /** The inputs plus the outputs the mocks computed. */
+    state: Record<string, any>;
+}
+
+export interface Evaluation {
+    resources: RegisteredResource[];
+    outputs: Record<string, unknown>;
+}
+
+export interface EvaluateOptions {
+    stack?: string;
+    /** Full config map, `project:key` → string, as Pulumi passes it (see {@link readStackConfigFile}). */
+    config?: Record<string, string>;
+    /** Evaluate as `pulumi preview` (true) or `pulumi up` (false). */
+    preview?: boolean;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/**
+ * Runs `program` under mocks with the given stack and config, waits until every registration has
+ * settled, and returns what was registered and the resolved outputs. Throws the program's first
+ * error (e.g. a config validation error).
+ */
+export async function evaluate(program: () => unknown, options: EvaluateOptions = {}): Promise<Evaluation> {
+    const stack = options.stack ?? "dev";
+    const config = options.config ?? {};
+    const region = config["aws:region"] ?? "us-east-1";
+    const resources: RegisteredResource[] = [];
+    const mocks: pulumi.runtime.Mocks = {
+        newResource: (args) => {
+            const { inputs, secretPaths } = unwrapSecrets(args.inputs ?? {});
+            const { id, state } = mockOutputs(args.type, args.name, inputs, region);
+            resources.push({ type: args.type, name: args.name, urn: "", custom: args.custom !== false, inputs, secretPaths, state });
+            return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...state } };
+        },
+        call: (args) => mockCall(args.token, args.inputs ?? {}, region),
+    };
+    await pulumi.runtime.setMocks(mocks, PROJECT, stack, options.preview ?? false);
+    pulumi.runtime.setAllConfig(config);
+
+    const errors: unknown[] = [];
+    const onRejection = (e: unknown) => errors.push(e);
+    process.on("unhandledRejection", onRejection);
+    let outputs: Record<string, unknown> = {};
+    try {
+        const result = await program();
+        outputs = result && typeof result === "object" ? ((await resolve(result)) as Record<string, unknown>) : {};
+        await settle();
+        // A failed registration surfaces as an unhandled rejection a tick after the RPCs settle.
+        await new Promise((r) => setImmediate(r));
+        await settle();
+    } catch (e) {
+        errors.push(e);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    if (errors.length > 0) {
+        // Tests check that a rejected input created nothing: the error carries what was registered.
+        throw Object.assign(errors[0] as object, { registeredResources: resources });
+    }
+    attachUrns(resources);
+    return { resources, outputs };
+}
+
+/** Waits for every outstanding registration and invoke (internal but stable SDK API). */
+export async function settle(): Promise<void> {
+    await (pulumi.runtime as any).waitForRPCs();
+}
+
+/** Resolves Outputs (nested in arrays and objects) to plain values. */
+export async function resolve(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        return resolve(await new Promise((r) => (value as pulumi.Output<unknown>).apply((v) => { r(v); return v; })));
+    }
+    if (value instanceof Promise) {
+        return resolve(await value);
+    }
+    if (Array.isArray(value)) {
+        return Promise.all(value.map(resolve));
+    }
+    if (value && typeof value === "object" && !(value instanceof pulumi.Resource)) {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolve(v)] as const));
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
+
+/**
+ * The config of `Pulumi.<stack>.yaml` as Pulumi hands it to a program: `project:key` → string,
+ * lists and objects as JSON. Secure values cannot be decrypted offline and are left out.
+ */
+export function readStackConfigFile(stack: string, dir: string = REPO_ROOT): Record<string, string> {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        const known = listStacks(dir);
+        throw new Error(`no stack config ${path.basename(file)}; this repository ships: ${known.join(", ") || "none"}`);
+    }
+    const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        if (value && typeof value === "object" && "secure" in (value as object)) {
+            continue;
+        }
+        const fullKey = key.includes(":") ? key : `${PROJECT}:${key}`;
+        config[fullKey] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    return config;
+}
+
+/** The stacks whose config files this repository ships. */
+export function listStacks(dir: string = REPO_ROOT): string[] {
+    return fs
+        .readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
+}
+
+// ---- mocks ----
+
+/** The outputs AWS would compute for a resource of `type`: ids, ARNs, names, DNS names, endpoints. */
+export function mockOutputs(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
+    const [pkg, module] = type.split(":");
+    const service = pkg === "aws" ? module.split("/")[0] : pkg;
+    const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${hex(name).slice(0, 20)}` : `${name}-${hex(name).slice(0, 7)}`);
+    const arn = `arn:aws:${service}:${region}:${ACCOUNT_ID}:${type.split(":")[2].toLowerCase()}/${physicalName}`;
+    const state: Record<string, any> = { arn, name: physicalName };
+    switch (type) {
+        case "aws:lb/loadBalancer:LoadBalancer":
+            state.arn = `arn:aws:elasticloadbalancing:${region}:${ACCOUNT_ID}:loadbalancer/app/${physicalName}/${hex(name).slice(0, 16)}`;
+            state.arnSuffix = `app/${physicalName}/${hex(name).slice(0, 16)}`;
+            state.dnsName = `${physicalName}-1234567890.${region}.elb.amazonaws.com`;
+            state.zoneId = "Z35SXDOTRQ7X7K";
+            break;
+        case "aws:lb/targetGroup:TargetGroup":
+            state.arn = `arn:aws:elasticloadbalancing:${region}:${ACCOUNT_ID}:targetgroup/${physicalName}/${hex(name).slice(0, 16)}`;
+            state.arnSuffix = `targetgroup/${physicalName}/${hex(name).slice(0, 16)}`;
+            break;
+        case "aws:lb/listener:Listener":
+            state.arn = `arn:aws:elasticloadbalancing:${region}:${ACCOUNT_ID}:listener/app/${name}/${hex(name).slice(0, 16)}`;
+            break;
+        case "aws:ec2/launchTemplate:LaunchTemplate":
+            state.latestVersion = 1;
+            state.defaultVersion = 1;
+            break;
+        case "aws:iam/role:Role":
+            state.arn = `arn:aws:iam::${ACCOUNT_ID}:role/${physicalName}`;
+            break;
+        case "aws:iam/instanceProfile:InstanceProfile":
+            state.arn = `arn:aws:iam::${ACCOUNT_ID}:instance-profile/${physicalName}`;
+            break;
+        case "aws:iam/policy:Policy":
+            state.arn = `arn:aws:iam::${ACCOUNT_ID}:policy/${physicalName}`;
+            break;
+        case "aws:ec2/vpc:Vpc":
+            state.defaultSecurityGroupId = `${name}-default-sg`;
+            state.mainRouteTableId = `${name}-main-rt`;
+            break;
+        case "aws:rds/instance:Instance": {
+            const identifier = inputs.identifier ?? (inputs.identifierPrefix ? `${inputs.identifierPrefix}${hex(name).slice(0, 8)}` : `${name}-${hex(name).slice(0, 7)}`);
+            state.identifier = identifier;
+            state.address = `${identifier}.c0abcdefghij.${region}.rds.amazonaws.com`;
+            state.port = inputs.port ?? 3306;
+            state.endpoint = `${state.address}:${state.port}`;
+            state.arn = `arn:aws:rds:${region}:${ACCOUNT_ID}:db:${identifier}`;
+            state.resourceId = `db-${hex(name).slice(0, 26).toUpperCase()}`;
+            break;
+        }
+        case "aws:secretsmanager/secret:Secret":
+            state.arn = `arn:aws:secretsmanager:${region}:${ACCOUNT_ID}:secret:${physicalName}-AbCdEf`;
+            break;
+        case "aws:sns/topic:Topic":
+            state.arn = `arn:aws:sns:${region}:${ACCOUNT_ID}:${physicalName}`;
+            break;
+        case "aws:lambda/function:Function":
+            state.arn = `arn:aws:lambda:${region}:${ACCOUNT_ID}:function:${physicalName}`;
+            state.invokeArn = `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${state.arn}/invocations`;
+            break;
+        case "aws:cloudwatch/logGroup:LogGroup":
+            state.arn = `arn:aws:logs:${region}:${ACCOUNT_ID}:log-group:${physicalName}`;
+            break;
+        case "aws:s3/bucket:Bucket":
+        case "aws:s3/bucketV2:BucketV2":
+            state.bucket = inputs.bucket ?? physicalName;
+            state.arn = `arn:aws:s3:::${state.bucket}`;
+            state.bucketDomainName = `${state.bucket}.s3.amazonaws.com`;
+            break;
+        case "tls:index/privateKey:PrivateKey":
+            state.privateKeyPem = "-----BEGIN RSA PRIVATE KEY-----\nMOCK\n-----END RSA PRIVATE KEY-----\n";
+            state.publicKeyPem = "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n";
+            break;
+        case "tls:index/selfSignedCert:SelfSignedCert":
+            state.certPem = "-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n";
+            break;
+        case "random:index/randomPassword:RandomPassword":
+            state.result = `mock-${hex(name).slice(0, Math.max(8, (inputs.length ?? 16) - 5))}`;
+            break;
+    }
+    return { id: name, state };
+}
+
+/** The invokes the program makes, answered as AWS would for account 123456789012. */
+export function mockCall(token: string, inputs: Record<string, any>, region: string): Record<string, any> {
+    switch (token) {
+        case "aws:index/getAvailabilityZones:getAvailabilityZones": {
+            const letters = ["a", "b", "c", "d", "e", "f"];
+            return { id: region, names: letters.map((l) => `${region}${l}`), zoneIds: letters.map((_, i) => `use1-az${i + 1}`), groupNames: [region], state: "available" };
+        }
+        case "aws:index/getRegion:getRegion":
+            return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
+        case "aws:index/getPartition:getPartition":
+            return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { id: ACCOUNT_ID, accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/mock`, userId: "AIDAMOCK" };
+        case "aws:iam/getPolicyDocument:getPolicyDocument":
+            return { id: "policy", json: JSON.stringify({ Version: "2012-10-17", Statement: inputs.statements ?? [] }) };
+        default:
+            throw new Error(`offline evaluation has no mock for the invoke ${token}; add it to scripts/offline.ts`);
+    }
+}
+
+function unwrapSecrets(value: any, at = "", paths: string[] = []): { inputs: any; secretPaths: string[] } {
+    const walk = (v: any, p: string): any => {
+        if (v && typeof v === "object" && v[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") {
+            paths.push(p);
+            return walk(v.value, p);
+        }
+        if (Array.isArray(v)) {
+            return v.map((x, i) => walk(x, `${p}[${i}]`));
+        }
+        if (v && typeof v === "object") {
+            return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, p ? `${p}.${k}` : k)]));
+        }
+        return v;
+    };
+    return { inputs: walk(value, at), secretPaths: paths };
+}
+
+/**
+ * The mock monitor does not tell a resource's parent, only the parent's type (in the URN). Names
+ * fill the gap: every component here names its children `<its name>-...`, so the parent is the
+ * component of that type whose name is the longest prefix of the child's.
+ */
+function attachUrns(resources: RegisteredResource[]): void {
+    const monitor = (pulumi.runtime as any).getMonitor?.();
+    const urns: string[] = monitor?.resources ? [...monitor.resources.keys()] : [];
+    const byKey = new Map<string, string[]>();
+    for (const urn of urns) {
+        const parts = urn.split("::");
+        const key = `${parts[2].split("$").pop()}::${parts[3]}`;
+        byKey.set(key, [...(byKey.get(key) ?? []), urn]);
+    }
+    for (const r of resources) {
+        const candidates = byKey.get(`${r.type}::${r.name}`) ?? [];
+        r.urn = candidates.shift() ?? `urn:pulumi:unknown::${r.type}::${r.name}`;
+        byKey.set(`${r.type}::${r.name}`, candidates);
+    }
+    const components = resources.filter((r) => !r.custom);
+    for (const r of resources) {
+        const chain = r.urn.split("::")[2].split("$");
+        if (chain.length < 2) {
+            continue;
+        }
+        // The mock monitor keeps only the parent's own type in a child's URN.
+        const parentType = chain[chain.length - 2];
+        const parent = components
+            .filter((c) => c !== r && c.type === parentType && (r.name === c.name || r.name.startsWith(`${c.name}-`)))
+            .sort((a, b) => b.name.length - a.name.length)[0];
+        r.parentUrn = parent?.urn;
+    }
+}
+
+/** A stable pseudo-random hex string derived from a name (FNV-1a, repeated). */
+function hex(seed: string): string {
+    let out = "";
+    let h = 0x811c9dc5;
+    for (let round = 0; out.length < 32; round++) {
+        for (const ch of `${seed}#${round}`) {
+            h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+        }
+        out += h.toString(16).padStart(8, "0");
+    }
+    return out;
+}
