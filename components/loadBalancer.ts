@@ -1,0 +1,326 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { named, Tags } from "./tags";
+import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
+import { acmCertificateArn, booleanValue, checkInput, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
+
+export const MODES = ["active-passive", "active-active"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** ALB target group routing algorithms (the `load_balancing.algorithm.type` attribute). */
+export const ALGORITHMS = ["round_robin", "least_outstanding_requests", "weighted_random"] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+
+
+/**
+ * Health checks at the fastest ALB allows: a dead server is out after interval × unhealthy
+ * threshold = 10 s, and back after 10 s.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+ */
+export const HEALTH_CHECK = { intervalSeconds: 5, timeoutSeconds: 4, healthyThreshold: 2, unhealthyThreshold: 2 } as const;
+
+export interface LoadBalancerArgs {
+    /** The VPC of the target groups. */
+    vpcId: pulumi.Input<string>;
+    /** Public subnets in at least two AZs: ALB puts one node in each (AWS requires two). */
+    subnetIds: pulumi.Input<string>[];
+    /**
+     * `active-passive`: an active and a failover target group in one weighted forward action,
+     * 100 / 0 (a failover controller moves the weight); `active-active`: one target group.
+     * @default "active-passive"
+     */
+    mode?: Mode;
+    /**
+     * How the ALB picks a target within a target group.
+     * `weighted_random` also turns on automatic target weights (anomaly mitigation).
+     * @default "round_robin"
+     */
+    algorithm?: Algorithm;
+    /**
+     * IPv4 CIDR blocks allowed to reach ports 80 and 443.
+     * @default ["0.0.0.0/0"]
+     */
+    allowedCidrs?: pulumi.Input<string>[];
+    /**
+     * An existing ACM certificate for the HTTPS listener. When unset, a self-signed certificate is
+     * generated and imported into ACM, so that a dev stack still serves TLS only (browsers warn).
+     */
+    certificateArn?: pulumi.Input<string>;
+    /**
+     * TLS policy of the HTTPS listener: TLS 1.2+ policies only.
+     * @default "ELBSecurityPolicy-TLS13-1-2-2021-06"
+     */
+    sslPolicy?: string;
+    /**
+     * Port the servers listen on (nginx).
+     * @default 80
+     */
+    targetPort?: number;
+    /**
+     * Path the target groups health-check; it must answer 200 while the server can serve.
+     * @default "/healthz"
+     */
+    healthCheckPath?: string;
+    /**
+     * Refuse to delete the ALB (turn on in production).
+     * @default false
+     */
+    deletionProtection?: boolean;
+    /** Tags added to every resource. */
+    tags?: Tags;
+}
+
+/**
+ * An internet-facing Application Load Balancer: its security group (80/443 from `allowedCidrs`),
+ * an HTTP listener that only redirects to HTTPS, an HTTPS listener with a TLS 1.2+ policy, and the
+ * target groups of the mode. Server pools register themselves with a target group and open the
+ * ALB's egress to their own security group (see `ServerPool`).
+ */
+export class LoadBalancer extends pulumi.ComponentResource {
+    public readonly mode: Mode;
+    public readonly algorithm: Algorithm;
+    public readonly securityGroup: aws.ec2.SecurityGroup;
+    public readonly loadBalancer: aws.lb.LoadBalancer;
+    public readonly httpListener: aws.lb.Listener;
+    public readonly httpsListener: aws.lb.Listener;
+    /** The group that takes the traffic: weight 100 in active-passive, the only one in active-active. */
+    public readonly activeTargetGroup: aws.lb.TargetGroup;
+    /** The standby group at weight 0 (active-passive only). */
+    public readonly failoverTargetGroup?: aws.lb.TargetGroup;
+    public readonly certificateArn: pulumi.Output<string>;
+    /** True when the certificate is the generated self-signed one. */
+    public readonly selfSignedCertificate: boolean;
+    public readonly dnsName: pulumi.Output<string>;
+    public readonly arnSuffix: pulumi.Output<string>;
+    public readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ha-webstack:index:LoadBalancer", name, {}, opts);
+        const settings = validateLoadBalancerArgs(name, args);
+        const { mode, algorithm, sslPolicy, targetPort, healthCheckPath, allowedCidrs } = settings;
+        const tags = args.tags;
+        this.mode = mode;
+        this.algorithm = algorithm;
+
+        this.securityGroup = this.createSecurityGroup(name, args.vpcId, allowedCidrs, tags);
+        this.loadBalancer = new aws.lb.LoadBalancer(
+            `${name}-alb`,
+            {
+                loadBalancerType: "application",
+                internal: false,
+                ipAddressType: "ipv4",
+                subnets: args.subnetIds,
+                securityGroups: [this.securityGroup.id],
+                // Reject requests with header names that are not valid HTTP (request smuggling).
+                dropInvalidHeaderFields: true,
+                desyncMitigationMode: "defensive",
+                enableDeletionProtection: settings.deletionProtection,
+                idleTimeout: 60,
+                tags: named(tags, `${name}-alb`),
+            },
+            { parent: this },
+        );
+        this.dnsName = this.loadBalancer.dnsName;
+        this.arnSuffix = this.loadBalancer.arnSuffix;
+
+        const targetGroup = (role: string, prefix: string) =>
+            new aws.lb.TargetGroup(
+                `${name}-${role}-tg`,
+                {
+                    // namePrefix, never a fixed name: a named group cannot be replaced while a listener
+                    // uses it (pulumi/pulumi-aws#4220).
+                    namePrefix: prefix,
+                    vpcId: args.vpcId,
+                    port: targetPort,
+                    protocol: "HTTP",
+                    targetType: "instance",
+                    loadBalancingAlgorithmType: algorithm,
+                    loadBalancingAnomalyMitigation: algorithm === "weighted_random" ? "on" : "off",
+                    deregistrationDelay: 30,
+                    healthCheck: {
+                        enabled: true,
+                        protocol: "HTTP",
+                        port: "traffic-port",
+                        path: healthCheckPath,
+                        matcher: "200",
+                        interval: HEALTH_CHECK.intervalSeconds,
+                        timeout: HEALTH_CHECK.timeoutSeconds,
+                        healthyThreshold: HEALTH_CHECK.healthyThreshold,
+                        unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
+                    },
+                    tags: named(tags, `${name}-${role}`),
+                },
+                { parent: this },
+            );
+        if (mode === "active-passive") {
+            this.activeTargetGroup = targetGroup("active", "act-");
+            this.failoverTargetGroup = targetGroup("failover", "fo-");
+        } else {
+            this.activeTargetGroup = targetGroup("web", "web-");
+        }
+
+        const certificate = this.createCertificate(name, settings.certificateArn, tags);
+        this.certificateArn = certificate.arn;
+        this.selfSignedCertificate = certificate.selfSigned;
+
+        this.httpListener = new aws.lb.Listener(
+            `${name}-http`,
+            {
+                loadBalancerArn: this.loadBalancer.arn,
+                port: 80,
+                protocol: "HTTP",
+                defaultActions: [
+                    {
+                        type: "redirect",
+                        redirect: { protocol: "HTTPS", port: "443", host: "#{host}", path: "/#{path}", query: "#{query}", statusCode: "HTTP_301" },
+                    },
+                ],
+                tags: named(tags, `${name}-http`),
+            },
+            { parent: this },
+        );
+
+        this.httpsListener = new aws.lb.Listener(
+            `${name}-https`,
+            {
+                loadBalancerArn: this.loadBalancer.arn,
+                port: 443,
+                protocol: "HTTPS",
+                sslPolicy,
+                certificateArn: this.certificateArn,
+                defaultActions: [{ type: "forward", forward: { targetGroups: this.forwardTargets() } }],
+                // Security headers added by the ALB itself. HSTS only with a real certificate: with a
+                // self-signed one it would lock browsers out of the page.
+                routingHttpResponseServerEnabled: false,
+                routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff",
+                routingHttpResponseStrictTransportSecurityHeaderValue: certificate.selfSigned ? undefined : "max-age=31536000",
+                tags: named(tags, `${name}-https`),
+            },
+            { parent: this, dependsOn: certificate.dependsOn },
+        );
+
+        this.url = pulumi.interpolate`https://${this.loadBalancer.dnsName}`;
+        this.registerOutputs({
+            dnsName: this.dnsName,
+            url: this.url,
+            securityGroupId: this.securityGroup.id,
+            activeTargetGroupArn: this.activeTargetGroup.arn,
+            failoverTargetGroupArn: this.failoverTargetGroup?.arn,
+            httpsListenerArn: this.httpsListener.arn,
+            certificateArn: this.certificateArn,
+        });
+    }
+
+    /** The HTTPS listener's weighted targets: 100 / 0 in active-passive, the one group in active-active. */
+    private forwardTargets(): aws.types.input.lb.ListenerDefaultActionForwardTargetGroup[] {
+        const targets = [{ arn: this.activeTargetGroup.arn, weight: this.failoverTargetGroup ? 100 : 1 }];
+        if (this.failoverTargetGroup) {
+            targets.push({ arn: this.failoverTargetGroup.arn, weight: 0 });
+        }
+        return targets;
+    }
+
+    private createSecurityGroup(name: string, vpcId: pulumi.Input<string>, allowedCidrs: pulumi.Input<string>[], tags?: Tags): aws.ec2.SecurityGroup {
+        // No inline rules: the provider removes AWS's default allow-all egress rule, and every rule
+        // below is a resource of its own. Egress to the servers is added by each ServerPool.
+        const group = new aws.ec2.SecurityGroup(
+            `${name}-alb-sg`,
+            { vpcId, description: "ALB: HTTP/HTTPS from the allowed CIDRs, egress only to the servers", tags: named(tags, `${name}-alb`) },
+            { parent: this },
+        );
+        allowedCidrs.forEach((cidr, i) => {
+            for (const port of [80, 443]) {
+                new aws.vpc.SecurityGroupIngressRule(
+                    `${name}-alb-in-${port}-${i}`,
+                    {
+                        securityGroupId: group.id,
+                        ipProtocol: "tcp",
+                        fromPort: port,
+                        toPort: port,
+                        cidrIpv4: cidr,
+                        description: port === 80 ? "HTTP (redirected to HTTPS)" : "HTTPS",
+                        tags: named(tags, `${name}-alb-in-${port}`),
+                    },
+                    { parent: this },
+                );
+            }
+        });
+        return group;
+    }
+
+    private createCertificate(
+        name: string,
+        certificateArn: pulumi.Input<string> | undefined,
+        tags?: Tags,
+    ): { arn: pulumi.Output<string>; selfSigned: boolean; dependsOn: pulumi.Resource[] } {
+        if (certificateArn !== undefined) {
+            return { arn: pulumi.output(certificateArn), selfSigned: false, dependsOn: [] };
+        }
+        // A self-signed certificate for the ALB's own DNS name, imported into ACM.
+        const key = new tls.PrivateKey(`${name}-tls-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
+        const cert = new tls.SelfSignedCert(
+            `${name}-tls-cert`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                // The CN is capped at 64 characters, shorter than many ALB DNS names: the name goes in the SAN.
+                subject: { commonName: "ha-webstack self-signed", organization: "ha-webstack" },
+                dnsNames: [this.loadBalancer.dnsName],
+                validityPeriodHours: 24 * 365,
+                earlyRenewalHours: 24 * 30,
+                allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
+            },
+            { parent: this },
+        );
+        const imported = new aws.acm.Certificate(
+            `${name}-cert`,
+            { privateKey: key.privateKeyPem, certificateBody: cert.certPem, tags: named(tags, `${name}-self-signed`) },
+            { parent: this },
+        );
+        return { arn: imported.arn, selfSigned: true, dependsOn: [imported] };
+    }
+}
+
+export interface LoadBalancerSettings {
+    mode: Mode;
+    algorithm: Algorithm;
+    sslPolicy: string;
+    targetPort: number;
+    healthCheckPath: string;
+    deletionProtection: boolean;
+    allowedCidrs: pulumi.Input<string>[];
+    certificateArn?: pulumi.Input<string>;
+}
+
+/** ALB names are capped at 32 characters; Pulumi appends an 8-character suffix to `<name>-alb`. */
+export const MAX_LOAD_BALANCER_NAME = 32 - 8 - "-alb".length;
+
+export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs, label = "LoadBalancer args"): LoadBalancerSettings {
+    if (!/^[a-zA-Z0-9-]+$/.test(name) || name.length > MAX_LOAD_BALANCER_NAME || name.startsWith("-")) {
+        throw new ValidationError(
+            `LoadBalancer name=${name} is not valid: expected at most ${MAX_LOAD_BALANCER_NAME} letters, digits and hyphens ` +
+                `(the ALB is named <name>-alb plus an 8-character suffix, and AWS caps ALB names at 32 characters)`,
+        );
+    }
+    if (!Array.isArray(args.subnetIds) || args.subnetIds.length < 2) {
+        throw invalid(`${label}.subnetIds`, Array.isArray(args.subnetIds) ? `${args.subnetIds.length} subnet(s)` : args.subnetIds, "public subnets in at least two AZs");
+    }
+    const allowedCidrs = args.allowedCidrs ?? ["0.0.0.0/0"];
+    if (!Array.isArray(allowedCidrs) || allowedCidrs.length === 0 || allowedCidrs.length > 20) {
+        throw invalid(`${label}.allowedCidrs`, allowedCidrs, "a list of 1 to 20 IPv4 CIDR blocks");
+    }
+    const healthCheckPath = args.healthCheckPath ?? "/healthz";
+    if (typeof healthCheckPath !== "string" || !/^\/[\x21-\x7e]{0,1023}$/.test(healthCheckPath)) {
+        throw invalid(`${label}.healthCheckPath`, healthCheckPath, "a path starting with / (at most 1024 characters)");
+    }
+    return {
+        mode: oneOf(`${label}.mode`, args.mode ?? "active-passive", MODES),
+        algorithm: oneOf(`${label}.algorithm`, args.algorithm ?? "round_robin", ALGORITHMS),
+        sslPolicy: oneOf(`${label}.sslPolicy`, args.sslPolicy ?? DEFAULT_TLS_POLICY, TLS_POLICIES),
+        targetPort: integerIn(`${label}.targetPort`, args.targetPort ?? 80, 1, 65535),
+        healthCheckPath,
+        deletionProtection: booleanValue(`${label}.deletionProtection`, args.deletionProtection ?? false),
+        certificateArn: args.certificateArn === undefined ? undefined : checkInput(args.certificateArn, (arn) => acmCertificateArn(`${label}.certificateArn`, arn)),
+        allowedCidrs: allowedCidrs.map((cidr, i) => checkInput(cidr, (c) => ipv4Cidr(`${label}.allowedCidrs[${i}]`, c))),
+    };
+}
