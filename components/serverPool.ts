@@ -1,0 +1,267 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { named, Tags } from "./tags";
+import { renderUserData } from "./userData";
+import { checkInput, instanceType as checkInstanceType, integerIn, invalid, nonEmptyString } from "./validation";
+
+export interface ServerPoolArgs {
+    /** The VPC of the servers. */
+    vpcId: pulumi.Input<string>;
+    /** Private subnets to launch into; their AZs are the pool's AZs. */
+    subnetIds: pulumi.Input<string>[];
+    /** The target group the Auto Scaling group registers its instances with. */
+    targetGroupArn: pulumi.Input<string>;
+    /**
+     * The load balancer's security group: the only source admitted on `appPort`. The pool also adds
+     * the matching egress rule to that group, so the ALB can reach this pool and nothing else.
+     */
+    loadBalancerSecurityGroupId: pulumi.Input<string>;
+    /**
+     * Port nginx listens on (the target group's port).
+     * @default 80
+     */
+    appPort?: number;
+    /**
+     * EC2 instance type. Graviton types (`t4g`, `m7g`, ...) get the arm64 AMI, others x86_64.
+     * @default "t4g.micro"
+     */
+    instanceType?: pulumi.Input<string>;
+    /**
+     * Instances kept running (min = desired); 1 to 100.
+     * @default 1
+     */
+    size?: number;
+    /**
+     * Upper bound for scaling.
+     * @default 2 × size
+     */
+    maxSize?: number;
+    /**
+     * AMI id or `resolve:ssm:<parameter>`.
+     * @default the latest Amazon Linux 2023 for the instance type's architecture, resolved by EC2 at
+     * launch (`resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>`),
+     * so that no AMI lookup is needed at preview
+     */
+    imageId?: pulumi.Input<string>;
+    /**
+     * The user-data script (plain text; it is base64-encoded here).
+     * @default the sample app: nginx in front of a small app answering `/healthz` and a page naming
+     * the instance and its AZ (see `server/`)
+     */
+    userData?: pulumi.Input<string>;
+    /**
+     * Root volume size in GiB (encrypted gp3).
+     * @default 16
+     */
+    rootVolumeSizeGb?: number;
+    /** More IAM policy ARNs for the instance role (SSM Session Manager is always attached). */
+    policyArns?: pulumi.Input<string>[];
+    /** Tags added to every resource, and propagated to the instances. */
+    tags?: Tags;
+}
+
+/** Instances are given this long after launch before ELB health checks count (user data installs nginx). */
+export const HEALTH_CHECK_GRACE_SECONDS = 180;
+
+/**
+ * An Auto Scaling group of web servers behind one target group: a launch template (Amazon Linux
+ * 2023, IMDSv2 only, encrypted gp3 root, no key pair, SSM Session Manager for shell access), a
+ * security group that admits only the load balancer on the app port, and ELB health checks so that
+ * an instance the ALB sees as unhealthy is replaced.
+ */
+export class ServerPool extends pulumi.ComponentResource {
+    public readonly securityGroup: aws.ec2.SecurityGroup;
+    public readonly role: aws.iam.Role;
+    public readonly instanceProfile: aws.iam.InstanceProfile;
+    public readonly launchTemplate: aws.ec2.LaunchTemplate;
+    public readonly autoScalingGroup: aws.autoscaling.Group;
+    public readonly size: number;
+
+    constructor(name: string, args: ServerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ha-webstack:index:ServerPool", name, {}, opts);
+        const settings = validateServerPoolArgs(args);
+        const { appPort, size, maxSize, rootVolumeSizeGb } = settings;
+        const tags = args.tags;
+        this.size = size;
+
+        this.securityGroup = this.createSecurityGroup(name, args, appPort);
+        ({ role: this.role, instanceProfile: this.instanceProfile } = this.createInstanceRole(name, args.policyArns ?? [], tags));
+
+        const instanceType = settings.instanceType;
+        const imageId = settings.imageId ?? pulumi.output(instanceType).apply((t) => `resolve:ssm:${amazonLinuxParameter(t)}`);
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const userData =
+            args.userData ?? region.apply((r) => renderUserData({ region: r, stack: pulumi.getStack(), appPort }));
+
+        this.launchTemplate = new aws.ec2.LaunchTemplate(
+            `${name}-lt`,
+            {
+                description: `ha-webstack server pool ${name}`,
+                imageId,
+                instanceType,
+                iamInstanceProfile: { arn: this.instanceProfile.arn },
+                vpcSecurityGroupIds: [this.securityGroup.id],
+                userData: pulumi.output(userData).apply((script) => Buffer.from(script, "utf8").toString("base64")),
+                // IMDSv2 only (no token-less requests), one hop: containers on the host cannot reach it.
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+                blockDeviceMappings: [
+                    {
+                        deviceName: "/dev/xvda",
+                        ebs: { volumeType: "gp3", volumeSize: rootVolumeSizeGb, encrypted: "true", deleteOnTermination: "true" },
+                    },
+                ],
+                // No keyName: shell access is through SSM Session Manager, so port 22 stays closed.
+                tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: named(tags, name) })),
+                updateDefaultVersion: true,
+                tags: named(tags, name),
+            },
+            { parent: this },
+        );
+
+        this.autoScalingGroup = new aws.autoscaling.Group(
+            `${name}-asg`,
+            {
+                vpcZoneIdentifiers: args.subnetIds,
+                minSize: size,
+                desiredCapacity: size,
+                maxSize,
+                launchTemplate: { id: this.launchTemplate.id, version: pulumi.interpolate`${this.launchTemplate.latestVersion}` },
+                targetGroupArns: [args.targetGroupArn],
+                // Replace instances the ALB finds unhealthy, not only those EC2 finds impaired.
+                healthCheckType: "ELB",
+                healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
+                defaultInstanceWarmup: 120,
+                // A new launch template version rolls the pool, launching before terminating.
+                instanceRefresh: {
+                    strategy: "Rolling",
+                    preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "120" },
+                },
+                enabledMetrics: ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTotalInstances", "GroupPendingInstances", "GroupTerminatingInstances"],
+                tags: Object.entries({ ...(tags ?? {}), Name: name }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+            },
+            { parent: this },
+        );
+
+        this.registerOutputs({
+            securityGroupId: this.securityGroup.id,
+            autoScalingGroupName: this.autoScalingGroup.name,
+            launchTemplateId: this.launchTemplate.id,
+            roleName: this.role.name,
+        });
+    }
+
+    private createSecurityGroup(name: string, args: ServerPoolArgs, appPort: number): aws.ec2.SecurityGroup {
+        const tags = args.tags;
+        const group = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            { vpcId: args.vpcId, description: `Servers of ${name}: app port from the ALB only`, tags: named(tags, `${name}-servers`) },
+            { parent: this },
+        );
+        new aws.vpc.SecurityGroupIngressRule(
+            `${name}-in-from-alb`,
+            {
+                securityGroupId: group.id,
+                referencedSecurityGroupId: args.loadBalancerSecurityGroupId,
+                ipProtocol: "tcp",
+                fromPort: appPort,
+                toPort: appPort,
+                description: "App port from the load balancer",
+                tags: named(tags, `${name}-in-from-alb`),
+            },
+            { parent: this },
+        );
+        // HTTPS out only: package repositories (via NAT or the S3 endpoint), SSM Session Manager,
+        // Secrets Manager, CloudWatch. DNS and NTP go to the VPC resolver, which security groups do not filter.
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-out-https`,
+            {
+                securityGroupId: group.id,
+                cidrIpv4: "0.0.0.0/0",
+                ipProtocol: "tcp",
+                fromPort: 443,
+                toPort: 443,
+                description: "HTTPS to package repositories and AWS APIs",
+                tags: named(tags, `${name}-out-https`),
+            },
+            { parent: this },
+        );
+        new aws.vpc.SecurityGroupEgressRule(
+            `${name}-alb-out`,
+            {
+                securityGroupId: args.loadBalancerSecurityGroupId,
+                referencedSecurityGroupId: group.id,
+                ipProtocol: "tcp",
+                fromPort: appPort,
+                toPort: appPort,
+                description: `ALB to the servers of ${name}`,
+                tags: named(tags, `${name}-alb-out`),
+            },
+            { parent: this },
+        );
+        return group;
+    }
+
+    private createInstanceRole(name: string, policyArns: pulumi.Input<string>[], tags?: Tags) {
+        const role = new aws.iam.Role(
+            `${name}-role`,
+            {
+                description: `Instances of ${name}`,
+                assumeRolePolicy: JSON.stringify({
+                    Version: "2012-10-17",
+                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                }),
+                tags: named(tags, `${name}-role`),
+            },
+            { parent: this },
+        );
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const attached = [pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`, ...policyArns];
+        attached.forEach((policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-policy-${i}`, { role: role.name, policyArn }, { parent: this }));
+        const instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags: named(tags, `${name}-profile`) }, { parent: this });
+        return { role, instanceProfile };
+    }
+}
+
+export interface ServerPoolSettings {
+    appPort: number;
+    size: number;
+    maxSize: number;
+    rootVolumeSizeGb: number;
+    instanceType: pulumi.Input<string>;
+    imageId?: pulumi.Input<string>;
+}
+
+export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool args"): ServerPoolSettings {
+    if (!Array.isArray(args.subnetIds) || args.subnetIds.length < 1) {
+        throw invalid(`${label}.subnetIds`, args.subnetIds, "at least one private subnet");
+    }
+    const size = integerIn(`${label}.size`, args.size ?? 1, 1, 100);
+    const maxSize = integerIn(`${label}.maxSize`, args.maxSize ?? size * 2, size, 200);
+    return {
+        appPort: integerIn(`${label}.appPort`, args.appPort ?? 80, 1, 65535),
+        size,
+        maxSize,
+        rootVolumeSizeGb: integerIn(`${label}.rootVolumeSizeGb`, args.rootVolumeSizeGb ?? 16, 8, 16384),
+        imageId:
+            args.imageId === undefined
+                ? undefined
+                : checkInput(args.imageId, (id) => {
+                      if (!/^(ami-[0-9a-f]{8,17}|resolve:ssm:\S+)$/.test(nonEmptyString(`${label}.imageId`, id))) {
+                          throw invalid(`${label}.imageId`, id, "an AMI id (ami-0123456789abcdef0) or resolve:ssm:<parameter>");
+                      }
+                      return id;
+                  }),
+        instanceType: checkInput(args.instanceType ?? "t4g.micro", (t) => checkInstanceType(`${label}.instanceType`, t)),
+    };
+}
+
+/** True for Graviton (arm64) instance types: a `g` after the generation digit (t4g, m7gd, c6gn), and a1. */
+export function isArmInstanceType(instanceType: string): boolean {
+    const family = instanceType.split(".")[0];
+    return family === "a1" || /^[a-z]+\d+[a-z]*g[a-z]*$/.test(family);
+}
+
+/** The public SSM parameter holding the latest Amazon Linux 2023 AMI for the instance type's architecture. */
+export function amazonLinuxParameter(instanceType: string): string {
+    return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${isArmInstanceType(instanceType) ? "arm64" : "x86_64"}`;
+}
