@@ -1,0 +1,206 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ALGORITHMS, MODES } from "./loadBalancer";
+import { availabilityZoneList, MAX_AZS, MIN_AZS, NAT_GATEWAY_MODES } from "./network";
+import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
+import { acmCertificateArn, booleanValue, instanceType, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
+import { WebStackArgs } from "./webStack";
+
+/** The config namespace: keys are `ha-webstack:<key>` in `Pulumi.<stack>.yaml`. */
+export const CONFIG_NAMESPACE = "ha-webstack";
+
+/** One documented config key: how to read it, its default and what it allows (the README's table). */
+export interface ConfigKey {
+    key: string;
+    default: string;
+    allowed: string;
+    description: string;
+    read(raw: string, label: string): Partial<WebStackArgs>;
+}
+
+/** Every key the stack reads. A key in the stack's config that is not here is rejected as a likely typo. */
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+    {
+        key: "mode",
+        default: "active-passive",
+        allowed: MODES.join(" | "),
+        description: "Two target groups weighted 100/0 with automatic failover, or one target group with every server.",
+        read: (raw, label) => ({ mode: oneOf(label, raw, MODES) }),
+    },
+    {
+        key: "algorithm",
+        default: "round_robin",
+        allowed: ALGORITHMS.join(" | "),
+        description: "How the ALB spreads requests over the servers of a target group.",
+        read: (raw, label) => ({ algorithm: oneOf(label, raw, ALGORITHMS) }),
+    },
+    {
+        key: "azCount",
+        default: String(MIN_AZS),
+        allowed: `${MIN_AZS}–${MAX_AZS}`,
+        description: "Availability zones to spread the network, ALB and servers over.",
+        read: (raw, label) => ({ azCount: integerIn(label, raw, MIN_AZS, MAX_AZS) }),
+    },
+    {
+        key: "availabilityZones",
+        default: "the region's first `azCount` AZs",
+        allowed: "list of AZ names",
+        description: "Explicit AZs (overrides the lookup; `azCount` must match if set).",
+        read: (raw, label) => ({ availabilityZones: availabilityZoneList(label, stringList(label, raw)) }),
+    },
+    {
+        key: "natGateways",
+        default: "single",
+        allowed: NAT_GATEWAY_MODES.join(" | "),
+        description: "Egress for the private subnets; `perAz` is the only choice without a single point of failure.",
+        read: (raw, label) => ({ natGateways: oneOf(label, raw, NAT_GATEWAY_MODES) }),
+    },
+    {
+        key: "vpcCidr",
+        default: "10.0.0.0/16",
+        allowed: "IPv4 CIDR, /16 to /23",
+        description: "The VPC's address range; subnets are 5 bits longer.",
+        read: (raw, label) => ({ vpcCidr: ipv4Cidr(label, raw, 16, 23) }),
+    },
+    {
+        key: "instanceType",
+        default: "t4g.micro",
+        allowed: "EC2 instance type",
+        description: "Server instance type; Graviton (`*g`) types get the arm64 AMI.",
+        read: (raw, label) => ({ instanceType: instanceType(label, raw) }),
+    },
+    {
+        key: "serversPerPool",
+        default: "1",
+        allowed: "1–100",
+        description: "Servers in each pool (active-passive has two pools, active-active one).",
+        read: (raw, label) => ({ serversPerPool: integerIn(label, raw, 1, 100) }),
+    },
+    {
+        key: "maxServersPerPool",
+        default: "2 × serversPerPool",
+        allowed: "serversPerPool–200",
+        description: "Upper bound of each Auto Scaling group.",
+        read: (raw, label) => ({ maxServersPerPool: integerIn(label, raw, 1, 200) }),
+    },
+    {
+        key: "appPort",
+        default: "80",
+        allowed: "1–65535",
+        description: "Port nginx listens on behind the ALB (the target groups' port).",
+        read: (raw, label) => ({ appPort: integerIn(label, raw, 1, 65535) }),
+    },
+    {
+        key: "allowedCidrs",
+        default: '["0.0.0.0/0"]',
+        allowed: "list of 1–20 IPv4 CIDRs",
+        description: "Who may reach the ALB on 80/443.",
+        read: (raw, label) => {
+            const cidrs = stringList(label, raw);
+            if (cidrs.length === 0 || cidrs.length > 20) {
+                throw invalid(label, raw, "a list of 1 to 20 IPv4 CIDR blocks");
+            }
+            return { allowedCidrs: cidrs.map((c, i) => ipv4Cidr(`${label}[${i}]`, c)) };
+        },
+    },
+    {
+        key: "certificateArn",
+        default: "unset: self-signed",
+        allowed: "ACM certificate ARN",
+        description: "Certificate of the HTTPS listener; unset, a self-signed one is generated and imported into ACM.",
+        read: (raw, label) => ({ certificateArn: acmCertificateArn(label, raw) }),
+    },
+    {
+        key: "sslPolicy",
+        default: DEFAULT_TLS_POLICY,
+        allowed: "a TLS 1.2+ ELB security policy",
+        description: "TLS policy of the HTTPS listener.",
+        read: (raw, label) => ({ sslPolicy: oneOf(label, raw, TLS_POLICIES) }),
+    },
+    {
+        key: "deletionProtection",
+        default: "false",
+        allowed: "true | false",
+        description: "Refuse to delete the ALB (and the database) until turned off.",
+        read: (raw, label) => ({ deletionProtection: booleanValue(label, raw) }),
+    },
+];
+
+/**
+ * Reads and validates the stack's `ha-webstack:*` config. Every value is checked before any
+ * resource is created; all problems are reported together, each naming the key, the value and
+ * what is allowed.
+ */
+export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG_NAMESPACE)): WebStackArgs {
+    const known = new Set(CONFIG_KEYS.map((k) => k.key));
+    const problems: string[] = [];
+    const args: WebStackArgs = {};
+
+    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+        const [namespace, key] = fullKey.split(":", 2);
+        if (namespace === CONFIG_NAMESPACE && !known.has(key)) {
+            const hint = closest(key, [...known]);
+            problems.push(`${fullKey} is not a known key${hint ? ` (did you mean ${CONFIG_NAMESPACE}:${hint}?)` : ""}; known keys: ${[...known].join(", ")}`);
+        }
+    }
+    for (const spec of CONFIG_KEYS) {
+        const raw = config.get(spec.key);
+        if (raw === undefined) {
+            continue;
+        }
+        try {
+            Object.assign(args, spec.read(raw, `${CONFIG_NAMESPACE}:${spec.key}`));
+        } catch (e) {
+            if (!(e instanceof ValidationError)) {
+                throw e;
+            }
+            problems.push(e.message);
+        }
+    }
+    if (args.maxServersPerPool !== undefined && args.maxServersPerPool < (args.serversPerPool ?? 1)) {
+        problems.push(invalid(`${CONFIG_NAMESPACE}:maxServersPerPool`, args.maxServersPerPool, `at least serversPerPool (${args.serversPerPool ?? 1})`).message);
+    }
+    if (args.availabilityZones && args.azCount !== undefined && args.azCount !== args.availabilityZones.length) {
+        problems.push(invalid(`${CONFIG_NAMESPACE}:azCount`, args.azCount, `${args.availabilityZones.length}, the number of availabilityZones (or unset)`).message);
+    }
+    if (problems.length > 0) {
+        throw new ValidationError(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
+    }
+    return args;
+}
+
+/** A list from config: a YAML list (which Pulumi hands over as JSON) or a comma-separated string. */
+export function stringList(label: string, raw: string): string[] {
+    const text = raw.trim();
+    if (text.startsWith("[")) {
+        let parsed: unknown;
+        try {
+            parsed = JSON.parse(text);
+        } catch {
+            throw invalid(label, raw, "a list (YAML list or comma-separated)");
+        }
+        if (!Array.isArray(parsed) || parsed.some((v) => typeof v !== "string")) {
+            throw invalid(label, raw, "a list of strings");
+        }
+        return parsed.map((v: string) => v.trim());
+    }
+    return text === "" ? [] : text.split(",").map((v) => v.trim());
+}
+
+/** The known key nearest to a typo (Levenshtein distance ≤ 3), for "did you mean". */
+function closest(key: string, candidates: string[]): string | undefined {
+    const distance = (a: string, b: string) => {
+        const row = [...Array(b.length + 1).keys()];
+        for (let i = 1; i <= a.length; i++) {
+            let previous = row[0];
+            row[0] = i;
+            for (let j = 1; j <= b.length; j++) {
+                const current = row[j];
+                row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.length];
+    };
+    const best = candidates.map((c) => ({ c, d: distance(key, c) })).sort((x, y) => x.d - y.d)[0];
+    return best && best.d <= 3 ? best.c : undefined;
+}

@@ -1,0 +1,147 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Algorithm, LoadBalancer, Mode } from "./loadBalancer";
+import { NatGatewayMode, Network } from "./network";
+import { ServerPool } from "./serverPool";
+import { Tags } from "./tags";
+import { integerIn } from "./validation";
+
+export interface WebStackArgs {
+    /**
+     * `active-passive`: an active and a failover server pool behind two target groups weighted
+     * 100 / 0; `active-active`: one pool across every AZ behind one target group.
+     * @default "active-passive"
+     */
+    mode?: Mode;
+    /** @default "round_robin" — see {@link LoadBalancerArgs.algorithm}. */
+    algorithm?: Algorithm;
+    /** @default 2 — see {@link NetworkArgs.azCount}. */
+    azCount?: number;
+    /** Explicit AZ names — see {@link NetworkArgs.availabilityZones}. */
+    availabilityZones?: string[];
+    /** @default "single" — see {@link NetworkArgs.natGateways}. */
+    natGateways?: NatGatewayMode;
+    /** @default "10.0.0.0/16" */
+    vpcCidr?: string;
+    /** @default "t4g.micro" */
+    instanceType?: pulumi.Input<string>;
+    /**
+     * Servers per pool (min = desired). Active-passive has two pools, active-active one.
+     * @default 1
+     */
+    serversPerPool?: number;
+    /** @default 2 × serversPerPool */
+    maxServersPerPool?: number;
+    /** AMI for the servers — see {@link ServerPoolArgs.imageId}. */
+    imageId?: pulumi.Input<string>;
+    /** User data replacing the sample app — see {@link ServerPoolArgs.userData}. */
+    userData?: pulumi.Input<string>;
+    /** @default 80 */
+    appPort?: number;
+    /** @default ["0.0.0.0/0"] — see {@link LoadBalancerArgs.allowedCidrs}. */
+    allowedCidrs?: pulumi.Input<string>[];
+    /** An existing ACM certificate; unset: a generated self-signed one. */
+    certificateArn?: pulumi.Input<string>;
+    /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+    sslPolicy?: string;
+    /**
+     * Deletion protection on the ALB (and, later, the database).
+     * @default false
+     */
+    deletionProtection?: boolean;
+    /** Tags added to every resource. */
+    tags?: Tags;
+}
+
+/** Which AZ indexes each pool spans. Pure, exported for tests. */
+export interface PoolPlacement {
+    role: "active" | "failover" | "web";
+    azIndexes: number[];
+}
+
+/**
+ * The whole highly available web stack from one args object: a network over 2+ AZs, an ALB with
+ * the mode's target groups, and the server pools.
+ */
+export class WebStack extends pulumi.ComponentResource {
+    public readonly mode: Mode;
+    public readonly network: Network;
+    public readonly loadBalancer: LoadBalancer;
+    /** Active-passive: [active, failover]; active-active: [web]. */
+    public readonly pools: ServerPool[];
+    public readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: WebStackArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("ha-webstack:index:WebStack", name, {}, opts);
+        const tags = { Project: "ha-webstack", Stack: pulumi.getStack(), ...(args.tags ?? {}) };
+
+        this.network = new Network(
+            name,
+            { cidrBlock: args.vpcCidr, azCount: args.azCount, availabilityZones: args.availabilityZones, natGateways: args.natGateways, tags },
+            { parent: this },
+        );
+        this.loadBalancer = new LoadBalancer(
+            name,
+            {
+                vpcId: this.network.vpcId,
+                subnetIds: this.network.publicSubnetIds,
+                mode: args.mode,
+                algorithm: args.algorithm,
+                allowedCidrs: args.allowedCidrs,
+                certificateArn: args.certificateArn,
+                sslPolicy: args.sslPolicy,
+                targetPort: args.appPort,
+                deletionProtection: args.deletionProtection,
+                tags,
+            },
+            { parent: this },
+        );
+        this.mode = this.loadBalancer.mode;
+
+        const size = integerIn("WebStack args.serversPerPool", args.serversPerPool ?? 1, 1, 100);
+        this.pools = poolPlacement(this.mode, this.network.azCount).map(({ role, azIndexes }) => {
+            const targetGroup = role === "failover" ? this.loadBalancer.failoverTargetGroup! : this.loadBalancer.activeTargetGroup;
+            return new ServerPool(
+                `${name}-${role}`,
+                {
+                    vpcId: this.network.vpcId,
+                    subnetIds: azIndexes.map((i) => this.network.privateSubnetIds[i]),
+                    targetGroupArn: targetGroup.arn,
+                    loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
+                    appPort: args.appPort,
+                    instanceType: args.instanceType,
+                    size,
+                    maxSize: args.maxServersPerPool,
+                    imageId: args.imageId,
+                    userData: args.userData,
+                    tags: { ...tags, Role: role },
+                },
+                { parent: this },
+            );
+        });
+        this.url = this.loadBalancer.url;
+
+        this.registerOutputs({
+            url: this.url,
+            vpcId: this.network.vpcId,
+            albDnsName: this.loadBalancer.dnsName,
+            activeTargetGroupArn: this.loadBalancer.activeTargetGroup.arn,
+            failoverTargetGroupArn: this.loadBalancer.failoverTargetGroup?.arn,
+        });
+    }
+}
+
+/**
+ * Active-passive: the active pool spans every AZ but the last, the failover pool the last one, so
+ * that an AZ outage on the active side leaves a standby in another AZ. Active-active: one pool
+ * over every AZ.
+ */
+export function poolPlacement(mode: Mode, azCount: number): PoolPlacement[] {
+    const all = [...Array(azCount).keys()];
+    if (mode === "active-active") {
+        return [{ role: "web", azIndexes: all }];
+    }
+    return [
+        { role: "active", azIndexes: all.slice(0, -1) },
+        { role: "failover", azIndexes: all.slice(-1) },
+    ];
+}

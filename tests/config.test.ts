@@ -1,0 +1,65 @@
+import * as fs from "fs";
+import * as path from "path";
+import { CONFIG_KEYS } from "../components/config";
+import { evaluate, REPO_ROOT } from "../scripts/offline";
+import { expectRejectedBeforeCreate, stackConfig } from "./helpers";
+
+const program = require("../index");
+const run = (overrides: Record<string, string | undefined>) => evaluate(program, { stack: "dev", config: stackConfig("dev", overrides) });
+
+describe("stack configuration", () => {
+    it.each([
+        ["mode", "active-pasive", "ha-webstack:mode=active-pasive is not valid: expected one of active-passive, active-active"],
+        ["algorithm", "least_connections", "ha-webstack:algorithm=least_connections is not valid: expected one of round_robin, least_outstanding_requests, weighted_random"],
+        ["azCount", "1", "ha-webstack:azCount=1 is not valid: expected an integer from 2 to 6"],
+        ["azCount", "two", "ha-webstack:azCount=two is not valid: expected an integer from 2 to 6"],
+        ["natGateways", "per-az", "ha-webstack:natGateways=per-az is not valid: expected one of none, single, perAz"],
+        ["vpcCidr", "10.0.0.0/8", "ha-webstack:vpcCidr=10.0.0.0/8 is not valid"],
+        ["instanceType", "db.t4g.micro", "ha-webstack:instanceType=db.t4g.micro is not valid: expected an EC2 instance type"],
+        ["serversPerPool", "0", "ha-webstack:serversPerPool=0 is not valid: expected an integer from 1 to 100"],
+        ["serversPerPool", "1.5", "ha-webstack:serversPerPool=1.5 is not valid"],
+        ["maxServersPerPool", "0", "ha-webstack:maxServersPerPool=0 is not valid"],
+        ["appPort", "http", "ha-webstack:appPort=http is not valid: expected an integer from 1 to 65535"],
+        ["allowedCidrs", "0.0.0.0/0,10.1.2.3/16", "ha-webstack:allowedCidrs[1]=10.1.2.3/16 is not valid"],
+        ["allowedCidrs", '["not-a-cidr"]', "ha-webstack:allowedCidrs[0]=not-a-cidr is not valid"],
+        ["allowedCidrs", "", 'ha-webstack:allowedCidrs="" is not valid: expected a list of 1 to 20 IPv4 CIDR blocks'],
+        ["certificateArn", "arn:aws:iam::123456789012:server-certificate/web", "ha-webstack:certificateArn=arn:aws:iam::123456789012:server-certificate/web is not valid: expected an ACM certificate ARN"],
+        ["sslPolicy", "ELBSecurityPolicy-2016-08", "ha-webstack:sslPolicy=ELBSecurityPolicy-2016-08 is not valid: expected one of ELBSecurityPolicy-TLS13-1-2-2021-06"],
+        ["deletionProtection", "yes", "ha-webstack:deletionProtection=yes is not valid: expected true or false"],
+        ["availabilityZones", "us-east-1a", "ha-webstack:availabilityZones=[\"us-east-1a\"] is not valid: expected a list of 2 to 6 distinct AZ names"],
+    ])("should reject %s=%j before creating anything", async (key, value, message) => {
+        await expectRejectedBeforeCreate(run({ [key]: value }), message);
+    });
+
+    it("should catch a mistyped key and suggest the right one", async () => {
+        await expectRejectedBeforeCreate(run({ serverPerPool: "2" }), "ha-webstack:serverPerPool is not a known key (did you mean ha-webstack:serversPerPool?)");
+    });
+
+    it("should report every bad value at once", async () => {
+        const error = await run({ mode: "x", azCount: "9" }).catch((e: Error) => e);
+        expect(String(error)).toMatch(/ha-webstack:mode=x is not valid[\s\S]*ha-webstack:azCount=9 is not valid/);
+    });
+
+    it("should reject a maximum below the pool size", async () => {
+        await expectRejectedBeforeCreate(run({ serversPerPool: "3", maxServersPerPool: "2" }), "ha-webstack:maxServersPerPool=2 is not valid: expected at least serversPerPool (3)");
+    });
+
+    it("should accept YAML lists and comma-separated lists alike", async () => {
+        const fromJson = await run({ allowedCidrs: '["203.0.113.0/24","198.51.100.0/24"]', availabilityZones: '["us-east-1d","us-east-1f"]' });
+        const fromCsv = await run({ allowedCidrs: "203.0.113.0/24, 198.51.100.0/24", availabilityZones: "us-east-1d,us-east-1f" });
+        const cidrs = (ev: typeof fromJson) =>
+            ev.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" && r.inputs.cidrIpv4).map((r) => r.inputs.cidrIpv4).sort();
+        expect(cidrs(fromJson)).toEqual(["198.51.100.0/24", "198.51.100.0/24", "203.0.113.0/24", "203.0.113.0/24"]);
+        expect(cidrs(fromCsv)).toEqual(cidrs(fromJson));
+        expect(fromCsv.outputs.availabilityZones).toEqual(["us-east-1d", "us-east-1f"]);
+    });
+
+    it("should document every key in the README's configuration reference, with its default", () => {
+        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        for (const key of CONFIG_KEYS) {
+            const row = readme.split("\n").find((line) => line.startsWith(`| \`${key.key}\``));
+            expect(row).toBeDefined();
+            expect(row).toContain(key.default.replace(/\|/g, "\\|"));
+        }
+    });
+});

@@ -1,0 +1,117 @@
+import { runPolicies } from "../policy/policies";
+import { Evaluation, evaluate, listStacks } from "../scripts/offline";
+import { renderPlan } from "../scripts/plan";
+import { T, ofType, only, resolveRef, stackConfig } from "./helpers";
+
+const program = require("../index");
+const stacks = listStacks();
+const scenarios = stacks.flatMap((stack) => (["active-passive", "active-active"] as const).map((mode) => [stack, mode] as const));
+
+/** The AZ of a subnet referenced by id. */
+const azOf = (ev: Evaluation, subnetId: string) => resolveRef(ev, subnetId)?.inputs.availabilityZone;
+
+describe("the stack program", () => {
+    it("should ship a dev and a prod stack config", () => {
+        expect(stacks).toEqual(expect.arrayContaining(["dev", "prod"]));
+    });
+
+    describe.each(scenarios)("under Pulumi.%s.yaml in %s mode", (stack, mode) => {
+        let ev: Evaluation;
+        const config = stackConfig(stack, { mode });
+        const azCount = Number(config["ha-webstack:azCount"] ?? 2);
+
+        beforeAll(async () => {
+            ev = await evaluate(program, { stack, config });
+        });
+
+        it("should register every resource once, each under a component", () => {
+            const urns = ev.resources.map((r) => r.urn);
+            expect(new Set(urns).size).toBe(urns.length);
+            const orphans = ev.resources.filter((r) => r.custom && !r.parentUrn).map((r) => r.urn);
+            expect(orphans).toEqual([]);
+            expect(ev.resources.filter((r) => !r.custom).map((r) => r.type.split(":")[2]).sort()).toEqual(
+                ["LoadBalancer", "Network", "WebStack", ...(mode === "active-passive" ? ["ServerPool", "ServerPool"] : ["ServerPool"])].sort(),
+            );
+        });
+
+        it("should put the ALB in a public subnet of every AZ", () => {
+            const alb = only(ev, T.alb);
+            expect(alb.inputs.subnets.map((s: string) => resolveRef(ev, s)?.inputs.tags.Tier)).toEqual(Array(azCount).fill("public"));
+            expect(new Set(alb.inputs.subnets.map((s: string) => azOf(ev, s))).size).toBe(azCount);
+        });
+
+        it("should wire the mode's target groups to their server pools", () => {
+            const https = only(ev, T.listener, "-https");
+            const weights = https.inputs.defaultActions[0].forward.targetGroups.map((t: any) => [resolveRef(ev, t.arn)?.name, t.weight]);
+            const asgs = ofType(ev, T.asg);
+            const poolOf = (tg: string) => asgs.filter((a) => a.inputs.targetGroupArns.map((arn: string) => resolveRef(ev, arn)?.name).includes(tg));
+            if (mode === "active-passive") {
+                expect(weights).toEqual([
+                    [`${stack}-active-tg`, 100],
+                    [`${stack}-failover-tg`, 0],
+                ]);
+                const [active] = poolOf(`${stack}-active-tg`);
+                const [failover] = poolOf(`${stack}-failover-tg`);
+                const activeAzs = active.inputs.vpcZoneIdentifiers.map((s: string) => azOf(ev, s));
+                const failoverAzs = failover.inputs.vpcZoneIdentifiers.map((s: string) => azOf(ev, s));
+                expect(activeAzs.length + failoverAzs.length).toBe(azCount);
+                expect(activeAzs.filter((az: string) => failoverAzs.includes(az))).toEqual([]);
+            } else {
+                expect(weights).toEqual([[`${stack}-web-tg`, 1]]);
+                const [pool] = poolOf(`${stack}-web-tg`);
+                expect(new Set(pool.inputs.vpcZoneIdentifiers.map((s: string) => azOf(ev, s))).size).toBe(azCount);
+            }
+            for (const asg of asgs) {
+                expect(asg.inputs.vpcZoneIdentifiers.every((s: string) => resolveRef(ev, s)?.inputs.tags.Tier === "private")).toBe(true);
+                expect(asg.inputs.minSize).toBe(Number(config["ha-webstack:serversPerPool"] ?? 1));
+            }
+        });
+
+        it("should chain the firewall: world → ALB on 80/443 only → servers on the app port only", () => {
+            const albSg = only(ev, T.sg, "-alb-sg").name;
+            const ingress = ofType(ev, T.ingress).map((r) => r.inputs);
+            expect(ingress.filter((r) => r.cidrIpv4 !== undefined).every((r) => r.securityGroupId === albSg && [80, 443].includes(r.fromPort) && r.fromPort === r.toPort)).toBe(true);
+            const serverGroups = ofType(ev, T.sg).filter((g) => g.name !== albSg).map((g) => g.name);
+            for (const group of serverGroups) {
+                expect(ingress.filter((r) => r.securityGroupId === group)).toEqual([expect.objectContaining({ referencedSecurityGroupId: albSg, fromPort: 80, toPort: 80 })]);
+            }
+            expect(ingress.concat(ofType(ev, T.egress).map((r) => r.inputs)).filter((r) => r.ipProtocol === "-1" || (r.fromPort <= 22 && r.toPort >= 22))).toEqual([]);
+        });
+
+        it("should follow the stack's NAT and certificate settings", () => {
+            const nats = ofType(ev, T.natGateway).length;
+            expect(nats).toBe({ none: 0, single: 1, perAz: azCount }[config["ha-webstack:natGateways"] ?? "single"]);
+            const certificateArn = config["ha-webstack:certificateArn"];
+            expect(only(ev, T.listener, "-https").inputs.certificateArn).toBe(certificateArn ?? only(ev, T.certificate).state.arn);
+            expect(ev.outputs.selfSignedCertificate).toBe(certificateArn === undefined);
+        });
+
+        it("should pass every policy of the policy pack", () => {
+            const violations = runPolicies(ev.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, id: r.name })));
+            expect(violations).toEqual([]);
+        });
+
+        it("should export the url and the target groups", () => {
+            expect(ev.outputs.url).toMatch(/^https:\/\/.+\.elb\.amazonaws\.com$/);
+            expect(ev.outputs.mode).toBe(mode);
+            expect(ev.outputs.activeTargetGroupArn).toBe(ofType(ev, T.targetGroup)[0].state.arn);
+            expect(ev.outputs.failoverTargetGroupArn === undefined).toBe(mode === "active-active");
+        });
+
+        it("should render as a plan naming every resource", () => {
+            const plan = renderPlan(stack, config, ev.resources, ev.outputs);
+            for (const r of ev.resources) {
+                expect(plan).toContain(` ${r.name}`);
+            }
+            expect(plan).toContain(mode === "active-passive" ? "weight 100" : "weight 1");
+        });
+    });
+
+    it("should hold prod to production settings: 3 AZs, a NAT gateway per AZ, deletion protection", async () => {
+        const ev = await evaluate(program, { stack: "prod", config: stackConfig("prod") });
+        expect(new Set(ofType(ev, T.subnet).map((s) => s.inputs.availabilityZone)).size).toBe(3);
+        expect(ofType(ev, T.natGateway)).toHaveLength(3);
+        expect(only(ev, T.alb).inputs.enableDeletionProtection).toBe(true);
+        expect(ofType(ev, T.launchTemplate).every((lt) => lt.inputs.instanceType !== "t4g.micro")).toBe(true);
+    });
+});
