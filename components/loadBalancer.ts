@@ -63,6 +63,14 @@ export interface LoadBalancerArgs {
      */
     healthCheckPath?: string;
     /**
+     * Keep `pulumi up` from resetting the HTTPS listener's weights: the listener ignores changes to
+     * its default actions, so a failover made by the controller (or an operator) survives a
+     * refresh and an update. Turn off for one update when a change replaces the target groups
+     * (e.g. a new `targetPort`), so that the listener can point at the new groups.
+     * @default true in active-passive mode, false in active-active
+     */
+    holdListenerWeights?: boolean;
+    /**
      * Refuse to delete the ALB (turn on in production).
      * @default false
      */
@@ -197,7 +205,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 routingHttpResponseStrictTransportSecurityHeaderValue: certificate.selfSigned ? undefined : "max-age=31536000",
                 tags: named(tags, `${name}-https`),
             },
-            { parent: this, dependsOn: certificate.dependsOn },
+            { parent: this, dependsOn: certificate.dependsOn, ignoreChanges: settings.holdListenerWeights ? ["defaultActions"] : undefined },
         );
 
         this.url = pulumi.interpolate`https://${this.loadBalancer.dnsName}`;
@@ -288,6 +296,7 @@ export interface LoadBalancerSettings {
     targetPort: number;
     healthCheckPath: string;
     deletionProtection: boolean;
+    holdListenerWeights: boolean;
     allowedCidrs: pulumi.Input<string>[];
     certificateArn?: pulumi.Input<string>;
 }
@@ -320,6 +329,7 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs, l
         targetPort: integerIn(`${label}.targetPort`, args.targetPort ?? 80, 1, 65535),
         healthCheckPath,
         deletionProtection: booleanValue(`${label}.deletionProtection`, args.deletionProtection ?? false),
+        holdListenerWeights: booleanValue(`${label}.holdListenerWeights`, args.holdListenerWeights ?? (args.mode ?? "active-passive") === "active-passive"),
         certificateArn: args.certificateArn === undefined ? undefined : checkInput(args.certificateArn, (arn) => acmCertificateArn(`${label}.certificateArn`, arn)),
         allowedCidrs: allowedCidrs.map((cidr, i) => checkInput(cidr, (c) => ipv4Cidr(`${label}.allowedCidrs[${i}]`, c))),
     };

@@ -27,6 +27,18 @@ export interface RegisteredResource {
     secretPaths: string[];
     /** The inputs plus the outputs the mocks computed. */
     state: Record<string, any>;
+    /** The resource options that reach the engine. */
+    options: RegisteredOptions;
+}
+
+export interface RegisteredOptions {
+    protect: boolean;
+    ignoreChanges: string[];
+    replaceOnChanges: string[];
+    deleteBeforeReplace: boolean;
+    retainOnDelete: boolean;
+    /** URNs of explicit and implicit dependencies. */
+    dependencies: string[];
 }
 
 export interface Evaluation {
@@ -54,17 +66,22 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
     const config = options.config ?? {};
     const region = config["aws:region"] ?? "us-east-1";
     const resources: RegisteredResource[] = [];
+    // Set by the monitor wrapper below just before the mock monitor calls newResource (synchronously).
+    let request: { parentUrn?: string; options: RegisteredOptions } | undefined;
     const mocks: pulumi.runtime.Mocks = {
         newResource: (args) => {
             const { inputs, secretPaths } = unwrapSecrets(args.inputs ?? {});
             const { id, state } = mockOutputs(args.type, args.name, inputs, region);
-            resources.push({ type: args.type, name: args.name, urn: "", custom: args.custom !== false, inputs, secretPaths, state });
+            const { parentUrn, options } = request ?? { options: emptyOptions() };
+            request = undefined;
+            resources.push({ type: args.type, name: args.name, urn: "", parentUrn, custom: args.custom !== false, inputs, secretPaths, state, options });
             return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...state } };
         },
         call: (args) => mockCall(args.token, args.inputs ?? {}, region),
     };
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, options.preview ?? false);
     pulumi.runtime.setAllConfig(config);
+    recordRegistrations((pulumi.runtime as any).getMonitor(), (r) => (request = r), resources);
 
     const errors: unknown[] = [];
     const onRejection = (e: unknown) => errors.push(e);
@@ -86,7 +103,6 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
         // Tests check that a rejected input created nothing: the error carries what was registered.
         throw Object.assign(errors[0] as object, { registeredResources: resources });
     }
-    attachUrns(resources);
     return { resources, outputs };
 }
 
@@ -264,38 +280,37 @@ function unwrapSecrets(value: any, at = "", paths: string[] = []): { inputs: any
     return { inputs: walk(value, at), secretPaths: paths };
 }
 
+function emptyOptions(): RegisteredOptions {
+    return { protect: false, ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, retainOnDelete: false, dependencies: [] };
+}
+
 /**
- * The mock monitor does not tell a resource's parent, only the parent's type (in the URN). Names
- * fill the gap: every component here names its children `<its name>-...`, so the parent is the
- * component of that type whose name is the longest prefix of the child's.
+ * The mocks API does not show a resource's parent or options; the registration request does. Wraps
+ * the mock monitor's registerResource to hand them to newResource (called synchronously inside it)
+ * and to record the URN the monitor answers with.
  */
-function attachUrns(resources: RegisteredResource[]): void {
-    const monitor = (pulumi.runtime as any).getMonitor?.();
-    const urns: string[] = monitor?.resources ? [...monitor.resources.keys()] : [];
-    const byKey = new Map<string, string[]>();
-    for (const urn of urns) {
-        const parts = urn.split("::");
-        const key = `${parts[2].split("$").pop()}::${parts[3]}`;
-        byKey.set(key, [...(byKey.get(key) ?? []), urn]);
-    }
-    for (const r of resources) {
-        const candidates = byKey.get(`${r.type}::${r.name}`) ?? [];
-        r.urn = candidates.shift() ?? `urn:pulumi:unknown::${r.type}::${r.name}`;
-        byKey.set(`${r.type}::${r.name}`, candidates);
-    }
-    const components = resources.filter((r) => !r.custom);
-    for (const r of resources) {
-        const chain = r.urn.split("::")[2].split("$");
-        if (chain.length < 2) {
-            continue;
-        }
-        // The mock monitor keeps only the parent's own type in a child's URN.
-        const parentType = chain[chain.length - 2];
-        const parent = components
-            .filter((c) => c !== r && c.type === parentType && (r.name === c.name || r.name.startsWith(`${c.name}-`)))
-            .sort((a, b) => b.name.length - a.name.length)[0];
-        r.parentUrn = parent?.urn;
-    }
+function recordRegistrations(monitor: any, announce: (r: { parentUrn?: string; options: RegisteredOptions }) => void, resources: RegisteredResource[]): void {
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, response: any) => void) => {
+        announce({
+            parentUrn: req.getParent() || undefined,
+            options: {
+                protect: Boolean(req.getProtect()),
+                ignoreChanges: req.getIgnorechangesList(),
+                replaceOnChanges: req.getReplaceonchangesList(),
+                deleteBeforeReplace: Boolean(req.getDeletebeforereplace()),
+                retainOnDelete: Boolean(req.getRetainondelete()),
+                dependencies: req.getDependenciesList(),
+            },
+        });
+        const index = resources.length;
+        return registerResource(req, (err: unknown, response: any) => {
+            if (!err && resources[index]) {
+                resources[index].urn = response.getUrn();
+            }
+            callback(err, response);
+        });
+    };
 }
 
 /** A stable pseudo-random hex string derived from a name (FNV-1a, repeated). */

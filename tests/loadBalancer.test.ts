@@ -49,6 +49,17 @@ describe("LoadBalancer", () => {
         expect(resolveRef(ev, targets[0].arn)?.name).toBe("web-web-tg");
     });
 
+    it("should hold the listener's weights against pulumi up in active-passive mode only", async () => {
+        const held = only(await build(), T.listener, "-https");
+        expect(held.options.ignoreChanges).toEqual(["defaultActions"]);
+        const activeActive = only(await build({ mode: "active-active" }), T.listener, "-https");
+        expect(activeActive.options.ignoreChanges).toEqual([]);
+        const released = only(await build({ holdListenerWeights: false }), T.listener, "-https");
+        expect(released.options.ignoreChanges).toEqual([]);
+        // The HTTP listener only redirects: nothing moves its actions.
+        expect(only(await build(), T.listener, "-http").options.ignoreChanges).toEqual([]);
+    });
+
     it.each(["round_robin", "least_outstanding_requests", "weighted_random"] as const)(
         "should give every target group the %s algorithm, a name prefix and fast /healthz checks",
         async (algorithm) => {
