@@ -21,5 +21,7 @@ export = () => {
         certificateArn: web.loadBalancer.certificateArn,
         selfSignedCertificate: web.loadBalancer.selfSignedCertificate,
         autoScalingGroupNames: web.pools.map((p) => p.autoScalingGroup.name),
+        failoverControllerFunction: web.failoverController?.function.name,
+        failoverTimeSeconds: web.failoverController?.failoverTimeSeconds,
     };
 };

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { FAILBACK_POLICIES } from "./failoverController";
 import { ALGORITHMS, MODES } from "./loadBalancer";
 import { availabilityZoneList, MAX_AZS, MIN_AZS, NAT_GATEWAY_MODES } from "./network";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
@@ -115,6 +116,27 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         allowed: "a TLS 1.2+ ELB security policy",
         description: "TLS policy of the HTTPS listener.",
         read: (raw, label) => ({ sslPolicy: oneOf(label, raw, TLS_POLICIES) }),
+    },
+    {
+        key: "failback",
+        default: "automatic",
+        allowed: FAILBACK_POLICIES.join(" | "),
+        description: "Active-passive: how traffic returns to the active group after a failover.",
+        read: (raw, label) => ({ failback: oneOf(label, raw, FAILBACK_POLICIES) }),
+    },
+    {
+        key: "failbackAfterSeconds",
+        default: "300",
+        allowed: "0–86400",
+        description: "Automatic failback waits until the active group has been healthy this long.",
+        read: (raw, label) => ({ failbackAfterSeconds: integerIn(label, raw, 0, 86400) }),
+    },
+    {
+        key: "holdListenerWeights",
+        default: "true (active-passive)",
+        allowed: "true | false",
+        description: "The HTTPS listener ignores changes to its default actions, so pulumi up never undoes a failover; false for one update that replaces the target groups.",
+        read: (raw, label) => ({ holdListenerWeights: booleanValue(label, raw) }),
     },
     {
         key: "deletionProtection",

@@ -18,6 +18,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { packageFile } from "./packageFiles";
 
 /** EC2 refuses user data over 16 KB (counted before base64). */
 export const USER_DATA_LIMIT = 16384;
@@ -135,10 +136,7 @@ export function renderUserDataBase64(opts: UserDataOptions): string {
 
 /** server/ next to components/ (source tree) or two levels up (compiled into dist/components). */
 function serverDir(): string {
-  const candidates = [path.join(__dirname, "..", "server"), path.join(__dirname, "..", "..", "server")];
-  const found = candidates.find((dir) => fs.existsSync(path.join(dir, "bootstrap.sh")));
-  if (!found) throw new Error(`ha-webstack: server files not found in ${candidates.join(" or ")}`);
-  return found;
+  return path.dirname(packageFile("server", "bootstrap.sh"));
 }
 
 function validate(o: UserDataOptions): void {

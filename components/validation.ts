@@ -88,6 +88,18 @@ export function instanceType(key: string, value: unknown): string {
     return value;
 }
 
+/** CloudWatch Logs retention periods AWS accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** A CloudWatch Logs retention period: AWS accepts only the values of {@link LOG_RETENTION_DAYS}. */
+export function logRetentionDays(key: string, value: unknown): number {
+    const days = typeof value === "number" ? value : typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
+        throw invalid(key, value, `a CloudWatch Logs retention in days: one of ${LOG_RETENTION_DAYS.join(", ")}`);
+    }
+    return days;
+}
+
 export function nonEmptyString(key: string, value: unknown): string {
     if (typeof value !== "string" || value.trim() === "") {
         throw invalid(key, value, "a non-empty string");

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { FailbackPolicy, FailoverController } from "./failoverController";
 import { Algorithm, LoadBalancer, Mode } from "./loadBalancer";
 import { NatGatewayMode, Network } from "./network";
 import { ServerPool } from "./serverPool";
@@ -44,6 +45,16 @@ export interface WebStackArgs {
     /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
     sslPolicy?: string;
     /**
+     * Active-passive: how the failover controller returns traffic to the active group —
+     * `automatic` after `failbackAfterSeconds` of health, or `manual`.
+     * @default "automatic"
+     */
+    failback?: FailbackPolicy;
+    /** @default 300 — see {@link FailoverControllerArgs.failbackAfterSeconds}. */
+    failbackAfterSeconds?: number;
+    /** @default true in active-passive — see {@link LoadBalancerArgs.holdListenerWeights}. */
+    holdListenerWeights?: boolean;
+    /**
      * Deletion protection on the ALB (and, later, the database).
      * @default false
      */
@@ -68,6 +79,8 @@ export class WebStack extends pulumi.ComponentResource {
     public readonly loadBalancer: LoadBalancer;
     /** Active-passive: [active, failover]; active-active: [web]. */
     public readonly pools: ServerPool[];
+    /** Moves traffic to the failover group and back (active-passive only). */
+    public readonly failoverController?: FailoverController;
     public readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: WebStackArgs = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -91,6 +104,7 @@ export class WebStack extends pulumi.ComponentResource {
                 sslPolicy: args.sslPolicy,
                 targetPort: args.appPort,
                 deletionProtection: args.deletionProtection,
+                holdListenerWeights: args.holdListenerWeights,
                 tags,
             },
             { parent: this },
@@ -118,6 +132,23 @@ export class WebStack extends pulumi.ComponentResource {
                 { parent: this },
             );
         });
+        const failoverTargetGroup = this.loadBalancer.failoverTargetGroup;
+        if (failoverTargetGroup) {
+            const activeTargetGroup = this.loadBalancer.activeTargetGroup;
+            this.failoverController = new FailoverController(
+                `${name}-failover`,
+                {
+                    listenerArn: this.loadBalancer.httpsListener.arn,
+                    loadBalancerArnSuffix: this.loadBalancer.arnSuffix,
+                    activeTargetGroup: { arn: activeTargetGroup.arn, arnSuffix: activeTargetGroup.arnSuffix },
+                    failoverTargetGroup: { arn: failoverTargetGroup.arn, arnSuffix: failoverTargetGroup.arnSuffix },
+                    failback: args.failback,
+                    failbackAfterSeconds: args.failbackAfterSeconds,
+                    tags,
+                },
+                { parent: this },
+            );
+        }
         this.url = this.loadBalancer.url;
 
         this.registerOutputs({

@@ -269,6 +269,10 @@ function unwrapSecrets(value: any, at = "", paths: string[] = []): { inputs: any
             paths.push(p);
             return walk(v.value, p);
         }
+        // Assets and archives hold promises: keep them as the SDK made them.
+        if (v instanceof Promise || pulumi.asset.Asset.isInstance(v) || pulumi.asset.Archive.isInstance(v)) {
+            return v;
+        }
         if (Array.isArray(v)) {
             return v.map((x, i) => walk(x, `${p}[${i}]`));
         }

@@ -60,6 +60,17 @@ const DESCRIBE: Record<string, Describe> = {
         `${r.inputs.minSize}..${r.inputs.maxSize} (desired ${r.inputs.desiredCapacity}) in ${(r.inputs.vpcZoneIdentifiers ?? []).map(ref).join(", ")}; ` +
         `health check ${r.inputs.healthCheckType}; target groups ${(r.inputs.targetGroupArns ?? []).map(ref).join(", ")}`,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (r, ref) => `${ref(r.inputs.role)} ← ${r.inputs.policyArn}`,
+    "aws:lambda/function:Function": (r) =>
+        `${r.inputs.runtime} ${r.inputs.architectures?.join(",") ?? ""}, timeout ${r.inputs.timeout}s, reserved concurrency ${r.inputs.reservedConcurrentExecutions ?? "none"}` +
+        (r.inputs.environment?.variables?.FAILBACK ? `; failback ${r.inputs.environment.variables.FAILBACK} after ${r.inputs.environment.variables.FAILBACK_AFTER_SECONDS}s` : ""),
+    "aws:cloudwatch/eventRule:EventRule": (r) => r.inputs.scheduleExpression ?? r.inputs.eventPattern ?? "",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (r, ref) =>
+        `${r.inputs.namespace ?? "metric math"} ${r.inputs.metricName ?? ""} ${r.inputs.comparisonOperator} ${r.inputs.threshold} → ${(r.inputs.alarmActions ?? []).map(ref).join(", ")}`,
+    "aws:lambda/permission:Permission": (r, ref) => `${r.inputs.principal} may invoke ${ref(r.inputs.function)}`,
+    "aws:iam/rolePolicy:RolePolicy": (r, ref) => {
+        const statements = JSON.parse(r.inputs.policy ?? "{}").Statement ?? [];
+        return `${ref(r.inputs.role)}: ` + statements.map((st: any) => `${[].concat(st.Action).join(",")} on ${[].concat(st.Resource).map(ref).join(",")}`).join("; ");
+    },
     "aws:acm/certificate:Certificate": (r) => (r.inputs.certificateBody ? "imported (self-signed)" : `${r.inputs.domainName} validated by ${r.inputs.validationMethod}`),
 };
 

@@ -193,7 +193,8 @@ beforeAll(() => {
 beforeEach(() => {
   world = new World();
   install(world);
-  logSpy = jest.spyOn(console, "log").mockImplementation(() => undefined);
+  // The handler writes one JSON line per event straight to stdout (see defaultLog).
+  logSpy = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
 });
 
 afterEach(() => {
@@ -222,8 +223,10 @@ async function runMinutes(handler: ReturnType<typeof makeHandler>, minutes: numb
 
 function logLines(): Array<Record<string, unknown>> {
   return logSpy.mock.calls.map((args) => {
-    expect(args).toHaveLength(1);
-    return JSON.parse(String(args[0])) as Record<string, unknown>;
+    const line = String(args[0]);
+    // Exactly one line per record: a CloudWatch Logs event per move.
+    expect(line.endsWith("\n") && !line.slice(0, -1).includes("\n")).toBe(true);
+    return JSON.parse(line) as Record<string, unknown>;
   });
 }
 

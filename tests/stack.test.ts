@@ -30,7 +30,7 @@ describe("the stack program", () => {
             const orphans = ev.resources.filter((r) => r.custom && !r.parentUrn).map((r) => r.urn);
             expect(orphans).toEqual([]);
             expect(ev.resources.filter((r) => !r.custom).map((r) => r.type.split(":")[2]).sort()).toEqual(
-                ["LoadBalancer", "Network", "WebStack", ...(mode === "active-passive" ? ["ServerPool", "ServerPool"] : ["ServerPool"])].sort(),
+                ["LoadBalancer", "Network", "WebStack", ...(mode === "active-passive" ? ["ServerPool", "ServerPool", "FailoverController"] : ["ServerPool"])].sort(),
             );
         });
 
@@ -84,6 +84,26 @@ describe("the stack program", () => {
             const certificateArn = config["ha-webstack:certificateArn"];
             expect(only(ev, T.listener, "-https").inputs.certificateArn).toBe(certificateArn ?? only(ev, T.certificate).state.arn);
             expect(ev.outputs.selfSignedCertificate).toBe(certificateArn === undefined);
+        });
+
+        it("should run a failover controller on the stack's listener and groups in active-passive mode only", () => {
+            const functions = ofType(ev, "aws:lambda/function:Function");
+            const https = only(ev, T.listener, "-https");
+            if (mode === "active-active") {
+                expect(functions).toEqual([]);
+                expect(ofType(ev, "aws:cloudwatch/eventRule:EventRule")).toEqual([]);
+                expect(https.options.ignoreChanges).toEqual([]);
+                expect(ev.outputs.failoverTimeSeconds).toBeUndefined();
+                return;
+            }
+            const env = only(ev, "aws:lambda/function:Function").inputs.environment.variables;
+            expect(env.LISTENER_ARN).toBe(https.state.arn);
+            expect(resolveRef(ev, env.ACTIVE_TARGET_GROUP_ARN)?.name).toBe(`${stack}-active-tg`);
+            expect(resolveRef(ev, env.FAILOVER_TARGET_GROUP_ARN)?.name).toBe(`${stack}-failover-tg`);
+            expect(env.FAILBACK).toBe(config["ha-webstack:failback"] ?? "automatic");
+            // pulumi up must not undo a failover.
+            expect(https.options.ignoreChanges).toEqual(["defaultActions"]);
+            expect(ev.outputs.failoverTimeSeconds).toBeLessThanOrEqual(25);
         });
 
         it("should pass every policy of the policy pack", () => {

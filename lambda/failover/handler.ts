@@ -637,8 +637,14 @@ export interface HandlerOverrides {
   readonly log?: (record: LogRecord) => void;
 }
 
+/**
+ * One JSON object per line on stdout. Not console.log: with the Text log format the Node.js
+ * runtime prefixes console output with a timestamp, request id and level, which breaks the
+ * CloudWatch Logs JSON metric filters (`{ $.event = "failover" }`) that count moves. Lambda
+ * turns each stdout line into one log event as it is.
+ */
 function defaultLog(record: LogRecord): void {
-  console.log(JSON.stringify(record));
+  process.stdout.write(`${JSON.stringify(record)}\n`);
 }
 
 /**
