@@ -56,8 +56,32 @@ export interface ServerPoolArgs {
     rootVolumeSizeGb?: number;
     /** More IAM policy ARNs for the instance role (SSM Session Manager is always attached). */
     policyArns?: pulumi.Input<string>[];
+    /**
+     * The database the app uses (a `Database`'s `connection`). When given:
+     * - the default user data hands the app the writer and reader endpoints, the port, the database
+     *   name and the secret's ARN (`db` in `/etc/ha-webstack/app.json`); own `userData` is left as is;
+     * - either way, the instance role gets an inline policy allowing `secretsmanager:GetSecretValue`
+     *   and `secretsmanager:DescribeSecret` on that one secret only (the app reads it with the AWS CLI).
+     * The network path is the `Database`'s job: `db.allowClient(name, pool.securityGroup.id)`.
+     * @default none: no database settings, no secret access
+     */
+    database?: ServerPoolDatabase;
     /** Tags added to every resource, and propagated to the instances. */
     tags?: Tags;
+}
+
+/** How the servers reach the database: what `Database.connection` holds. */
+export interface ServerPoolDatabase {
+    /** The writer (primary) endpoint's DNS name. */
+    writerHost: pulumi.Input<string>;
+    /** The replicas' DNS names, tried in order; empty: the app reads from the writer. */
+    readerHosts: pulumi.Input<string[]>;
+    /** MySQL's port, on the writer and the readers. */
+    port: pulumi.Input<number>;
+    /** The Secrets Manager secret with `{username, password, host, port, dbname, engine}`. */
+    secretArn: pulumi.Input<string>;
+    /** The database the app uses. */
+    databaseName: pulumi.Input<string>;
 }
 
 /** Instances are given this long after launch before ELB health checks count (user data installs nginx). */
@@ -90,8 +114,24 @@ export class ServerPool extends pulumi.ComponentResource {
         const instanceType = settings.instanceType;
         const imageId = settings.imageId ?? pulumi.output(instanceType).apply((t) => `resolve:ssm:${amazonLinuxParameter(t)}`);
         const region = aws.getRegionOutput({}, { parent: this }).region;
+        const database = settings.database;
         const userData =
-            args.userData ?? region.apply((r) => renderUserData({ region: r, stack: pulumi.getStack(), appPort }));
+            args.userData ??
+            (database
+                ? pulumi
+                      .all([region, database.writerHost, database.readerHosts, database.port, database.secretArn, database.databaseName])
+                      .apply(([r, writerHost, readerHosts, port, secretArn, databaseName]) =>
+                          renderUserData({
+                              region: r,
+                              stack: pulumi.getStack(),
+                              appPort,
+                              db: { writerHost, writerPort: port, readerHosts, readerPort: port, secretArn, database: databaseName },
+                          }),
+                      )
+                : region.apply((r) => renderUserData({ region: r, stack: pulumi.getStack(), appPort })));
+        if (database) {
+            this.createSecretPolicy(name, database.secretArn);
+        }
 
         this.launchTemplate = new aws.ec2.LaunchTemplate(
             `${name}-lt`,
@@ -201,6 +241,30 @@ export class ServerPool extends pulumi.ComponentResource {
         return group;
     }
 
+    /** Read access to the database secret, and to nothing else: one inline statement on its exact ARN. */
+    private createSecretPolicy(name: string, secretArn: pulumi.Input<string>): aws.iam.RolePolicy {
+        return new aws.iam.RolePolicy(
+            `${name}-db-secret`,
+            {
+                role: this.role.name,
+                policy: pulumi.output(secretArn).apply((arn) =>
+                    JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Sid: "ReadDatabaseSecret",
+                                Effect: "Allow",
+                                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                                Resource: arn,
+                            },
+                        ],
+                    }),
+                ),
+            },
+            { parent: this },
+        );
+    }
+
     private createInstanceRole(name: string, policyArns: pulumi.Input<string>[], tags?: Tags) {
         const role = new aws.iam.Role(
             `${name}-role`,
@@ -229,6 +293,7 @@ export interface ServerPoolSettings {
     rootVolumeSizeGb: number;
     instanceType: pulumi.Input<string>;
     imageId?: pulumi.Input<string>;
+    database?: ServerPoolDatabase;
 }
 
 export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool args"): ServerPoolSettings {
@@ -252,6 +317,24 @@ export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool
                       return id;
                   }),
         instanceType: checkInput(args.instanceType ?? "t4g.micro", (t) => checkInstanceType(`${label}.instanceType`, t)),
+        database: args.database === undefined ? undefined : validateServerPoolDatabase(args.database, `${label}.database`),
+    };
+}
+
+function validateServerPoolDatabase(database: ServerPoolDatabase, label: string): ServerPoolDatabase {
+    if (typeof database !== "object" || database === null) {
+        throw invalid(label, database, "an object with writerHost, readerHosts, port, secretArn and databaseName (e.g. a Database's connection)");
+    }
+    return {
+        ...database,
+        port: checkInput(database.port, (p) => integerIn(`${label}.port`, p, 1, 65535)),
+        // One exact secret: a wildcard here would widen the instance role's read access.
+        secretArn: checkInput(database.secretArn, (arn) => {
+            if (typeof arn !== "string" || !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(arn)) {
+                throw invalid(`${label}.secretArn`, arn, "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), no wildcard");
+            }
+            return arn;
+        }),
     };
 }
 

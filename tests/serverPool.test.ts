@@ -1,4 +1,5 @@
-import { ServerPool, ServerPoolArgs } from "../components/serverPool";
+import { Database } from "../components/database";
+import { ServerPool, ServerPoolArgs, ServerPoolDatabase } from "../components/serverPool";
 import { renderUserData } from "../components/userData";
 import { evaluate } from "../scripts/offline";
 import { expectRejectedBeforeCreate, T, ofType, only, userDataOf } from "./helpers";
@@ -10,6 +11,16 @@ const base: ServerPoolArgs = {
     loadBalancerSecurityGroupId: "sg-alb",
 };
 const build = (args: Partial<ServerPoolArgs> = {}) => evaluate(() => new ServerPool("pool", { ...base, ...args }), { stack: "test" });
+const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secret-AbCdEf";
+const database: ServerPoolDatabase = {
+    writerHost: "db-primary.c0abcdefghij.us-east-1.rds.amazonaws.com",
+    readerHosts: ["db-replica-0.c0abcdefghij.us-east-1.rds.amazonaws.com", "db-replica-1.c0abcdefghij.us-east-1.rds.amazonaws.com"],
+    port: 3306,
+    secretArn: SECRET_ARN,
+    databaseName: "app",
+};
+/** The one inline policy's statements. */
+const secretStatements = (ev: Awaited<ReturnType<typeof build>>) => JSON.parse(only(ev, T.rolePolicy).inputs.policy).Statement;
 
 describe("ServerPool", () => {
     it("should launch Amazon Linux 2023 with IMDSv2 only, an encrypted gp3 root and no key pair", async () => {
@@ -88,7 +99,91 @@ describe("ServerPool", () => {
         expect(ofType(ev, T.rolePolicy)).toEqual([]);
     });
 
+    it("should hand the app the database endpoints and secret through the default user data", async () => {
+        const ev = await build({ database, appPort: 8080 });
+        expect(userDataOf(only(ev, T.launchTemplate))).toBe(
+            renderUserData({
+                region: "us-east-1",
+                stack: "test",
+                appPort: 8080,
+                db: {
+                    writerHost: database.writerHost as string,
+                    writerPort: 3306,
+                    readerHosts: database.readerHosts as string[],
+                    readerPort: 3306,
+                    secretArn: SECRET_ARN,
+                    database: "app",
+                },
+            }),
+        );
+    });
+
+    it("should let the instances read that one secret and nothing else", async () => {
+        const ev = await build({ database });
+        const policy = only(ev, T.rolePolicy);
+        expect(policy.name).toBe("pool-db-secret");
+        expect(policy.inputs.role).toBe(only(ev, T.role).state.name);
+        expect(secretStatements(ev)).toEqual([
+            { Sid: "ReadDatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: SECRET_ARN },
+        ]);
+        expect(policy.inputs.policy).not.toContain("*");
+        // Managed policies unchanged: SSM only.
+        expect(ofType(ev, T.policyAttachment).map((a) => a.inputs.policyArn)).toEqual(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+    });
+
+    it("should grant the secret also to a pool with its own user data, which it leaves as it is", async () => {
+        const ev = await build({ database, userData: "#!/bin/bash\necho custom\n" });
+        expect(userDataOf(only(ev, T.launchTemplate))).toBe("#!/bin/bash\necho custom\n");
+        expect(secretStatements(ev)).toEqual([expect.objectContaining({ Resource: SECRET_ARN })]);
+    });
+
+    it("should wire a Database: its endpoints in the user data, its secret in the policy, and the firewall chain", async () => {
+        const ev = await evaluate(
+            () => {
+                const db = new Database("db", {
+                    vpcId: "vpc-1",
+                    subnetIds: ["subnet-iso-a", "subnet-iso-b"],
+                    availabilityZones: ["us-east-1a", "us-east-1b"],
+                    replicaCount: 2,
+                });
+                const pool = new ServerPool("pool", { ...base, database: db.connection });
+                db.allowClient("pool", pool.securityGroup.id);
+            },
+            { stack: "test" },
+        );
+        const instances = ofType(ev, "aws:rds/instance:Instance");
+        const primary = instances.find((r) => r.name === "db-primary")!;
+        const replicas = ["db-replica-0", "db-replica-1"].map((n) => instances.find((r) => r.name === n)!);
+        const secretArn = only(ev, "aws:secretsmanager/secret:Secret").state.arn;
+        expect(userDataOf(only(ev, T.launchTemplate))).toBe(
+            renderUserData({
+                region: "us-east-1",
+                stack: "test",
+                appPort: 80,
+                db: {
+                    writerHost: primary.state.address,
+                    writerPort: 3306,
+                    readerHosts: replicas.map((r) => r.state.address),
+                    readerPort: 3306,
+                    secretArn,
+                    database: "app",
+                },
+            }),
+        );
+        expect(secretStatements(ev)).toEqual([expect.objectContaining({ Resource: secretArn })]);
+        // servers -> database on 3306 only, both directions of the chain.
+        expect(ofType(ev, T.ingress).filter((r) => r.inputs.securityGroupId === "db-sg").map((r) => r.inputs)).toEqual([
+            expect.objectContaining({ referencedSecurityGroupId: "pool-sg", fromPort: 3306, toPort: 3306 }),
+        ]);
+        expect(ofType(ev, T.egress).filter((r) => r.inputs.securityGroupId === "pool-sg").map((r) => [r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId, r.inputs.fromPort])).toEqual(
+            expect.arrayContaining([["0.0.0.0/0", 443], ["db-sg", 3306]]),
+        );
+    });
+
     it.each([
+        [{ database: { ...database, secretArn: "*" } }, "ServerPool args.database.secretArn=* is not valid: expected a Secrets Manager secret ARN"],
+        [{ database: { ...database, secretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:*" } }, "ServerPool args.database.secretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:* is not valid"],
+        [{ database: { ...database, port: 0 } }, "ServerPool args.database.port=0 is not valid: expected an integer from 1 to 65535"],
         [{ size: 0 }, "ServerPool args.size=0 is not valid: expected an integer from 1 to 100"],
         [{ size: 3, maxSize: 2 }, "ServerPool args.maxSize=2 is not valid: expected an integer from 3 to 200"],
         [{ instanceType: "db.t4g.micro" }, "ServerPool args.instanceType=db.t4g.micro is not valid: expected an EC2 instance type"],
