@@ -21,6 +21,9 @@ export = () => {
         certificateArn: web.loadBalancer.certificateArn,
         selfSignedCertificate: web.loadBalancer.selfSignedCertificate,
         autoScalingGroupNames: web.pools.map((p) => p.autoScalingGroup.name),
+        dbWriterEndpoint: web.database.writerEndpoint,
+        dbReaderEndpoints: web.database.readerEndpoints,
+        dbSecretArn: web.database.secretArn,
         failoverControllerFunction: web.failoverController?.function.name,
         failoverTimeSeconds: web.failoverController?.failoverTimeSeconds,
     };

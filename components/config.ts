@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { dbAllocatedStorage, dbBackupRetentionDays, dbEngineVersion, dbInstanceClass, replicaCountValue } from "./database";
 import { FAILBACK_POLICIES } from "./failoverController";
 import { ALGORITHMS, MODES } from "./loadBalancer";
 import { availabilityZoneList, MAX_AZS, MIN_AZS, NAT_GATEWAY_MODES } from "./network";
@@ -118,6 +119,55 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         read: (raw, label) => ({ sslPolicy: oneOf(label, raw, TLS_POLICIES) }),
     },
     {
+        key: "replicaCount",
+        default: "1",
+        allowed: "0–15",
+        description: "MySQL read replicas, each in an AZ other than the primary's; the app reads from them (from the writer when 0).",
+        read: (raw, label) => ({ replicaCount: replicaCountValue(label, raw) }),
+    },
+    {
+        key: "dbInstanceClass",
+        default: "db.t4g.micro",
+        allowed: "RDS instance class (db.*)",
+        description: "Class of the primary and the replicas.",
+        read: (raw, label) => ({ dbInstanceClass: dbInstanceClass(label, raw) }),
+    },
+    {
+        key: "dbAllocatedStorage",
+        default: "20",
+        allowed: "20–65536 (GiB)",
+        description: "Initial encrypted gp3 storage; autoscaling raises it up to max(100, 2 × this) GiB.",
+        read: (raw, label) => ({ dbAllocatedStorage: dbAllocatedStorage(label, raw) }),
+    },
+    {
+        key: "dbEngineVersion",
+        default: "8.4",
+        allowed: "8.4 | 8.0, or a full version such as 8.4.7",
+        description: "MySQL version; a full version pins it.",
+        read: (raw, label) => ({ dbEngineVersion: dbEngineVersion(label, raw) }),
+    },
+    {
+        key: "dbMultiAz",
+        default: "false",
+        allowed: "true | false",
+        description: "A synchronous standby of the primary in another AZ with automatic failover.",
+        read: (raw, label) => ({ dbMultiAz: booleanValue(label, raw) }),
+    },
+    {
+        key: "dbBackupRetentionDays",
+        default: "7",
+        allowed: "1–35",
+        description: "Days of automated backups and point-in-time recovery (replicas need backups).",
+        read: (raw, label) => ({ dbBackupRetentionDays: dbBackupRetentionDays(label, raw) }),
+    },
+    {
+        key: "dbDeletionProtection",
+        default: "false",
+        allowed: "true | false",
+        description: "Refuse to delete the primary until turned off.",
+        read: (raw, label) => ({ dbDeletionProtection: booleanValue(label, raw) }),
+    },
+    {
         key: "failback",
         default: "automatic",
         allowed: FAILBACK_POLICIES.join(" | "),
@@ -142,7 +192,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         key: "deletionProtection",
         default: "false",
         allowed: "true | false",
-        description: "Refuse to delete the ALB (and the database) until turned off.",
+        description: "Refuse to delete the ALB until turned off.",
         read: (raw, label) => ({ deletionProtection: booleanValue(label, raw) }),
     },
 ];

@@ -6,6 +6,7 @@
  *     export const url = web.url;
  */
 export * from "./config";
+export * from "./database";
 export * from "./failoverController";
 export * from "./loadBalancer";
 export * from "./network";

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { Database } from "./database";
 import { FailbackPolicy, FailoverController } from "./failoverController";
 import { Algorithm, LoadBalancer, Mode } from "./loadBalancer";
 import { NatGatewayMode, Network } from "./network";
@@ -55,10 +56,24 @@ export interface WebStackArgs {
     /** @default true in active-passive — see {@link LoadBalancerArgs.holdListenerWeights}. */
     holdListenerWeights?: boolean;
     /**
-     * Deletion protection on the ALB (and, later, the database).
+     * Deletion protection on the ALB.
      * @default false
      */
     deletionProtection?: boolean;
+    /** @default 1 — MySQL read replicas, 0 to 15; see {@link DatabaseArgs.replicaCount}. */
+    replicaCount?: number;
+    /** @default "db.t4g.micro" */
+    dbInstanceClass?: pulumi.Input<string>;
+    /** @default 20 (GiB) */
+    dbAllocatedStorage?: number;
+    /** @default "8.4" — see {@link DatabaseArgs.engineVersion}. */
+    dbEngineVersion?: string;
+    /** @default false — a synchronous standby of the primary in another AZ. */
+    dbMultiAz?: boolean;
+    /** @default 7 (days, 1 to 35) */
+    dbBackupRetentionDays?: number;
+    /** @default false — refuse to delete the primary. */
+    dbDeletionProtection?: boolean;
     /** Tags added to every resource. */
     tags?: Tags;
 }
@@ -79,6 +94,8 @@ export class WebStack extends pulumi.ComponentResource {
     public readonly loadBalancer: LoadBalancer;
     /** Active-passive: [active, failover]; active-active: [web]. */
     public readonly pools: ServerPool[];
+    /** The MySQL primary and its read replicas; every pool writes to the one and reads from the others. */
+    public readonly database: Database;
     /** Moves traffic to the failover group and back (active-passive only). */
     public readonly failoverController?: FailoverController;
     public readonly url: pulumi.Output<string>;
@@ -111,10 +128,28 @@ export class WebStack extends pulumi.ComponentResource {
         );
         this.mode = this.loadBalancer.mode;
 
+        this.database = new Database(
+            `${name}-db`,
+            {
+                vpcId: this.network.vpcId,
+                subnetIds: this.network.isolatedSubnetIds,
+                availabilityZones: this.network.availabilityZones,
+                replicaCount: args.replicaCount,
+                instanceClass: args.dbInstanceClass,
+                allocatedStorage: args.dbAllocatedStorage,
+                engineVersion: args.dbEngineVersion,
+                multiAz: args.dbMultiAz,
+                backupRetentionDays: args.dbBackupRetentionDays,
+                deletionProtection: args.dbDeletionProtection,
+                tags,
+            },
+            { parent: this },
+        );
+
         const size = integerIn("WebStack args.serversPerPool", args.serversPerPool ?? 1, 1, 100);
         this.pools = poolPlacement(this.mode, this.network.azCount).map(({ role, azIndexes }) => {
             const targetGroup = role === "failover" ? this.loadBalancer.failoverTargetGroup! : this.loadBalancer.activeTargetGroup;
-            return new ServerPool(
+            const pool = new ServerPool(
                 `${name}-${role}`,
                 {
                     vpcId: this.network.vpcId,
@@ -127,10 +162,14 @@ export class WebStack extends pulumi.ComponentResource {
                     maxSize: args.maxServersPerPool,
                     imageId: args.imageId,
                     userData: args.userData,
+                    database: this.database.connection,
                     tags: { ...tags, Role: role },
                 },
                 { parent: this },
             );
+            // The pool's servers may reach the database on 3306; nothing else may.
+            this.database.allowClient(role, pool.securityGroup.id);
+            return pool;
         });
         const failoverTargetGroup = this.loadBalancer.failoverTargetGroup;
         if (failoverTargetGroup) {
@@ -157,6 +196,9 @@ export class WebStack extends pulumi.ComponentResource {
             albDnsName: this.loadBalancer.dnsName,
             activeTargetGroupArn: this.loadBalancer.activeTargetGroup.arn,
             failoverTargetGroupArn: this.loadBalancer.failoverTargetGroup?.arn,
+            dbWriterEndpoint: this.database.writerEndpoint,
+            dbReaderEndpoints: this.database.readerEndpoints,
+            dbSecretArn: this.database.secretArn,
         });
     }
 }

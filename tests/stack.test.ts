@@ -1,7 +1,8 @@
 import { runPolicies } from "../policy/policies";
 import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderPlan } from "../scripts/plan";
-import { T, ofType, only, resolveRef, stackConfig } from "./helpers";
+import { renderUserData } from "../components/userData";
+import { T, ofType, only, resolveRef, stackConfig, userDataOf } from "./helpers";
 
 const program = require("../index");
 const stacks = listStacks();
@@ -30,7 +31,7 @@ describe("the stack program", () => {
             const orphans = ev.resources.filter((r) => r.custom && !r.parentUrn).map((r) => r.urn);
             expect(orphans).toEqual([]);
             expect(ev.resources.filter((r) => !r.custom).map((r) => r.type.split(":")[2]).sort()).toEqual(
-                ["LoadBalancer", "Network", "WebStack", ...(mode === "active-passive" ? ["ServerPool", "ServerPool", "FailoverController"] : ["ServerPool"])].sort(),
+                ["Database", "LoadBalancer", "Network", "WebStack", ...(mode === "active-passive" ? ["ServerPool", "ServerPool", "FailoverController"] : ["ServerPool"])].sort(),
             );
         });
 
@@ -67,15 +68,46 @@ describe("the stack program", () => {
             }
         });
 
-        it("should chain the firewall: world → ALB on 80/443 only → servers on the app port only", () => {
+        it("should chain the firewall: world → ALB on 80/443 only → servers on the app port only → database on 3306 only", () => {
             const albSg = only(ev, T.sg, "-alb-sg").name;
+            const dbSg = only(ev, T.sg, "-db-sg").name;
+            const serverGroups = ofType(ev, T.sg).filter((g) => g.name !== albSg && g.name !== dbSg).map((g) => g.name);
+            expect(serverGroups).toHaveLength(mode === "active-passive" ? 2 : 1);
             const ingress = ofType(ev, T.ingress).map((r) => r.inputs);
+            const egress = ofType(ev, T.egress).map((r) => r.inputs);
+            // From the internet: only the ALB, only 80 and 443.
             expect(ingress.filter((r) => r.cidrIpv4 !== undefined).every((r) => r.securityGroupId === albSg && [80, 443].includes(r.fromPort) && r.fromPort === r.toPort)).toBe(true);
-            const serverGroups = ofType(ev, T.sg).filter((g) => g.name !== albSg).map((g) => g.name);
             for (const group of serverGroups) {
                 expect(ingress.filter((r) => r.securityGroupId === group)).toEqual([expect.objectContaining({ referencedSecurityGroupId: albSg, fromPort: 80, toPort: 80 })]);
+                expect(egress.filter((r) => r.securityGroupId === group && r.referencedSecurityGroupId === dbSg)).toEqual([expect.objectContaining({ fromPort: 3306, toPort: 3306 })]);
             }
-            expect(ingress.concat(ofType(ev, T.egress).map((r) => r.inputs)).filter((r) => r.ipProtocol === "-1" || (r.fromPort <= 22 && r.toPort >= 22))).toEqual([]);
+            expect(ingress.filter((r) => r.securityGroupId === dbSg).map((r) => [r.referencedSecurityGroupId, r.fromPort, r.toPort]).sort()).toEqual(serverGroups.map((g) => [g, 3306, 3306]).sort());
+            expect(egress.filter((r) => r.securityGroupId === dbSg)).toEqual([]);
+            expect(ingress.concat(egress).filter((r) => r.ipProtocol === "-1" || (r.fromPort <= 22 && r.toPort >= 22))).toEqual([]);
+        });
+
+        it("should give the servers the writer, the readers and read access to the database secret only", () => {
+            const primary = ofType(ev, "aws:rds/instance:Instance").find((i) => !i.inputs.replicateSourceDb)!;
+            const replicas = ofType(ev, "aws:rds/instance:Instance").filter((i) => i.inputs.replicateSourceDb);
+            expect(replicas).toHaveLength(Number(config["ha-webstack:replicaCount"] ?? 1));
+            expect(replicas.every((r) => r.inputs.replicateSourceDb === primary.state.identifier)).toBe(true);
+            const secretArn = only(ev, "aws:secretsmanager/secret:Secret").state.arn;
+            for (const lt of ofType(ev, T.launchTemplate)) {
+                const expected = renderUserData({
+                    region: "us-east-1",
+                    stack,
+                    appPort: 80,
+                    db: { writerHost: primary.state.address, writerPort: 3306, readerHosts: replicas.map((r) => r.state.address), readerPort: 3306, secretArn, database: "app" },
+                });
+                expect(userDataOf(lt)).toBe(expected);
+            }
+            const secretPolicies = ofType(ev, T.rolePolicy).filter((p) => p.name.endsWith("-db-secret"));
+            expect(secretPolicies).toHaveLength(mode === "active-passive" ? 2 : 1);
+            for (const policy of secretPolicies) {
+                expect(JSON.parse(policy.inputs.policy).Statement.map((st: any) => st.Resource)).toEqual([secretArn]);
+            }
+            expect(ev.outputs.dbWriterEndpoint).toBe(primary.state.address);
+            expect(ev.outputs.dbReaderEndpoints).toEqual(replicas.map((r) => r.state.address));
         });
 
         it("should follow the stack's NAT and certificate settings", () => {
