@@ -1,9 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as tls from "@pulumi/tls";
+import { CertificateMode, CertificateSettings, certificateSettings, createListenerCertificate } from "./certificate";
+import { AccessLogOptions, AccessLogSettings, accessLogSettings, createAccessLogBucket } from "./logBucket";
 import { named, Tags } from "./tags";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
-import { acmCertificateArn, booleanValue, checkInput, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
+import { booleanValue, checkInput, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
+import { createWebAcl, WafOptions, WafSettings, wafSettings } from "./webAcl";
+
+// The validators of the certificate, WAF and log arguments, for the stack config to reuse with its own labels.
+export { certificateDomainName, certificateSettings, dnsName, hostedZoneId } from "./certificate";
+export type { CertificateMode, CertificateSettings, CertificateSource } from "./certificate";
+export { accessLogRetentionDays, accessLogSettings, ACCESS_LOG_RETENTION_DAYS } from "./logBucket";
+export type { AccessLogOptions } from "./logBucket";
+export { WAF_RATE_LIMIT, wafRateLimit, wafSettings } from "./webAcl";
+export type { WafOptions } from "./webAcl";
 
 export const MODES = ["active-passive", "active-active"] as const;
 export type Mode = (typeof MODES)[number];
@@ -19,6 +29,9 @@ export type Algorithm = (typeof ALGORITHMS)[number];
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
  */
 export const HEALTH_CHECK = { intervalSeconds: 5, timeoutSeconds: 4, healthyThreshold: 2, unhealthyThreshold: 2 } as const;
+
+/** The ALB serves IPv4 only; a dual-stack ALB would also get an AAAA alias record. */
+const IP_ADDRESS_TYPE = "ipv4";
 
 export interface LoadBalancerArgs {
     /** The VPC of the target groups. */
@@ -43,10 +56,26 @@ export interface LoadBalancerArgs {
      */
     allowedCidrs?: pulumi.Input<string>[];
     /**
-     * An existing ACM certificate for the HTTPS listener. When unset, a self-signed certificate is
-     * generated and imported into ACM, so that a dev stack still serves TLS only (browsers warn).
+     * An existing ACM certificate for the HTTPS listener (not together with `domainName`). When
+     * neither this nor `domainName` is set, a self-signed certificate is generated and imported into
+     * ACM, so that a dev stack still serves TLS only (browsers warn, and no HSTS header is sent).
+     * @default unset: a self-signed certificate
      */
     certificateArn?: pulumi.Input<string>;
+    /**
+     * A domain to serve the stack on (e.g. `shop.example.com`, at most 64 characters): ACM issues a
+     * certificate for it, validated through DNS records in `hostedZoneId`, and an alias record for
+     * the domain points at the ALB; `url` becomes `https://<domainName>`. Needs `hostedZoneId`; not
+     * together with `certificateArn`.
+     * @default unset
+     */
+    domainName?: pulumi.Input<string>;
+    /**
+     * The Route 53 hosted zone of `domainName` (e.g. `Z0123456789ABCDEFGHIJ`): it receives the
+     * certificate's validation record and the alias record. Only with `domainName`.
+     * @default unset
+     */
+    hostedZoneId?: pulumi.Input<string>;
     /**
      * TLS policy of the HTTPS listener: TLS 1.2+ policies only.
      * @default "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -75,6 +104,23 @@ export interface LoadBalancerArgs {
      * @default false
      */
     deletionProtection?: boolean;
+    /**
+     * An AWS WAF web ACL in front of the ALB: a per-client-IP rate limit (blocks an IP above
+     * `rateLimitPerFiveMinutes` requests in 5 minutes, 100 to 2,000,000,000) and the AWS managed
+     * rule groups `AWSManagedRulesCommonRuleSet` and `AWSManagedRulesKnownBadInputsRuleSet`, with
+     * CloudWatch metrics and sampled requests. `true` uses the defaults. Costs $5/month per web ACL,
+     * $1 per rule and $0.60 per million requests.
+     * @default false
+     */
+    waf?: boolean | WafOptions;
+    /**
+     * ALB access logs (one line per request) in a private, SSE-S3 encrypted S3 bucket made for them,
+     * under `alb/`, expired after `retentionDays` (1 to 3650, default 90); only ELB log delivery may
+     * write to it and every non-TLS request is denied. `forceDestroy` lets `pulumi destroy` delete
+     * the bucket with its logs (default: true unless `deletionProtection` is on).
+     * @default true
+     */
+    accessLogs?: boolean | AccessLogOptions;
     /** Tags added to every resource. */
     tags?: Tags;
 }
@@ -97,8 +143,23 @@ export class LoadBalancer extends pulumi.ComponentResource {
     /** The standby group at weight 0 (active-passive only). */
     public readonly failoverTargetGroup?: aws.lb.TargetGroup;
     public readonly certificateArn: pulumi.Output<string>;
+    /** How the certificate was obtained: `existing`, `domain` (DNS-validated ACM) or `self-signed`. */
+    public readonly certificateMode: CertificateMode;
     /** True when the certificate is the generated self-signed one. */
     public readonly selfSignedCertificate: boolean;
+    /** The requested (`domain` mode) or imported (self-signed) ACM certificate; none for an existing ARN. */
+    public readonly certificate?: aws.acm.Certificate;
+    /** `domain` mode: the validation the HTTPS listener waits for. */
+    public readonly certificateValidation?: aws.acm.CertificateValidation;
+    /** `domain` mode: the alias records of the domain to the ALB (A; AAAA too when dual-stack). */
+    public readonly aliasRecords: aws.route53.Record[];
+    /** `domain` mode: the domain the stack answers on. */
+    public readonly domainName?: pulumi.Output<string>;
+    /** The WAF web ACL in front of the ALB (`waf` on). */
+    public readonly webAcl?: aws.wafv2.WebAcl;
+    public readonly webAclAssociation?: aws.wafv2.WebAclAssociation;
+    /** The bucket of the access logs (`accessLogs` on). */
+    public readonly accessLogBucket?: aws.s3.Bucket;
     public readonly dnsName: pulumi.Output<string>;
     public readonly arnSuffix: pulumi.Output<string>;
     public readonly url: pulumi.Output<string>;
@@ -112,12 +173,16 @@ export class LoadBalancer extends pulumi.ComponentResource {
         this.algorithm = algorithm;
 
         this.securityGroup = this.createSecurityGroup(name, args.vpcId, allowedCidrs, tags);
+        // The ALB checks at creation (and whenever logging is turned on) that it may write to the
+        // bucket: it waits for the bucket policy.
+        const accessLogs = settings.accessLogs ? createAccessLogBucket(name, settings.accessLogs, this, tags) : undefined;
+        this.accessLogBucket = accessLogs?.bucket;
         this.loadBalancer = new aws.lb.LoadBalancer(
             `${name}-alb`,
             {
                 loadBalancerType: "application",
                 internal: false,
-                ipAddressType: "ipv4",
+                ipAddressType: IP_ADDRESS_TYPE,
                 subnets: args.subnetIds,
                 securityGroups: [this.securityGroup.id],
                 // Reject requests with header names that are not valid HTTP (request smuggling).
@@ -125,9 +190,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 desyncMitigationMode: "defensive",
                 enableDeletionProtection: settings.deletionProtection,
                 idleTimeout: 60,
+                accessLogs: accessLogs ? { bucket: accessLogs.bucket.id, enabled: true, prefix: accessLogs.prefix } : undefined,
                 tags: named(tags, `${name}-alb`),
             },
-            { parent: this },
+            { parent: this, dependsOn: accessLogs?.dependsOn },
         );
         this.dnsName = this.loadBalancer.dnsName;
         this.arnSuffix = this.loadBalancer.arnSuffix;
@@ -168,9 +234,24 @@ export class LoadBalancer extends pulumi.ComponentResource {
             this.activeTargetGroup = targetGroup("web", "web-");
         }
 
-        const certificate = this.createCertificate(name, settings.certificateArn, tags);
+        const certificate = createListenerCertificate(
+            name,
+            settings.certificate,
+            { dnsName: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, ipAddressType: IP_ADDRESS_TYPE },
+            this,
+            tags,
+        );
         this.certificateArn = certificate.arn;
+        this.certificateMode = certificate.mode;
         this.selfSignedCertificate = certificate.selfSigned;
+        this.certificate = certificate.certificate;
+        this.certificateValidation = certificate.validation;
+        this.aliasRecords = certificate.aliasRecords;
+        this.domainName = certificate.domainName;
+
+        if (settings.waf) {
+            ({ webAcl: this.webAcl, association: this.webAclAssociation } = createWebAcl(name, settings.waf, this.loadBalancer.arn, this, tags));
+        }
 
         this.httpListener = new aws.lb.Listener(
             `${name}-http`,
@@ -196,6 +277,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 port: 443,
                 protocol: "HTTPS",
                 sslPolicy,
+                // `domain` mode: the validated certificate's ARN, so the listener waits for validation.
                 certificateArn: this.certificateArn,
                 defaultActions: [{ type: "forward", forward: { targetGroups: this.forwardTargets() } }],
                 // Security headers added by the ALB itself. HSTS only with a real certificate: with a
@@ -205,10 +287,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 routingHttpResponseStrictTransportSecurityHeaderValue: certificate.selfSigned ? undefined : "max-age=31536000",
                 tags: named(tags, `${name}-https`),
             },
-            { parent: this, dependsOn: certificate.dependsOn, ignoreChanges: settings.holdListenerWeights ? ["defaultActions"] : undefined },
+            { parent: this, ignoreChanges: settings.holdListenerWeights ? ["defaultActions"] : undefined },
         );
 
-        this.url = pulumi.interpolate`https://${this.loadBalancer.dnsName}`;
+        this.url = this.domainName ? pulumi.interpolate`https://${this.domainName}` : pulumi.interpolate`https://${this.loadBalancer.dnsName}`;
         this.registerOutputs({
             dnsName: this.dnsName,
             url: this.url,
@@ -217,6 +299,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
             failoverTargetGroupArn: this.failoverTargetGroup?.arn,
             httpsListenerArn: this.httpsListener.arn,
             certificateArn: this.certificateArn,
+            webAclArn: this.webAcl?.arn,
+            accessLogBucket: this.accessLogBucket?.bucket,
         });
     }
 
@@ -256,37 +340,6 @@ export class LoadBalancer extends pulumi.ComponentResource {
         });
         return group;
     }
-
-    private createCertificate(
-        name: string,
-        certificateArn: pulumi.Input<string> | undefined,
-        tags?: Tags,
-    ): { arn: pulumi.Output<string>; selfSigned: boolean; dependsOn: pulumi.Resource[] } {
-        if (certificateArn !== undefined) {
-            return { arn: pulumi.output(certificateArn), selfSigned: false, dependsOn: [] };
-        }
-        // A self-signed certificate for the ALB's own DNS name, imported into ACM.
-        const key = new tls.PrivateKey(`${name}-tls-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent: this });
-        const cert = new tls.SelfSignedCert(
-            `${name}-tls-cert`,
-            {
-                privateKeyPem: key.privateKeyPem,
-                // The CN is capped at 64 characters, shorter than many ALB DNS names: the name goes in the SAN.
-                subject: { commonName: "ha-webstack self-signed", organization: "ha-webstack" },
-                dnsNames: [this.loadBalancer.dnsName],
-                validityPeriodHours: 24 * 365,
-                earlyRenewalHours: 24 * 30,
-                allowedUses: ["key_encipherment", "digital_signature", "server_auth"],
-            },
-            { parent: this },
-        );
-        const imported = new aws.acm.Certificate(
-            `${name}-cert`,
-            { privateKey: key.privateKeyPem, certificateBody: cert.certPem, tags: named(tags, `${name}-self-signed`) },
-            { parent: this },
-        );
-        return { arn: imported.arn, selfSigned: true, dependsOn: [imported] };
-    }
 }
 
 export interface LoadBalancerSettings {
@@ -298,7 +351,11 @@ export interface LoadBalancerSettings {
     deletionProtection: boolean;
     holdListenerWeights: boolean;
     allowedCidrs: pulumi.Input<string>[];
-    certificateArn?: pulumi.Input<string>;
+    certificate: CertificateSettings;
+    /** Undefined when the WAF is off. */
+    waf?: WafSettings;
+    /** Undefined when access logs are off. */
+    accessLogs?: AccessLogSettings;
 }
 
 /** ALB names are capped at 32 characters; Pulumi appends an 8-character suffix to `<name>-alb`. */
@@ -322,15 +379,18 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs, l
     if (typeof healthCheckPath !== "string" || !/^\/[\x21-\x7e]{0,1023}$/.test(healthCheckPath)) {
         throw invalid(`${label}.healthCheckPath`, healthCheckPath, "a path starting with / (at most 1024 characters)");
     }
+    const deletionProtection = booleanValue(`${label}.deletionProtection`, args.deletionProtection ?? false);
     return {
         mode: oneOf(`${label}.mode`, args.mode ?? "active-passive", MODES),
         algorithm: oneOf(`${label}.algorithm`, args.algorithm ?? "round_robin", ALGORITHMS),
         sslPolicy: oneOf(`${label}.sslPolicy`, args.sslPolicy ?? DEFAULT_TLS_POLICY, TLS_POLICIES),
         targetPort: integerIn(`${label}.targetPort`, args.targetPort ?? 80, 1, 65535),
         healthCheckPath,
-        deletionProtection: booleanValue(`${label}.deletionProtection`, args.deletionProtection ?? false),
+        deletionProtection,
         holdListenerWeights: booleanValue(`${label}.holdListenerWeights`, args.holdListenerWeights ?? (args.mode ?? "active-passive") === "active-passive"),
-        certificateArn: args.certificateArn === undefined ? undefined : checkInput(args.certificateArn, (arn) => acmCertificateArn(`${label}.certificateArn`, arn)),
         allowedCidrs: allowedCidrs.map((cidr, i) => checkInput(cidr, (c) => ipv4Cidr(`${label}.allowedCidrs[${i}]`, c))),
+        certificate: certificateSettings({ certificateArn: args.certificateArn, domainName: args.domainName, hostedZoneId: args.hostedZoneId }, (key) => `${label}.${key}`),
+        waf: wafSettings(`${label}.waf`, args.waf),
+        accessLogs: accessLogSettings(`${label}.accessLogs`, args.accessLogs, deletionProtection),
     };
 }

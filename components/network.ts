@@ -1,7 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { createVpcFlowLogs, FlowLogOptions, FlowLogSettings, flowLogSettings, VpcFlowLogs } from "./flowLogs";
 import { named, Tags } from "./tags";
 import { integerIn, invalid, ipv4Cidr, oneOf, parseIpv4Cidr, subnetOf, ValidationError } from "./validation";
+
+// The validator of the flow log argument, for the stack config to reuse with its own labels.
+export { DEFAULT_FLOW_LOG_RETENTION_DAYS, flowLogSettings } from "./flowLogs";
+export type { FlowLogOptions } from "./flowLogs";
 
 export const NAT_GATEWAY_MODES = ["none", "single", "perAz"] as const;
 export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
@@ -38,6 +43,15 @@ export interface NetworkArgs {
      * @default "single"
      */
     natGateways?: NatGatewayMode;
+    /**
+     * VPC flow logs of ALL traffic (accepted and rejected, every interface of the VPC) to a
+     * CloudWatch log group kept `retentionDays` (a CloudWatch Logs retention value, default 30),
+     * written through an IAM role only the flow logs service of this account can assume and that
+     * may only write to that log group. `false` turns them off. CloudWatch Logs charges ingestion
+     * ($0.50/GB in us-east-1) and storage.
+     * @default true
+     */
+    flowLogs?: boolean | FlowLogOptions;
     /** Tags added to every resource. */
     tags?: Tags;
 }
@@ -73,6 +87,8 @@ export class Network extends pulumi.ComponentResource {
     public readonly natGateways: aws.ec2.NatGateway[];
     public readonly defaultSecurityGroup: aws.ec2.DefaultSecurityGroup;
     public readonly s3Endpoint: aws.ec2.VpcEndpoint;
+    /** The flow log, its log group and delivery role (`flowLogs` on). */
+    public readonly flowLogs?: VpcFlowLogs;
 
     constructor(name: string, args: NetworkArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("ha-webstack:index:Network", name, {}, opts);
@@ -99,6 +115,9 @@ export class Network extends pulumi.ComponentResource {
             { parent: this },
         );
         this.vpcId = this.vpc.id;
+        if (settings.flowLogs) {
+            this.flowLogs = createVpcFlowLogs(name, this.vpc, settings.flowLogs, this, tags);
+        }
 
         // Take over the default security group with no rules: it allows all traffic between its members
         // by default, and an instance launched without a group lands in it.
@@ -204,6 +223,7 @@ export class Network extends pulumi.ComponentResource {
             publicSubnetIds: this.publicSubnetIds,
             privateSubnetIds: this.privateSubnetIds,
             isolatedSubnetIds: this.isolatedSubnetIds,
+            flowLogGroupName: this.flowLogs?.logGroup.name,
         });
     }
 }
@@ -213,6 +233,8 @@ export interface NetworkSettings {
     azCount: number;
     availabilityZones?: string[];
     natGateways: NatGatewayMode;
+    /** Undefined when flow logs are off. */
+    flowLogs?: FlowLogSettings;
 }
 
 /** Checks the args and fills in the defaults; throws a {@link ValidationError} naming the argument. */
@@ -229,7 +251,8 @@ export function validateNetworkArgs(args: NetworkArgs, label = "Network args"): 
         azCount = zones.length;
     }
     const natGateways = oneOf(`${label}.natGateways`, args.natGateways ?? "single", NAT_GATEWAY_MODES);
-    return { cidrBlock, azCount, availabilityZones, natGateways };
+    const flowLogs = flowLogSettings(`${label}.flowLogs`, args.flowLogs);
+    return { cidrBlock, azCount, availabilityZones, natGateways, flowLogs };
 }
 
 /** A list of 2 to 6 distinct AZ names such as us-east-1a. */

@@ -451,6 +451,86 @@ const s3BucketProtected: StackValidationPolicy = {
     },
 };
 
+/** The `aws:SecureTransport` value of a statement's `Bool` condition, as written ("false", false or ["false"]). */
+function secureTransportCondition(statement: Record<string, unknown>): string | undefined {
+    const bool = (statement.Condition as Record<string, unknown> | undefined)?.Bool as Record<string, unknown> | undefined;
+    const value = bool?.["aws:SecureTransport"];
+    const first = Array.isArray(value) ? value[0] : value;
+    return first === undefined ? undefined : String(first).toLowerCase();
+}
+
+/** Does this raw bucket policy statement deny every S3 action to everyone on requests without TLS? */
+function deniesInsecureTransport(statement: Record<string, unknown>): boolean {
+    const principal = statement.Principal;
+    const everyone = principal === "*" || (principal !== null && typeof principal === "object" && toStringArray((principal as Record<string, unknown>).AWS).indexOf("*") >= 0);
+    const actions = toStringArray(statement.Action);
+    return statement.Effect === "Deny" && everyone && actions.some((a) => a === "*" || a === "s3:*") && secureTransportCondition(statement) === "false";
+}
+
+/**
+ * Every bucket has a bucket policy that denies all requests made without TLS: S3 accepts plain
+ * HTTP otherwise (Security Hub S3.5 "S3 general purpose buckets should require requests to use SSL").
+ * A policy whose text is not known yet (preview of a new stack) is checked at `pulumi up`.
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html#transit
+ */
+const s3BucketTlsOnly: StackValidationPolicy = {
+    name: "s3-bucket-deny-insecure-transport",
+    description: "Every S3 bucket has an aws.s3.BucketPolicy that denies s3:* to everyone when aws:SecureTransport is false.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const bucketPolicies = args.resources.filter((r) => r.type === getPulumiType(aws.s3.BucketPolicy));
+        for (const bucket of args.resources.filter((r) => BUCKET_TYPES.indexOf(r.type) >= 0)) {
+            const ids = knownValues(bucket, ["id", "bucket"]);
+            const own = bucketPolicies.filter((p) => refersTo(p, "bucket", bucket, ids));
+            const label = `bucket "${bucket.name}" (${ids[0] ?? "name unknown"})`;
+            if (own.length === 0) {
+                report(`${label} has no aws.s3.BucketPolicy; add one that denies s3:* to Principal "*" when aws:SecureTransport is "false".`, bucket.urn);
+                continue;
+            }
+            const documents = own.map((p) => readKnown(p.props, "policy"));
+            if (documents.some((d) => d === undefined)) {
+                continue; // not known yet (preview): checked when it is
+            }
+            const denies = documents.some((document) => {
+                let doc: unknown = document;
+                try {
+                    doc = typeof document === "string" ? JSON.parse(document) : document;
+                } catch {
+                    return false;
+                }
+                const raw = (doc as Record<string, unknown> | null)?.Statement;
+                const statements = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as Array<Record<string, unknown>>;
+                return statements.some((st) => st !== null && typeof st === "object" && deniesInsecureTransport(st));
+            });
+            if (!denies) {
+                report(`${label}: its bucket policy has no statement denying s3:* to Principal "*" when aws:SecureTransport is "false" (requests without TLS are accepted).`, bucket.urn);
+            }
+        }
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// 6b. WAF: a regional web ACL protects nothing until it is associated with a resource.
+// https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-associating-aws-resource.html
+// ---------------------------------------------------------------------------------------------
+
+const wafWebAclAssociated: StackValidationPolicy = {
+    name: "wafv2-web-acl-associated",
+    description: "Every regional aws.wafv2.WebAcl is associated with a resource (an aws.wafv2.WebAclAssociation whose webAclArn is the ACL).",
+    enforcementLevel: "mandatory",
+    validateStack: (args, report) => {
+        const associations = args.resources.filter((r) => r.type === getPulumiType(aws.wafv2.WebAclAssociation));
+        for (const acl of args.resources.filter((r) => r.type === getPulumiType(aws.wafv2.WebAcl))) {
+            if (readKnown(acl.props, "scope") !== "REGIONAL") {
+                continue; // CloudFront ACLs are attached through the distribution's webAclId
+            }
+            if (!associations.some((a) => refersTo(a, "webAclArn", acl, knownValues(acl, ["arn"])))) {
+                report(`web ACL "${acl.name}" has no aws.wafv2.WebAclAssociation whose webAclArn is this ACL: it filters no traffic.`, acl.urn);
+            }
+        }
+    },
+};
+
 // ---------------------------------------------------------------------------------------------
 // 7. IAM: least privilege.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege
@@ -570,7 +650,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     iamNoBroadManagedPolicies,
 ];
 
-export const stackPolicies: StackValidationPolicy[] = [vpcDefaultSecurityGroupAdopted, s3BucketProtected];
+export const stackPolicies: StackValidationPolicy[] = [vpcDefaultSecurityGroupAdopted, s3BucketProtected, s3BucketTlsOnly, wafWebAclAssociated];
 
 /** Everything `policy/index.ts` hands to `new PolicyPack(...)`. */
 export const policies: Policies = [...resourcePolicies, ...stackPolicies];

@@ -239,6 +239,36 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, a
         case "random:index/randomPassword:RandomPassword":
             state.result = `mock-${hex(name).slice(0, Math.max(8, (inputs.length ?? 16) - 5))}`;
             break;
+        case "random:index/randomId:RandomId":
+            state.hex = `${inputs.prefix ?? ""}${hex(name).slice(0, 2 * (inputs.byteLength ?? 4))}`;
+            state.dec = String(parseInt(hex(name).slice(0, 8), 16));
+            state.b64Url = Buffer.from(hex(name).slice(0, 2 * (inputs.byteLength ?? 4)), "hex").toString("base64url");
+            state.b64Std = Buffer.from(hex(name).slice(0, 2 * (inputs.byteLength ?? 4)), "hex").toString("base64");
+            break;
+        case "aws:acm/certificate:Certificate":
+            // A DNS-validated certificate (not an imported one) gets one CNAME per domain to create.
+            if (inputs.domainName && !inputs.certificateBody) {
+                state.domainValidationOptions = [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map((domain: string) => ({
+                    domainName: domain,
+                    resourceRecordName: `_${hex(domain).slice(0, 32)}.${domain}.`,
+                    resourceRecordType: "CNAME",
+                    resourceRecordValue: `_${hex(`${domain}#value`).slice(0, 32)}.mock.acm-validations.aws.`,
+                }));
+            }
+            break;
+        case "aws:route53/record:Record":
+            state.fqdn = String(inputs.name ?? "").replace(/\.$/, "");
+            break;
+        case "aws:wafv2/webAcl:WebAcl":
+            state.arn = `arn:aws:wafv2:${region}:${ACCOUNT_ID}:regional/webacl/${physicalName}/${hex(name).slice(0, 8)}-${hex(name).slice(8, 12)}-${hex(name).slice(12, 16)}`;
+            state.capacity = 902;
+            break;
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state.arn = `arn:aws:cloudwatch:${region}:${ACCOUNT_ID}:alarm:${physicalName}`;
+            break;
+        case "aws:cloudwatch/dashboard:Dashboard":
+            state.dashboardArn = `arn:aws:cloudwatch::${ACCOUNT_ID}:dashboard/${inputs.dashboardName}`;
+            break;
     }
     return { id: name, state };
 }

@@ -129,6 +129,26 @@ describe("LoadBalancer", () => {
         expect(https.inputs.routingHttpResponseServerEnabled).toBe(false);
     });
 
+    it("should serve a domain on a DNS-validated certificate, with HSTS, when given a domain and its zone", async () => {
+        const ev = await build({ domainName: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" });
+        const cert = only(ev, T.certificate);
+        expect(cert.inputs).toMatchObject({ domainName: "shop.example.com", validationMethod: "DNS" });
+        const https = only(ev, T.listener, "-https");
+        expect(https.inputs.certificateArn).toBe(cert.state.arn);
+        expect(https.inputs.routingHttpResponseStrictTransportSecurityHeaderValue).toBe("max-age=31536000");
+        expect(ofType(ev, "aws:route53/record:Record").map((r) => r.inputs.type).sort()).toEqual(["A", "CNAME"]);
+    });
+
+    it("should keep access logs in a bucket of its own by default, and add a WAF only when asked", async () => {
+        const ev = await build();
+        const bucket = only(ev, "aws:s3/bucket:Bucket");
+        expect(only(ev, T.alb).inputs.accessLogs).toEqual({ bucket: bucket.name, enabled: true, prefix: "alb" });
+        expect(ofType(ev, "aws:wafv2/webAcl:WebAcl")).toEqual([]);
+        const withWaf = await build({ waf: true, accessLogs: false });
+        expect(ofType(withWaf, "aws:wafv2/webAcl:WebAcl")).toHaveLength(1);
+        expect(ofType(withWaf, "aws:s3/bucket:Bucket")).toEqual([]);
+    });
+
     it.each([
         [{ mode: "active-pasive" }, "LoadBalancer args.mode=active-pasive is not valid: expected one of active-passive, active-active"],
         [{ algorithm: "random" }, "LoadBalancer args.algorithm=random is not valid: expected one of round_robin, least_outstanding_requests, weighted_random"],
@@ -139,6 +159,10 @@ describe("LoadBalancer", () => {
         [{ certificateArn: "not-an-arn" }, "LoadBalancer args.certificateArn=not-an-arn is not valid"],
         [{ targetPort: 70000 }, "LoadBalancer args.targetPort=70000 is not valid: expected an integer from 1 to 65535"],
         [{ healthCheckPath: "healthz" }, "LoadBalancer args.healthCheckPath=healthz is not valid: expected a path starting with /"],
+        [{ domainName: "shop.example.com" }, "LoadBalancer args.domainName is set but LoadBalancer args.hostedZoneId is not"],
+        [{ certificateArn: CERT, domainName: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" }, "set only one of them"],
+        [{ waf: { rateLimitPerFiveMinutes: 10 } }, "LoadBalancer args.waf.rateLimitPerFiveMinutes=10 is not valid: expected an integer from 100 to 2000000000"],
+        [{ accessLogs: { retentionDays: 0 } }, "LoadBalancer args.accessLogs.retentionDays=0 is not valid: expected an integer from 1 to 3650"],
     ])("should reject %j before creating anything", async (args, message) => {
         await expectRejectedBeforeCreate(build(args as any), message);
     });

@@ -64,6 +64,14 @@ describe("Network", () => {
         expect(endpoint.inputs.routeTableIds.map((id: string) => resolveRef(ev, id)?.name)).toEqual(["net-private-rt-0", "net-private-rt-1"]);
     });
 
+    it("should log the VPC's traffic to CloudWatch Logs by default, and not when turned off", async () => {
+        const ev = await build({});
+        const flowLog = only(ev, "aws:ec2/flowLog:FlowLog");
+        expect(flowLog.inputs).toMatchObject({ vpcId: "net-vpc", trafficType: "ALL", logDestinationType: "cloud-watch-logs" });
+        expect(resolveRef(ev, flowLog.inputs.logDestination)?.inputs.retentionInDays).toBe(30);
+        expect(ofType(await build({ flowLogs: false }), "aws:ec2/flowLog:FlowLog")).toEqual([]);
+    });
+
     it.each([
         [{ azCount: 1 }, "Network args.azCount=1 is not valid: expected an integer from 2 to 6"],
         [{ azCount: 7 }, "Network args.azCount=7 is not valid"],
@@ -71,6 +79,7 @@ describe("Network", () => {
         [{ cidrBlock: "10.0.0.0/8" }, "Network args.cidrBlock=10.0.0.0/8 is not valid: expected an IPv4 CIDR block with a prefix from /16 to /23"],
         [{ availabilityZones: ["us-east-1a", "us-east-1a"] }, "Network args.availabilityZones=[\"us-east-1a\",\"us-east-1a\"] is not valid: expected a list of 2 to 6 distinct AZ names"],
         [{ availabilityZones: ["us-east-1a", "us-east-1b"], azCount: 3 }, "Network args.azCount=3 is not valid: expected 2, the number of availabilityZones"],
+        [{ flowLogs: { retentionDays: 45 } }, "Network args.flowLogs.retentionDays=45 is not valid: expected a CloudWatch Logs retention in days"],
     ])("should reject %j before creating anything", async (args, message) => {
         await expectRejectedBeforeCreate(build(args as any), message);
     });

@@ -44,6 +44,9 @@ const T = {
     publicAccessBlock: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     sse: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     sseV2: "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    bucketPolicy: "aws:s3/bucketPolicy:BucketPolicy",
+    webAcl: "aws:wafv2/webAcl:WebAcl",
+    webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
     iamPolicy: "aws:iam/policy:Policy",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
     role: "aws:iam/role:Role",
@@ -118,6 +121,17 @@ const goodHttpListener = {
 };
 
 const document = (statement: object | object[]) => ({ Version: "2012-10-17", Statement: statement });
+
+/** The statement every bucket policy needs: no request without TLS. */
+const denyInsecureTransport = {
+    Sid: "DenyInsecureTransport",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:*",
+    Resource: ["arn:aws:s3:::alb-logs-123", "arn:aws:s3:::alb-logs-123/*"],
+    Condition: { Bool: { "aws:SecureTransport": "false" } },
+};
+const logDelivery = { Effect: "Allow", Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" }, Action: "s3:PutObject", Resource: "arn:aws:s3:::alb-logs-123/alb/AWSLogs/1/*" };
 
 // ---- 1. Security groups ---------------------------------------------------------------------------
 
@@ -487,6 +501,65 @@ describe("s3-bucket-public-access-block-and-encryption (stack)", () => {
     });
 });
 
+describe("s3-bucket-deny-insecure-transport (stack)", () => {
+    const policy = [policyNamed("s3-bucket-deny-insecure-transport")];
+    const bucketPolicy = (bucket: string, doc: unknown, extra: Partial<PolicyResourceRecord> = {}) => res(T.bucketPolicy, { bucket, policy: doc }, extra);
+
+    test("reports a bucket with no bucket policy, or one that does not deny requests without TLS", () => {
+        const lonely = res(T.bucket, { bucket: "lonely-logs" }, { name: "lonely" });
+        const allowOnly = res(T.bucket, {}, { name: "allow-only", id: "allow-only-1" });
+        const wrongCondition = res(T.bucketV2, {}, { name: "wrong", id: "wrong-1" });
+        const found = runPolicies([
+            lonely,
+            allowOnly, bucketPolicy("allow-only-1", JSON.stringify(document([logDelivery]))),
+            // Denies only PutObject, and "true" instead of "false": neither closes plain HTTP.
+            wrongCondition, bucketPolicy("wrong-1", document([{ ...denyInsecureTransport, Action: "s3:PutObject" }, { ...denyInsecureTransport, Condition: { Bool: { "aws:SecureTransport": "true" } } }])),
+        ], policy);
+        expect(found).toEqual([
+            { policy: "s3-bucket-deny-insecure-transport", urn: lonely.urn, message: expect.stringContaining(`bucket "lonely" (lonely-logs) has no aws.s3.BucketPolicy`) },
+            { policy: "s3-bucket-deny-insecure-transport", urn: allowOnly.urn, message: expect.stringContaining(`bucket "allow-only" (allow-only-1): its bucket policy has no statement denying s3:*`) },
+            { policy: "s3-bucket-deny-insecure-transport", urn: wrongCondition.urn, message: expect.stringContaining("requests without TLS are accepted") },
+        ]);
+    });
+
+    test("allows a TLS-only policy as JSON or object, with the condition as string, boolean or list; waits for an unknown policy", () => {
+        const asJson = res(T.bucket, { bucket: "json" });
+        const asObject = res(T.bucket, {}, { id: "object-1" });
+        const asList = res(T.bucket, { bucket: "list" });
+        const unknown = res(T.bucket, {});
+        expect(runPolicies([
+            asJson, bucketPolicy("json", JSON.stringify(document([logDelivery, denyInsecureTransport]))),
+            asObject, bucketPolicy("object-1", document({ ...denyInsecureTransport, Principal: { AWS: "*" }, Condition: { Bool: { "aws:SecureTransport": false } } })),
+            asList, bucketPolicy("list", document({ ...denyInsecureTransport, Action: ["s3:*"], Condition: { Bool: { "aws:SecureTransport": ["false"] } } })),
+            // During a preview the policy text can be unknown: matched by dependency, checked later.
+            unknown, res(T.bucketPolicy, { bucket: "unknown-id" }, { propertyDependencies: { bucket: [unknown.urn] } }),
+        ], policy)).toEqual([]);
+    });
+});
+
+describe("wafv2-web-acl-associated (stack)", () => {
+    const policy = [policyNamed("wafv2-web-acl-associated")];
+    const acl = (extra: Partial<PolicyResourceRecord> = {}, props: Record<string, any> = {}) =>
+        res(T.webAcl, { scope: "REGIONAL", defaultAction: { allow: {} }, arn: `arn:aws:wafv2:us-east-1:1:regional/webacl/${extra.name ?? "acl"}/1`, ...props }, extra);
+
+    test("reports a regional web ACL that no association uses", () => {
+        const lonely = acl({ name: "lonely" });
+        const other = acl({ name: "other" });
+        const found = runPolicies([lonely, other, res(T.webAclAssociation, { resourceArn: "arn:alb", webAclArn: other.props.arn })], policy);
+        expect(found).toEqual([{ policy: "wafv2-web-acl-associated", urn: lonely.urn, message: expect.stringContaining(`web ACL "lonely" has no aws.wafv2.WebAclAssociation`) }]);
+    });
+
+    test("allows an associated ACL (by ARN or by dependency) and ignores CloudFront ACLs", () => {
+        const byArn = acl({ name: "by-arn" });
+        const byDependency = acl({ name: "by-dependency" }, { arn: undefined });
+        expect(runPolicies([
+            byArn, res(T.webAclAssociation, { resourceArn: "arn:alb-1", webAclArn: byArn.props.arn }),
+            byDependency, res(T.webAclAssociation, { resourceArn: "arn:alb-2", webAclArn: "unknown" }, { propertyDependencies: { webAclArn: [byDependency.urn] } }),
+            acl({ name: "cloudfront" }, { scope: "CLOUDFRONT" }),
+        ], policy)).toEqual([]);
+    });
+});
+
 // ---- 7. IAM ----------------------------------------------------------------------------------------
 
 describe("iam-no-admin-statements", () => {
@@ -577,6 +650,8 @@ describe("the pack", () => {
         "ec2-no-public-ip": [res(T.instance, { associatePublicIpAddress: true })],
         "s3-public-access-block-all-true": [res(T.publicAccessBlock, { bucket: "b" })],
         "s3-bucket-public-access-block-and-encryption": [res(T.bucket, { bucket: "b" })],
+        "s3-bucket-deny-insecure-transport": [res(T.bucket, { bucket: "b" }), res(T.bucketPolicy, { bucket: "b", policy: JSON.stringify(document([logDelivery])) })],
+        "wafv2-web-acl-associated": [res(T.webAcl, { scope: "REGIONAL", defaultAction: { allow: {} } })],
         "iam-no-admin-statements": [res(T.iamPolicy, { policy: document({ Effect: "Allow", Action: "*", Resource: "*" }) })],
         "iam-no-passrole-on-any-role": [res(T.iamPolicy, { policy: document({ Effect: "Allow", Action: "iam:PassRole", Resource: "*" }) })],
         "iam-no-admin-managed-policies": [res(T.rolePolicyAttachment, { role: "r", policyArn: "arn:aws:iam::aws:policy/IAMFullAccess" })],
@@ -632,6 +707,7 @@ describe("runPolicies", () => {
             bucket,
             res(T.publicAccessBlock, { bucket: "alb-logs-123", blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }),
             res(T.sse, { bucket: "alb-logs-123", rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }),
+            res(T.bucketPolicy, { bucket: "alb-logs-123", policy: JSON.stringify(document([logDelivery, denyInsecureTransport])) }),
             res(T.role, {
                 assumeRolePolicy: JSON.stringify(document({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" })),
                 managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
