@@ -1,10 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
+import { certificateDomainName, certificateSettings, hostedZoneId } from "./certificate";
 import { dbAllocatedStorage, dbBackupRetentionDays, dbEngineVersion, dbInstanceClass, replicaCountValue } from "./database";
 import { FAILBACK_POLICIES } from "./failoverController";
+import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "./flowLogs";
 import { ALGORITHMS, MODES } from "./loadBalancer";
+import { ACCESS_LOG_RETENTION_DAYS, accessLogRetentionDays } from "./logBucket";
 import { availabilityZoneList, MAX_AZS, MIN_AZS, NAT_GATEWAY_MODES } from "./network";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
-import { acmCertificateArn, booleanValue, instanceType, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
+import { acmCertificateArn, booleanValue, instanceType, integerIn, invalid, ipv4Cidr, logRetentionDays, oneOf, ValidationError } from "./validation";
+import { WAF_RATE_LIMIT, wafRateLimit } from "./webAcl";
 import { WebStackArgs } from "./webStack";
 
 /** The config namespace: keys are `ha-webstack:<key>` in `Pulumi.<stack>.yaml`. */
@@ -112,6 +116,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         read: (raw, label) => ({ certificateArn: acmCertificateArn(label, raw) }),
     },
     {
+        key: "domainName",
+        default: "unset",
+        allowed: "DNS name, lowercase, ≤ 64 characters",
+        description: "Serve on this domain: a DNS-validated ACM certificate and an alias record in hostedZoneId.",
+        read: (raw, label) => ({ domainName: certificateDomainName(label, raw) }),
+    },
+    {
+        key: "hostedZoneId",
+        default: "unset",
+        allowed: "Route 53 hosted zone id (Z…)",
+        description: "The Route 53 zone of domainName.",
+        read: (raw, label) => ({ hostedZoneId: hostedZoneId(label, raw) }),
+    },
+    {
         key: "sslPolicy",
         default: DEFAULT_TLS_POLICY,
         allowed: "a TLS 1.2+ ELB security policy",
@@ -189,6 +207,48 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         read: (raw, label) => ({ holdListenerWeights: booleanValue(label, raw) }),
     },
     {
+        key: "waf",
+        default: "false",
+        allowed: "true | false",
+        description: "AWS WAF web ACL on the ALB: per-IP rate limit and AWS managed rule sets.",
+        read: (raw, label) => ({ waf: booleanValue(label, raw) }),
+    },
+    {
+        key: "wafRateLimit",
+        default: String(WAF_RATE_LIMIT.default),
+        allowed: `${WAF_RATE_LIMIT.min}–${WAF_RATE_LIMIT.max}`,
+        description: "Requests one client IP may send per 5 minutes before WAF blocks it (with waf).",
+        read: (raw, label) => ({ wafRateLimit: wafRateLimit(label, raw) }),
+    },
+    {
+        key: "accessLogs",
+        default: "true",
+        allowed: "true | false",
+        description: "ALB access logs to a private S3 bucket made for them.",
+        read: (raw, label) => ({ accessLogs: booleanValue(label, raw) }),
+    },
+    {
+        key: "logRetentionDays",
+        default: String(ACCESS_LOG_RETENTION_DAYS.default),
+        allowed: `${ACCESS_LOG_RETENTION_DAYS.min}–${ACCESS_LOG_RETENTION_DAYS.max}`,
+        description: "Days the ALB access logs are kept in S3.",
+        read: (raw, label) => ({ logRetentionDays: accessLogRetentionDays(label, raw) }),
+    },
+    {
+        key: "flowLogs",
+        default: "true",
+        allowed: "true | false",
+        description: "VPC flow logs (all traffic) to a CloudWatch log group.",
+        read: (raw, label) => ({ flowLogs: booleanValue(label, raw) }),
+    },
+    {
+        key: "flowLogRetentionDays",
+        default: String(DEFAULT_FLOW_LOG_RETENTION_DAYS),
+        allowed: "a CloudWatch Logs retention value",
+        description: "Days CloudWatch Logs keeps the flow logs.",
+        read: (raw, label) => ({ flowLogRetentionDays: logRetentionDays(label, raw) }),
+    },
+    {
         key: "deletionProtection",
         default: "false",
         allowed: "true | false",
@@ -233,6 +293,20 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
     }
     if (args.availabilityZones && args.azCount !== undefined && args.azCount !== args.availabilityZones.length) {
         problems.push(invalid(`${CONFIG_NAMESPACE}:azCount`, args.azCount, `${args.availabilityZones.length}, the number of availabilityZones (or unset)`).message);
+    }
+    try {
+        certificateSettings(
+            { certificateArn: args.certificateArn as string | undefined, domainName: args.domainName as string | undefined, hostedZoneId: args.hostedZoneId as string | undefined },
+            (field) => `${CONFIG_NAMESPACE}:${field}`,
+        );
+    } catch (e) {
+        if (!(e instanceof ValidationError)) {
+            throw e;
+        }
+        problems.push(e.message);
+    }
+    if (args.wafRateLimit !== undefined && args.waf !== true) {
+        problems.push(invalid(`${CONFIG_NAMESPACE}:wafRateLimit`, args.wafRateLimit, `to be set only with ${CONFIG_NAMESPACE}:waf true`).message);
     }
     if (problems.length > 0) {
         throw new ValidationError(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);

@@ -5,14 +5,19 @@
  *     const web = new WebStack("shop", { mode: "active-passive", azCount: 3 });
  *     export const url = web.url;
  */
+export * from "./certificate";
 export * from "./config";
 export * from "./database";
 export * from "./failoverController";
+export * from "./features";
+export * from "./flowLogs";
 export * from "./loadBalancer";
+export * from "./logBucket";
 export * from "./network";
 export * from "./serverPool";
 export * from "./tags";
 export * from "./tlsPolicies";
 export * from "./userData";
 export * from "./validation";
+export * from "./webAcl";
 export * from "./webStack";

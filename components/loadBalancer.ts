@@ -7,14 +7,6 @@ import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
 import { booleanValue, checkInput, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
 import { createWebAcl, WafOptions, WafSettings, wafSettings } from "./webAcl";
 
-// The validators of the certificate, WAF and log arguments, for the stack config to reuse with its own labels.
-export { certificateDomainName, certificateSettings, dnsName, hostedZoneId } from "./certificate";
-export type { CertificateMode, CertificateSettings, CertificateSource } from "./certificate";
-export { accessLogRetentionDays, accessLogSettings, ACCESS_LOG_RETENTION_DAYS } from "./logBucket";
-export type { AccessLogOptions } from "./logBucket";
-export { WAF_RATE_LIMIT, wafRateLimit, wafSettings } from "./webAcl";
-export type { WafOptions } from "./webAcl";
-
 export const MODES = ["active-passive", "active-active"] as const;
 export type Mode = (typeof MODES)[number];
 

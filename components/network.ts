@@ -4,10 +4,6 @@ import { createVpcFlowLogs, FlowLogOptions, FlowLogSettings, flowLogSettings, Vp
 import { named, Tags } from "./tags";
 import { integerIn, invalid, ipv4Cidr, oneOf, parseIpv4Cidr, subnetOf, ValidationError } from "./validation";
 
-// The validator of the flow log argument, for the stack config to reuse with its own labels.
-export { DEFAULT_FLOW_LOG_RETENTION_DAYS, flowLogSettings } from "./flowLogs";
-export type { FlowLogOptions } from "./flowLogs";
-
 export const NAT_GATEWAY_MODES = ["none", "single", "perAz"] as const;
 export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
 

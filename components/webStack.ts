@@ -41,8 +41,33 @@ export interface WebStackArgs {
     appPort?: number;
     /** @default ["0.0.0.0/0"] — see {@link LoadBalancerArgs.allowedCidrs}. */
     allowedCidrs?: pulumi.Input<string>[];
-    /** An existing ACM certificate; unset: a generated self-signed one. */
+    /** An existing ACM certificate; unset (and no `domainName`): a generated self-signed one. */
     certificateArn?: pulumi.Input<string>;
+    /** Serve on this domain: a DNS-validated ACM certificate and an alias record in `hostedZoneId`. */
+    domainName?: pulumi.Input<string>;
+    /** The Route 53 hosted zone of `domainName`. */
+    hostedZoneId?: pulumi.Input<string>;
+    /**
+     * An AWS WAF web ACL on the ALB (per-IP rate limit + AWS managed rule sets).
+     * @default false
+     */
+    waf?: boolean;
+    /** @default 2000 — requests per client IP per 5 minutes, with `waf`. */
+    wafRateLimit?: number;
+    /**
+     * ALB access logs to a private S3 bucket made for them.
+     * @default true
+     */
+    accessLogs?: boolean;
+    /** @default 90 — days the access logs are kept. */
+    logRetentionDays?: number;
+    /**
+     * VPC flow logs (all traffic) to CloudWatch Logs.
+     * @default true
+     */
+    flowLogs?: boolean;
+    /** @default 30 — a CloudWatch Logs retention value. */
+    flowLogRetentionDays?: number;
     /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
     sslPolicy?: string;
     /**
@@ -106,7 +131,14 @@ export class WebStack extends pulumi.ComponentResource {
 
         this.network = new Network(
             name,
-            { cidrBlock: args.vpcCidr, azCount: args.azCount, availabilityZones: args.availabilityZones, natGateways: args.natGateways, tags },
+            {
+                cidrBlock: args.vpcCidr,
+                azCount: args.azCount,
+                availabilityZones: args.availabilityZones,
+                natGateways: args.natGateways,
+                flowLogs: args.flowLogs === false ? false : { retentionDays: args.flowLogRetentionDays },
+                tags,
+            },
             { parent: this },
         );
         this.loadBalancer = new LoadBalancer(
@@ -118,6 +150,10 @@ export class WebStack extends pulumi.ComponentResource {
                 algorithm: args.algorithm,
                 allowedCidrs: args.allowedCidrs,
                 certificateArn: args.certificateArn,
+                domainName: args.domainName,
+                hostedZoneId: args.hostedZoneId,
+                waf: args.waf ? { rateLimitPerFiveMinutes: args.wafRateLimit } : false,
+                accessLogs: args.accessLogs === false ? false : { retentionDays: args.logRetentionDays },
                 sslPolicy: args.sslPolicy,
                 targetPort: args.appPort,
                 deletionProtection: args.deletionProtection,

@@ -25,7 +25,9 @@ export interface RegisteredResource {
     inputs: Record<string, any>;
     /** Dotted paths of the inputs that arrived as Pulumi secrets. */
     secretPaths: string[];
-    /** The inputs plus the outputs the mocks computed. */
+    /** The id the mocks gave it: its logical name (an S3 bucket's: its bucket name, as in AWS). */
+    id?: string;
+    /** The inputs plus the outputs the mocks computed: what AWS would report after creation. */
     state: Record<string, any>;
     /** The resource options that reach the engine. */
     options: RegisteredOptions;
@@ -74,7 +76,8 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
             const { id, state } = mockOutputs(args.type, args.name, inputs, region);
             const { parentUrn, options } = request ?? { options: emptyOptions() };
             request = undefined;
-            resources.push({ type: args.type, name: args.name, urn: "", parentUrn, custom: args.custom !== false, inputs, secretPaths, state, options });
+            const custom = args.custom !== false;
+            resources.push({ type: args.type, name: args.name, urn: "", parentUrn, custom, id: custom ? id : undefined, inputs, secretPaths, state: { ...inputs, ...state }, options });
             return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...state } };
         },
         call: (args) => mockCall(args.token, args.inputs ?? {}, region),
@@ -270,7 +273,8 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, a
             state.dashboardArn = `arn:aws:cloudwatch::${ACCOUNT_ID}:dashboard/${inputs.dashboardName}`;
             break;
     }
-    return { id: name, state };
+    // Ids are logical names, which keeps references readable in the plan; an S3 bucket's id is its name, as in AWS.
+    return { id: type === "aws:s3/bucket:Bucket" || type === "aws:s3/bucketV2:BucketV2" ? state.bucket : name, state };
 }
 
 /** The invokes the program makes, answered as AWS would for account 123456789012. */

@@ -71,6 +71,22 @@ const DESCRIBE: Record<string, Describe> = {
         const statements = JSON.parse(r.inputs.policy ?? "{}").Statement ?? [];
         return `${ref(r.inputs.role)}: ` + statements.map((st: any) => `${[].concat(st.Action).join(",")} on ${[].concat(st.Resource).map(ref).join(",")}`).join("; ");
     },
+    "aws:rds/instance:Instance": (r, ref) =>
+        r.inputs.replicateSourceDb
+            ? `read replica of ${ref(r.inputs.replicateSourceDb)} in ${r.inputs.availabilityZone ?? "any AZ"}, ${r.inputs.instanceClass}`
+            : `MySQL ${r.inputs.engineVersion} ${r.inputs.instanceClass} in ${r.inputs.multiAz ? "Multi-AZ" : r.inputs.availabilityZone}, ` +
+              `${r.inputs.allocatedStorage} GiB ${r.inputs.storageType} encrypted=${r.inputs.storageEncrypted}, public=${r.inputs.publiclyAccessible}, ` +
+              `backups ${r.inputs.backupRetentionPeriod} d, final snapshot ${r.inputs.skipFinalSnapshot ? "skipped" : r.inputs.finalSnapshotIdentifier}`,
+    "aws:rds/parameterGroup:ParameterGroup": (r) => `${r.inputs.family}: ${(r.inputs.parameters ?? []).map((p: any) => `${p.name}=${p.value}`).join(", ")}`,
+    "aws:rds/subnetGroup:SubnetGroup": (r, ref) => (r.inputs.subnetIds ?? []).map(ref).join(", "),
+    "aws:secretsmanager/secretVersion:SecretVersion": (r) => (r.secretPaths.includes("secretString") ? "secret string (a Pulumi secret)" : "secret string in plain text!"),
+    "aws:s3/bucket:Bucket": (r) => `prefix ${r.inputs.bucketPrefix ?? r.inputs.bucket}, forceDestroy ${on(r.inputs.forceDestroy)}`,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (r) =>
+        ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => r.inputs[k]) ? "all public access blocked" : "public access NOT fully blocked",
+    "aws:ec2/flowLog:FlowLog": (r, ref) => `${r.inputs.trafficType} traffic of ${ref(r.inputs.vpcId)} → ${r.inputs.logDestinationType ?? "cloud-watch-logs"}`,
+    "aws:cloudwatch/logGroup:LogGroup": (r) => `${r.inputs.name ?? r.inputs.namePrefix}…, kept ${r.inputs.retentionInDays} days`,
+    "aws:wafv2/webAcl:WebAcl": (r) => `${r.inputs.scope}: ${(r.inputs.rules ?? []).map((x: any) => x.name).join(", ")}`,
+    "aws:route53/record:Record": (r) => `${r.inputs.type} ${r.inputs.name}`,
     "aws:acm/certificate:Certificate": (r) => (r.inputs.certificateBody ? "imported (self-signed)" : `${r.inputs.domainName} validated by ${r.inputs.validationMethod}`),
 };
 
@@ -93,7 +109,7 @@ export function renderPlan(stack: string, config: Record<string, string>, resour
     const names = new Map<string, string>();
     for (const r of resources) {
         for (const key of ["arn", "id", "name"]) {
-            const v = key === "id" ? r.name : r.state[key];
+            const v = key === "id" ? r.id ?? r.name : r.state[key];
             if (typeof v === "string" && !names.has(v)) {
                 names.set(v, r.name);
             }

@@ -26,6 +26,24 @@ describe("stack configuration", () => {
         ["certificateArn", "arn:aws:iam::123456789012:server-certificate/web", "ha-webstack:certificateArn=arn:aws:iam::123456789012:server-certificate/web is not valid: expected an ACM certificate ARN"],
         ["sslPolicy", "ELBSecurityPolicy-2016-08", "ha-webstack:sslPolicy=ELBSecurityPolicy-2016-08 is not valid: expected one of ELBSecurityPolicy-TLS13-1-2-2021-06"],
         ["deletionProtection", "yes", "ha-webstack:deletionProtection=yes is not valid: expected true or false"],
+        ["replicaCount", "16", "ha-webstack:replicaCount=16 is not valid: expected an integer from 0 to 15"],
+        ["replicaCount", "-1", "ha-webstack:replicaCount=-1 is not valid: expected an integer from 0 to 15"],
+        ["replicaCount", "two", "ha-webstack:replicaCount=two is not valid: expected an integer from 0 to 15"],
+        ["dbInstanceClass", "t4g.micro", "ha-webstack:dbInstanceClass=t4g.micro is not valid: expected an RDS instance class with the db. prefix"],
+        ["dbAllocatedStorage", "10", "ha-webstack:dbAllocatedStorage=10 is not valid: expected an integer number of GiB from 20 to 65536"],
+        ["dbEngineVersion", "5.7", "ha-webstack:dbEngineVersion=5.7 is not valid: expected MySQL 8.4 (the default, LTS) or 8.0"],
+        ["dbMultiAz", "maybe", "ha-webstack:dbMultiAz=maybe is not valid: expected true or false"],
+        ["dbBackupRetentionDays", "0", "ha-webstack:dbBackupRetentionDays=0 is not valid: expected an integer from 1 to 35 days (0 turns automated backups off, and read replicas and point-in-time recovery need them)"],
+        ["dbDeletionProtection", "on", "ha-webstack:dbDeletionProtection=on is not valid: expected true or false"],
+        ["failback", "auto", "ha-webstack:failback=auto is not valid: expected one of automatic, manual"],
+        ["failbackAfterSeconds", "-5", "ha-webstack:failbackAfterSeconds=-5 is not valid: expected an integer from 0 to 86400"],
+        ["holdListenerWeights", "1", "ha-webstack:holdListenerWeights=1 is not valid: expected true or false"],
+        ["domainName", "Shop.Example.com.", "ha-webstack:domainName=Shop.Example.com. is not valid: expected a DNS name"],
+        ["hostedZoneId", "zone-1", "ha-webstack:hostedZoneId=zone-1 is not valid: expected a Route 53 hosted zone id"],
+        ["wafRateLimit", "50", "ha-webstack:wafRateLimit=50 is not valid: expected an integer from 100 to 2000000000"],
+        ["logRetentionDays", "0", "ha-webstack:logRetentionDays=0 is not valid: expected an integer from 1 to 3650"],
+        ["flowLogRetentionDays", "10", "ha-webstack:flowLogRetentionDays=10 is not valid: expected a CloudWatch Logs retention in days"],
+        ["flowLogs", "off", "ha-webstack:flowLogs=off is not valid: expected true or false"],
         ["availabilityZones", "us-east-1a", "ha-webstack:availabilityZones=[\"us-east-1a\"] is not valid: expected a list of 2 to 6 distinct AZ names"],
     ])("should reject %s=%j before creating anything", async (key, value, message) => {
         await expectRejectedBeforeCreate(run({ [key]: value }), message);
@@ -38,6 +56,15 @@ describe("stack configuration", () => {
     it("should report every bad value at once", async () => {
         const error = await run({ mode: "x", azCount: "9" }).catch((e: Error) => e);
         expect(String(error)).toMatch(/ha-webstack:mode=x is not valid[\s\S]*ha-webstack:azCount=9 is not valid/);
+    });
+
+    it.each([
+        [{ domainName: "shop.example.com" }, "ha-webstack:domainName is set but ha-webstack:hostedZoneId is not"],
+        [{ hostedZoneId: "Z0123456789ABCDEFGHIJ" }, "ha-webstack:hostedZoneId is set but ha-webstack:domainName is not"],
+        [{ domainName: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc" }, "ha-webstack:certificateArn and ha-webstack:domainName are both set"],
+        [{ wafRateLimit: "500" }, "ha-webstack:wafRateLimit=500 is not valid: expected to be set only with ha-webstack:waf true"],
+    ])("should reject the combination %j", async (overrides, message) => {
+        await expectRejectedBeforeCreate(run({ certificateArn: undefined, ...overrides }), message);
     });
 
     it("should reject a maximum below the pool size", async () => {

@@ -37,9 +37,14 @@ export function only(ev: Evaluation, type: string, suffix = ""): RegisteredResou
     return found[0];
 }
 
-/** The resource whose mock id (its logical name) or ARN is `ref`. */
+/** The resource whose mock id (its logical name, a bucket's name) or ARN is `ref`. */
 export function resolveRef(ev: Evaluation, ref: unknown): RegisteredResource | undefined {
-    return ev.resources.find((r) => r.custom && (r.name === ref || r.state.arn === ref));
+    return ev.resources.find((r) => r.custom && (r.id === ref || r.state.arn === ref));
+}
+
+/** The resources as the policy pack sees them: the properties AWS would report. */
+export function policyView(ev: Evaluation) {
+    return ev.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.state, id: r.id }));
 }
 
 /** A shipped stack's config with some keys replaced (`undefined` removes a key); keys without a namespace are ha-webstack's. */

@@ -142,7 +142,7 @@ describe("LoadBalancer", () => {
     it("should keep access logs in a bucket of its own by default, and add a WAF only when asked", async () => {
         const ev = await build();
         const bucket = only(ev, "aws:s3/bucket:Bucket");
-        expect(only(ev, T.alb).inputs.accessLogs).toEqual({ bucket: bucket.name, enabled: true, prefix: "alb" });
+        expect(only(ev, T.alb).inputs.accessLogs).toEqual({ bucket: bucket.id, enabled: true, prefix: "alb" });
         expect(ofType(ev, "aws:wafv2/webAcl:WebAcl")).toEqual([]);
         const withWaf = await build({ waf: true, accessLogs: false });
         expect(ofType(withWaf, "aws:wafv2/webAcl:WebAcl")).toHaveLength(1);

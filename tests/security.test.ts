@@ -193,7 +193,7 @@ describe("ALB access logs", () => {
         expect(bucket.inputs.forceDestroy).toBe(true);
         const ofBucket = (type: string) => {
             const found = only(ev, type);
-            expect(found.inputs.bucket).toBe(bucket.name); // the bucket's id
+            expect(found.inputs.bucket).toBe(bucket.id); // the bucket's id: its name
             return found.inputs;
         };
         expect(ofBucket(S.publicAccessBlock)).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
@@ -204,7 +204,7 @@ describe("ALB access logs", () => {
         ]);
 
         const alb = only(ev, T.alb);
-        expect(alb.inputs.accessLogs).toEqual({ bucket: bucket.name, enabled: true, prefix: "alb" });
+        expect(alb.inputs.accessLogs).toEqual({ bucket: bucket.id, enabled: true, prefix: "alb" });
         expect(resolveRef(ev, alb.inputs.accessLogs.bucket)).toBe(bucket);
         expect(dependsOn(alb, only(ev, S.bucketPolicy))).toBe(true);
     });
@@ -213,7 +213,7 @@ describe("ALB access logs", () => {
         const ev = await buildLb();
         const bucket = only(ev, S.bucket);
         const policy = only(ev, S.bucketPolicy);
-        expect(policy.inputs.bucket).toBe(bucket.name);
+        expect(policy.inputs.bucket).toBe(bucket.id);
         const statements = parse(policy, "policy").Statement;
         const logs = `${bucket.state.arn}/alb/AWSLogs/${ACCOUNT_ID}/*`;
         const allows = statements.filter((s: any) => s.Effect === "Allow");

@@ -2,7 +2,7 @@ import { runPolicies } from "../policy/policies";
 import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderPlan } from "../scripts/plan";
 import { renderUserData } from "../components/userData";
-import { T, ofType, only, resolveRef, stackConfig, userDataOf } from "./helpers";
+import { T, ofType, only, policyView, resolveRef, stackConfig, userDataOf } from "./helpers";
 
 const program = require("../index");
 const stacks = listStacks();
@@ -139,7 +139,7 @@ describe("the stack program", () => {
         });
 
         it("should pass every policy of the policy pack", () => {
-            const violations = runPolicies(ev.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, id: r.name })));
+            const violations = runPolicies(policyView(ev));
             expect(violations).toEqual([]);
         });
 
@@ -159,11 +159,41 @@ describe("the stack program", () => {
         });
     });
 
+    it("should serve a domain with a validated certificate behind WAF when configured", async () => {
+        const config = stackConfig("dev", { domainName: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ", waf: "true", wafRateLimit: "500" });
+        const ev = await evaluate(program, { stack: "dev", config });
+        expect(ev.outputs.url).toBe("https://shop.example.com");
+        expect(ev.outputs.selfSignedCertificate).toBe(false);
+        const validation = only(ev, "aws:acm/certificateValidation:CertificateValidation");
+        expect(only(ev, T.listener, "-https").inputs.certificateArn).toBe(validation.state.certificateArn ?? validation.inputs.certificateArn);
+        const alias = ofType(ev, "aws:route53/record:Record").find((r) => r.inputs.type === "A");
+        expect(alias?.inputs).toMatchObject({ zoneId: "Z0123456789ABCDEFGHIJ", name: "shop.example.com" });
+        const acl = only(ev, "aws:wafv2/webAcl:WebAcl");
+        expect(acl.inputs.rules.find((r: any) => r.statement.rateBasedStatement)?.statement.rateBasedStatement.limit).toBe(500);
+        expect(only(ev, "aws:wafv2/webAclAssociation:WebAclAssociation").inputs.resourceArn).toBe(only(ev, T.alb).state.arn);
+        const violations = runPolicies(policyView(ev));
+        expect(violations).toEqual([]);
+    });
+
+    it("should leave out access logs and flow logs when turned off", async () => {
+        const on = await evaluate(program, { stack: "dev", config: stackConfig("dev") });
+        expect(ofType(on, "aws:s3/bucket:Bucket")).toHaveLength(1);
+        expect(ofType(on, "aws:ec2/flowLog:FlowLog")).toHaveLength(1);
+        expect(only(on, T.alb).inputs.accessLogs).toMatchObject({ enabled: true, bucket: ofType(on, "aws:s3/bucket:Bucket")[0].state.bucket });
+        const off = await evaluate(program, { stack: "dev", config: stackConfig("dev", { accessLogs: "false", flowLogs: "false" }) });
+        expect(ofType(off, "aws:s3/bucket:Bucket")).toEqual([]);
+        expect(ofType(off, "aws:ec2/flowLog:FlowLog")).toEqual([]);
+        expect(only(off, T.alb).inputs.accessLogs).toBeUndefined();
+    });
+
     it("should hold prod to production settings: 3 AZs, a NAT gateway per AZ, deletion protection", async () => {
         const ev = await evaluate(program, { stack: "prod", config: stackConfig("prod") });
         expect(new Set(ofType(ev, T.subnet).map((s) => s.inputs.availabilityZone)).size).toBe(3);
         expect(ofType(ev, T.natGateway)).toHaveLength(3);
         expect(only(ev, T.alb).inputs.enableDeletionProtection).toBe(true);
+        const primary = ofType(ev, "aws:rds/instance:Instance").find((i) => !i.inputs.replicateSourceDb);
+        expect(primary?.inputs).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionPeriod: 14 });
+        expect(ofType(ev, "aws:rds/instance:Instance").filter((i) => i.inputs.replicateSourceDb)).toHaveLength(2);
         expect(ofType(ev, T.launchTemplate).every((lt) => lt.inputs.instanceType !== "t4g.micro")).toBe(true);
     });
 });
