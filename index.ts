@@ -24,6 +24,8 @@ export = () => {
         dbWriterEndpoint: web.database.writerEndpoint,
         dbReaderEndpoints: web.database.readerEndpoints,
         dbSecretArn: web.database.secretArn,
+        alertTopicArn: web.monitoring.topicArn,
+        dashboardUrl: web.monitoring.dashboardUrl,
         failoverControllerFunction: web.failoverController?.function.name,
         failoverTimeSeconds: web.failoverController?.failoverTimeSeconds,
     };

@@ -5,6 +5,7 @@ import { FAILBACK_POLICIES } from "./failoverController";
 import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "./flowLogs";
 import { ALGORITHMS, MODES } from "./loadBalancer";
 import { ACCESS_LOG_RETENTION_DAYS, accessLogRetentionDays } from "./logBucket";
+import { emailAddress } from "./monitoring";
 import { availabilityZoneList, MAX_AZS, MIN_AZS, NAT_GATEWAY_MODES } from "./network";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
 import { acmCertificateArn, booleanValue, instanceType, integerIn, invalid, ipv4Cidr, logRetentionDays, oneOf, ValidationError } from "./validation";
@@ -247,6 +248,20 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         allowed: "a CloudWatch Logs retention value",
         description: "Days CloudWatch Logs keeps the flow logs.",
         read: (raw, label) => ({ flowLogRetentionDays: logRetentionDays(label, raw) }),
+    },
+    {
+        key: "alertEmail",
+        default: "unset",
+        allowed: "email address",
+        description: "Subscribed by email to the alert topic: every alarm when it fires and clears, every failover.",
+        read: (raw, label) => ({ alertEmail: emailAddress(label, raw) }),
+    },
+    {
+        key: "serverLogRetentionDays",
+        default: "30",
+        allowed: "a CloudWatch Logs retention value",
+        description: "Days CloudWatch Logs keeps the servers' nginx and app logs.",
+        read: (raw, label) => ({ serverLogRetentionDays: logRetentionDays(label, raw) }),
     },
     {
         key: "deletionProtection",

@@ -125,7 +125,7 @@ export class FailoverController extends pulumi.ComponentResource {
         this.failoverTimeSeconds = failoverTimeSeconds({ ...DEFAULT_TIMING, pollIntervalSeconds: settings.pollIntervalSeconds, confirmations: settings.confirmations });
 
         if (args.topicArn === undefined) {
-            this.topic = new aws.sns.Topic(`${name}-topic`, { displayName: "ha-webstack failover", tags: named(tags, `${name}-topic`) }, { parent: this });
+            this.topic = new aws.sns.Topic(`${name}-topic`, { displayName: "ha-webstack alerts", tags: named(tags, `${name}-topic`) }, { parent: this });
         }
         this.topicArn = args.topicArn !== undefined ? pulumi.output(args.topicArn) : this.topic!.arn;
 

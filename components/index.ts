@@ -13,6 +13,7 @@ export * from "./features";
 export * from "./flowLogs";
 export * from "./loadBalancer";
 export * from "./logBucket";
+export * from "./monitoring";
 export * from "./network";
 export * from "./serverPool";
 export * from "./tags";

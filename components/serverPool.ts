@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { named, Tags } from "./tags";
-import { renderUserData } from "./userData";
+import { renderUserData, UserDataOptions } from "./userData";
 import { checkInput, instanceType as checkInstanceType, integerIn, invalid, nonEmptyString } from "./validation";
 
 export interface ServerPoolArgs {
@@ -49,6 +49,12 @@ export interface ServerPoolArgs {
      * the instance and its AZ (see `server/`)
      */
     userData?: pulumi.Input<string>;
+    /**
+     * Files and a script added to the default user data, after the sample app's bootstrap (e.g. the
+     * CloudWatch agent from `cloudWatchAgentUserData`). Ignored when `userData` is given.
+     * @default none
+     */
+    userDataExtras?: Pick<UserDataOptions, "extraFiles" | "extraScript">;
     /**
      * Root volume size in GiB (encrypted gp3).
      * @default 16
@@ -115,6 +121,7 @@ export class ServerPool extends pulumi.ComponentResource {
         const imageId = settings.imageId ?? pulumi.output(instanceType).apply((t) => `resolve:ssm:${amazonLinuxParameter(t)}`);
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const database = settings.database;
+        const extras = args.userDataExtras ?? {};
         const userData =
             args.userData ??
             (database
@@ -126,9 +133,10 @@ export class ServerPool extends pulumi.ComponentResource {
                               stack: pulumi.getStack(),
                               appPort,
                               db: { writerHost, writerPort: port, readerHosts, readerPort: port, secretArn, database: databaseName },
+                              ...extras,
                           }),
                       )
-                : region.apply((r) => renderUserData({ region: r, stack: pulumi.getStack(), appPort })));
+                : region.apply((r) => renderUserData({ region: r, stack: pulumi.getStack(), appPort, ...extras })));
         if (database) {
             this.createSecretPolicy(name, database.secretArn);
         }

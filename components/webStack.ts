@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Database } from "./database";
 import { FailbackPolicy, FailoverController } from "./failoverController";
 import { Algorithm, LoadBalancer, Mode } from "./loadBalancer";
+import { cloudWatchAgentUserData, Monitoring, serverLogGroupNames } from "./monitoring";
 import { NatGatewayMode, Network } from "./network";
 import { ServerPool } from "./serverPool";
 import { Tags } from "./tags";
@@ -99,6 +100,10 @@ export interface WebStackArgs {
     dbBackupRetentionDays?: number;
     /** @default false — refuse to delete the primary. */
     dbDeletionProtection?: boolean;
+    /** Subscribed to the alert topic (every alarm, every failover). */
+    alertEmail?: pulumi.Input<string>;
+    /** @default 30 — days CloudWatch Logs keeps the servers' nginx and app logs. */
+    serverLogRetentionDays?: number;
     /** Tags added to every resource. */
     tags?: Tags;
 }
@@ -123,6 +128,8 @@ export class WebStack extends pulumi.ComponentResource {
     public readonly database: Database;
     /** Moves traffic to the failover group and back (active-passive only). */
     public readonly failoverController?: FailoverController;
+    /** Alarms on every tier, the dashboard, the alert topic and the servers' log groups. */
+    public readonly monitoring: Monitoring;
     public readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: WebStackArgs = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -182,8 +189,11 @@ export class WebStack extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // Every server ships its nginx and app logs to the log groups Monitoring creates.
+        const cloudWatchAgent = cloudWatchAgentUserData({ logGroups: serverLogGroupNames() });
         const size = integerIn("WebStack args.serversPerPool", args.serversPerPool ?? 1, 1, 100);
-        this.pools = poolPlacement(this.mode, this.network.azCount).map(({ role, azIndexes }) => {
+        const placement = poolPlacement(this.mode, this.network.azCount);
+        this.pools = placement.map(({ role, azIndexes }) => {
             const targetGroup = role === "failover" ? this.loadBalancer.failoverTargetGroup! : this.loadBalancer.activeTargetGroup;
             const pool = new ServerPool(
                 `${name}-${role}`,
@@ -199,6 +209,7 @@ export class WebStack extends pulumi.ComponentResource {
                     imageId: args.imageId,
                     userData: args.userData,
                     database: this.database.connection,
+                    userDataExtras: cloudWatchAgent,
                     tags: { ...tags, Role: role },
                 },
                 { parent: this },
@@ -211,7 +222,7 @@ export class WebStack extends pulumi.ComponentResource {
         if (failoverTargetGroup) {
             const activeTargetGroup = this.loadBalancer.activeTargetGroup;
             this.failoverController = new FailoverController(
-                `${name}-failover`,
+                `${name}-controller`,
                 {
                     listenerArn: this.loadBalancer.httpsListener.arn,
                     loadBalancerArnSuffix: this.loadBalancer.arnSuffix,
@@ -224,6 +235,34 @@ export class WebStack extends pulumi.ComponentResource {
                 { parent: this },
             );
         }
+        // After the controller: in active-passive its topic is the stack's alert topic (the
+        // controller publishes every move there), so that one email subscription gets everything.
+        const activeTargetGroup = this.loadBalancer.activeTargetGroup;
+        this.monitoring = new Monitoring(
+            `${name}-monitoring`,
+            {
+                loadBalancer: { arnSuffix: this.loadBalancer.arnSuffix },
+                targetGroups: [
+                    { role: this.mode === "active-passive" ? "active" : "web", arnSuffix: activeTargetGroup.arnSuffix },
+                    ...(failoverTargetGroup ? [{ role: "failover" as const, arnSuffix: failoverTargetGroup.arnSuffix }] : []),
+                ],
+                autoScalingGroups: this.pools.map((pool, i) => ({ role: placement[i].role, name: pool.autoScalingGroup.name })),
+                database: {
+                    primaryIdentifier: this.database.primary.identifier,
+                    replicaIdentifiers: this.database.replicas.map((r) => r.identifier),
+                    allocatedStorageGb: args.dbAllocatedStorage ?? 20,
+                },
+                failoverController: this.failoverController
+                    ? { functionName: this.failoverController.function.name, logGroupName: this.failoverController.logGroup.name }
+                    : undefined,
+                topicArn: this.failoverController?.topicArn,
+                alertEmail: args.alertEmail,
+                serverLogRetentionDays: args.serverLogRetentionDays,
+                serverRoleNames: this.pools.map((pool) => pool.role.name),
+                tags,
+            },
+            { parent: this },
+        );
         this.url = this.loadBalancer.url;
 
         this.registerOutputs({
@@ -235,6 +274,8 @@ export class WebStack extends pulumi.ComponentResource {
             dbWriterEndpoint: this.database.writerEndpoint,
             dbReaderEndpoints: this.database.readerEndpoints,
             dbSecretArn: this.database.secretArn,
+            alertTopicArn: this.monitoring.topicArn,
+            dashboardUrl: this.monitoring.dashboardUrl,
         });
     }
 }

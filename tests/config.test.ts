@@ -44,6 +44,9 @@ describe("stack configuration", () => {
         ["logRetentionDays", "0", "ha-webstack:logRetentionDays=0 is not valid: expected an integer from 1 to 3650"],
         ["flowLogRetentionDays", "10", "ha-webstack:flowLogRetentionDays=10 is not valid: expected a CloudWatch Logs retention in days"],
         ["flowLogs", "off", "ha-webstack:flowLogs=off is not valid: expected true or false"],
+        ["alertEmail", "ops@", "ha-webstack:alertEmail=ops@ is not valid: expected an email address"],
+        ["alertEmail", "not an email", "ha-webstack:alertEmail=not an email is not valid: expected an email address"],
+        ["serverLogRetentionDays", "31", "ha-webstack:serverLogRetentionDays=31 is not valid: expected a CloudWatch Logs retention in days"],
         ["availabilityZones", "us-east-1a", "ha-webstack:availabilityZones=[\"us-east-1a\"] is not valid: expected a list of 2 to 6 distinct AZ names"],
     ])("should reject %s=%j before creating anything", async (key, value, message) => {
         await expectRejectedBeforeCreate(run({ [key]: value }), message);

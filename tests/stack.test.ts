@@ -1,6 +1,7 @@
 import { runPolicies } from "../policy/policies";
 import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderPlan } from "../scripts/plan";
+import { cloudWatchAgentUserData, serverLogGroupNames } from "../components/monitoring";
 import { renderUserData } from "../components/userData";
 import { T, ofType, only, policyView, resolveRef, stackConfig, userDataOf } from "./helpers";
 
@@ -28,10 +29,13 @@ describe("the stack program", () => {
         it("should register every resource once, each under a component", () => {
             const urns = ev.resources.map((r) => r.urn);
             expect(new Set(urns).size).toBe(urns.length);
+            // Autonamed AWS names start with the logical name: two of one type must not share it.
+            const typeNames = ev.resources.filter((r) => r.custom).map((r) => `${r.type} ${r.name}`);
+            expect(typeNames.filter((n, i) => typeNames.indexOf(n) !== i)).toEqual([]);
             const orphans = ev.resources.filter((r) => r.custom && !r.parentUrn).map((r) => r.urn);
             expect(orphans).toEqual([]);
             expect(ev.resources.filter((r) => !r.custom).map((r) => r.type.split(":")[2]).sort()).toEqual(
-                ["Database", "LoadBalancer", "Network", "WebStack", ...(mode === "active-passive" ? ["ServerPool", "ServerPool", "FailoverController"] : ["ServerPool"])].sort(),
+                ["Database", "LoadBalancer", "Monitoring", "Network", "WebStack", ...(mode === "active-passive" ? ["ServerPool", "ServerPool", "FailoverController"] : ["ServerPool"])].sort(),
             );
         });
 
@@ -98,6 +102,7 @@ describe("the stack program", () => {
                     stack,
                     appPort: 80,
                     db: { writerHost: primary.state.address, writerPort: 3306, readerHosts: replicas.map((r) => r.state.address), readerPort: 3306, secretArn, database: "app" },
+                    ...cloudWatchAgentUserData({ logGroups: serverLogGroupNames(`/ha-webstack/${stack}`) }),
                 });
                 expect(userDataOf(lt)).toBe(expected);
             }
@@ -136,6 +141,47 @@ describe("the stack program", () => {
             // pulumi up must not undo a failover.
             expect(https.options.ignoreChanges).toEqual(["defaultActions"]);
             expect(ev.outputs.failoverTimeSeconds).toBeLessThanOrEqual(25);
+        });
+
+        it("should watch every tier of this stack and alert one topic", () => {
+            const alarms = ofType(ev, "aws:cloudwatch/metricAlarm:MetricAlarm");
+            const dims = (a: any) => a.inputs.dimensions ?? Object.assign({}, ...(a.inputs.metricQueries ?? []).map((q: any) => q.metric?.dimensions ?? {}));
+            const alb = only(ev, T.alb);
+            const tgSuffixes = ofType(ev, T.targetGroup).map((t) => t.state.arnSuffix);
+            const albAlarms = alarms.filter((a) => dims(a).LoadBalancer !== undefined && !a.name.includes("backstop"));
+            expect(albAlarms.length).toBeGreaterThan(0);
+            expect(albAlarms.every((a) => dims(a).LoadBalancer === alb.state.arnSuffix)).toBe(true);
+            expect(new Set(albAlarms.map((a) => dims(a).TargetGroup).filter(Boolean))).toEqual(new Set(tgSuffixes));
+            const asgNames = ofType(ev, T.asg).map((a) => a.state.name);
+            expect(new Set(alarms.map((a) => dims(a).AutoScalingGroupName).filter(Boolean))).toEqual(new Set(asgNames));
+            const dbIds = ofType(ev, "aws:rds/instance:Instance").map((i) => i.state.identifier);
+            expect(new Set(alarms.map((a) => dims(a).DBInstanceIdentifier).filter(Boolean))).toEqual(new Set(dbIds));
+            const lagAlarms = alarms.filter((a) => a.inputs.metricName === "ReplicaLag");
+            expect(lagAlarms).toHaveLength(2 * Number(config["ha-webstack:replicaCount"] ?? 1));
+            // Every monitoring alarm notifies the stack's one alert topic, on ALARM and on OK.
+            const topicArn = ev.outputs.alertTopicArn;
+            expect(ofType(ev, "aws:sns/topic:Topic")).toHaveLength(1);
+            for (const alarm of alarms.filter((a) => !a.name.includes("backstop"))) {
+                expect(alarm.inputs.alarmActions).toEqual([topicArn]);
+                expect(alarm.inputs.okActions).toEqual([topicArn]);
+            }
+            if (mode === "active-passive") {
+                expect(only(ev, "aws:lambda/function:Function").inputs.environment.variables.TOPIC_ARN).toBe(topicArn);
+                expect(alarms.some((a) => a.name.endsWith("failover-happened"))).toBe(true);
+            }
+            expect(ev.outputs.dashboardUrl).toMatch(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#dashboards:name=/);
+        });
+
+        it("should let each server ship its logs to the stack's log groups and nowhere else", () => {
+            const logGroups = ofType(ev, "aws:cloudwatch/logGroup:LogGroup").filter((g) => g.inputs.name?.startsWith(`/ha-webstack/${stack}/`));
+            expect(logGroups.map((g) => g.inputs.name).sort()).toEqual([`/ha-webstack/${stack}/app`, `/ha-webstack/${stack}/nginx/access`, `/ha-webstack/${stack}/nginx/error`]);
+            const roles = ofType(ev, T.role).filter((r) => /-(active|failover|web)-role$/.test(r.name)).map((r) => r.state.name);
+            const shipping = ofType(ev, T.rolePolicy).filter((p) => JSON.stringify(p.inputs.policy).includes("logs:PutLogEvents") && roles.includes(p.inputs.role));
+            expect(shipping.map((p) => p.inputs.role).sort()).toEqual([...roles].sort());
+            for (const policy of shipping) {
+                const resources = JSON.parse(policy.inputs.policy).Statement.flatMap((st: any) => [].concat(st.Resource));
+                expect(resources.every((arn: string) => logGroups.some((g) => arn.startsWith(g.state.arn)) || arn === "*")).toBe(true);
+            }
         });
 
         it("should pass every policy of the policy pack", () => {
@@ -184,6 +230,14 @@ describe("the stack program", () => {
         expect(ofType(off, "aws:s3/bucket:Bucket")).toEqual([]);
         expect(ofType(off, "aws:ec2/flowLog:FlowLog")).toEqual([]);
         expect(only(off, T.alb).inputs.accessLogs).toBeUndefined();
+    });
+
+    it("should subscribe the alert email when configured, and only then", async () => {
+        const without = await evaluate(program, { stack: "dev", config: stackConfig("dev") });
+        expect(ofType(without, "aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
+        const withEmail = await evaluate(program, { stack: "dev", config: stackConfig("dev", { alertEmail: "ops@example.com" }) });
+        const subscription = only(withEmail, "aws:sns/topicSubscription:TopicSubscription");
+        expect(subscription.inputs).toMatchObject({ protocol: "email", endpoint: "ops@example.com", topic: withEmail.outputs.alertTopicArn });
     });
 
     it("should hold prod to production settings: 3 AZs, a NAT gateway per AZ, deletion protection", async () => {
