@@ -12,4 +12,6 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
   testTimeout: 30000,
+  // Jest's default is one worker per core but one; with two cores that is a single worker.
+  maxWorkers: 2,
 };

@@ -89,6 +89,14 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
     const errors: unknown[] = [];
     const onRejection = (e: unknown) => errors.push(e);
     process.on("unhandledRejection", onRejection);
+    // The SDK records `new Error().stack` for every promise it makes (runtime/debuggable.js) and for
+    // every resource; formatted through source maps (ts-node, jest) that is ~85% of an evaluation's
+    // time. No frames: an evaluation takes ~0.15 s instead of ~1 s. Messages are unchanged; set
+    // HA_WEBSTACK_STACK_TRACES=1 to keep the frames when debugging a component.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (!process.env.HA_WEBSTACK_STACK_TRACES) {
+        Error.stackTraceLimit = 0;
+    }
     let outputs: Record<string, unknown> = {};
     try {
         const result = await program();
@@ -101,6 +109,7 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
         errors.push(e);
     } finally {
         process.off("unhandledRejection", onRejection);
+        Error.stackTraceLimit = stackTraceLimit;
     }
     if (errors.length > 0) {
         // Tests check that a rejected input created nothing: the error carries what was registered.
