@@ -196,7 +196,7 @@ export interface MonitoringArgs {
      * Prefix of every alarm, metric filter and the dashboard. Alarm and dashboard names are unique
      * per account and region, and creating one with a taken name silently overwrites it: the
      * default includes the stack, so dev and prod can share an account.
-     * @default `<name>-<stack>`
+     * @default `<name>-<stack>`, or `<name>` when the name already holds the stack as a part (`prod-monitoring`)
      */
     namePrefix?: string;
     /**
@@ -945,7 +945,7 @@ export function serverLogGroupNames(prefix: string = defaultLogGroupPrefix(pulum
 
 export function validateMonitoringArgs(name: string, args: MonitoringArgs, label = "Monitoring args"): MonitoringSettings {
     const stack = pulumi.getStack();
-    const namePrefix = pattern(`${label}.namePrefix`, args.namePrefix ?? safeName(`${name}-${stack}`), /^[A-Za-z0-9_-]{1,120}$/, "1 to 120 letters, digits, hyphens or underscores");
+    const namePrefix = pattern(`${label}.namePrefix`, args.namePrefix ?? safeName(name.split("-").includes(stack) ? name : `${name}-${stack}`), /^[A-Za-z0-9_-]{1,120}$/, "1 to 120 letters, digits, hyphens or underscores");
     const metricNamespace = pattern(
         `${label}.metricNamespace`,
         args.metricNamespace ?? `HaWebstack/${namePrefix}`,
