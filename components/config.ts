@@ -204,7 +204,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         key: "holdListenerWeights",
         default: "true (active-passive)",
         allowed: "true | false",
-        description: "The HTTPS listener ignores changes to its default actions, so pulumi up never undoes a failover; false for one update that replaces the target groups.",
+        description: "The HTTPS listener ignores changes to its default actions and tags, so pulumi up never undoes a failover; false for one update that replaces the target groups.",
         read: (raw, label) => ({ holdListenerWeights: booleanValue(label, raw) }),
     },
     {

@@ -85,8 +85,8 @@ export interface LoadBalancerArgs {
     healthCheckPath?: string;
     /**
      * Keep `pulumi up` from resetting the HTTPS listener's weights: the listener ignores changes to
-     * its default actions, so a failover made by the controller (or an operator) survives a
-     * refresh and an update. Turn off for one update when a change replaces the target groups
+     * its default actions (and its tags, where the controller keeps its failback clock), so a
+     * failover made by the controller (or an operator) survives a refresh and an update. Turn off for one update when a change replaces the target groups
      * (e.g. a new `targetPort`), so that the listener can point at the new groups.
      * @default true in active-passive mode, false in active-active
      */
@@ -279,7 +279,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 routingHttpResponseStrictTransportSecurityHeaderValue: certificate.selfSigned ? undefined : "max-age=31536000",
                 tags: named(tags, `${name}-https`),
             },
-            { parent: this, ignoreChanges: settings.holdListenerWeights ? ["defaultActions"] : undefined },
+            {
+                parent: this,
+                // The failover controller owns the weights, and keeps its failback clock in a tag on
+                // this listener: `pulumi up` after a refresh must undo neither.
+                ignoreChanges: settings.holdListenerWeights ? ["defaultActions", "tags"] : undefined,
+            },
         );
 
         this.url = this.domainName ? pulumi.interpolate`https://${this.domainName}` : pulumi.interpolate`https://${this.loadBalancer.dnsName}`;

@@ -51,7 +51,7 @@ describe("LoadBalancer", () => {
 
     it("should hold the listener's weights against pulumi up in active-passive mode only", async () => {
         const held = only(await build(), T.listener, "-https");
-        expect(held.options.ignoreChanges).toEqual(["defaultActions"]);
+        expect(held.options.ignoreChanges).toEqual(["defaultActions", "tags"]);
         const activeActive = only(await build({ mode: "active-active" }), T.listener, "-https");
         expect(activeActive.options.ignoreChanges).toEqual([]);
         const released = only(await build({ holdListenerWeights: false }), T.listener, "-https");

@@ -139,7 +139,7 @@ describe("the stack program", () => {
             expect(resolveRef(ev, env.FAILOVER_TARGET_GROUP_ARN)?.name).toBe(`${stack}-failover-tg`);
             expect(env.FAILBACK).toBe(config["ha-webstack:failback"] ?? "automatic");
             // pulumi up must not undo a failover.
-            expect(https.options.ignoreChanges).toEqual(["defaultActions"]);
+            expect(https.options.ignoreChanges).toEqual(["defaultActions", "tags"]);
             expect(ev.outputs.failoverTimeSeconds).toBeLessThanOrEqual(25);
         });
 
