@@ -105,7 +105,8 @@ class World {
   t = T0;
   weights: Weights = { ...ACTIVE_WEIGHTS };
   readonly stickiness = { Enabled: true, DurationSeconds: 3600 };
-  tags = new Map<string, string>();
+  // An established stack: the controller has seen the active group healthy before.
+  tags = new Map<string, string>([[STATE_TAG_KEY, "v1 armed=1"]]);
   health: (t: number) => Health = () => [2, 2];
   describeHealthFails: (t: number) => boolean = () => false;
   modifyFails: (attempt: number) => boolean = () => false;
@@ -264,7 +265,9 @@ describe("controller (pure)", () => {
   const settings: ControllerSettings = DEFAULT_SETTINGS;
 
   /** Feeds observations poll by poll; returns every decision. */
-  function walk(weights: Weights, healths: Health[], s: ControllerSettings = settings, initial: ControllerState = INITIAL_STATE) {
+  const ARMED: ControllerState = { ...INITIAL_STATE, armed: true };
+
+  function walk(weights: Weights, healths: Health[], s: ControllerSettings = settings, initial: ControllerState = ARMED) {
     let state = initial;
     let w = weights;
     return healths.map(([activeHealthy, failoverHealthy], i) => {
@@ -346,7 +349,7 @@ describe("controller (pure)", () => {
   });
 
   it("keeps an operator's hold: no automatic failback", () => {
-    const held: ControllerState = { ...INITIAL_STATE, hold: true };
+    const held: ControllerState = { ...ARMED, hold: true };
     const decisions = walk(FAILOVER_WEIGHTS, Array.from({ length: 100 }, () => [2, 2] as Health), settings, held);
     expect(decisions.every((d) => d.move === null)).toBe(true);
     expect(decisions[99].reason).toMatch(/held by an operator/);
@@ -380,14 +383,28 @@ describe("controller (pure)", () => {
     expect(already.message).toMatch(/already on the active group/);
   });
 
+  it("does not fail over before the active group has been healthy once (a new stack booting)", () => {
+    // Both pools boot together; the failover pool is up first.
+    const booting = walk(ACTIVE_WEIGHTS, [[0, 0], [0, 1], [0, 2], [0, 2], [0, 2]], settings, INITIAL_STATE);
+    expect(booting.every((d) => d.move === null && d.notice === null)).toBe(true);
+    expect(booting[4].reason).toMatch(/not healthy once since the controller started watching/);
+    expect(booting[4].state.armed).toBe(false);
+    // Once the active group has served, a failure is a failure.
+    const later = walk(ACTIVE_WEIGHTS, [[0, 2], [2, 2], [0, 2], [0, 2]], settings, INITIAL_STATE);
+    expect(later.map((d) => d.move?.kind ?? null)).toEqual([null, null, null, "failover"]);
+    expect(later[1].state.armed).toBe(true);
+  });
+
   it("persists only what outlives an invocation, in tag-safe characters", () => {
     expect(serializeState(INITIAL_STATE, T0)).toBeNull();
     const value = serializeState({ ...INITIAL_STATE, activeHealthySince: T0, hold: true, reported: "both_unhealthy", activeUnhealthyPolls: 7 }, T0 + 50_000);
     expect(value).toBe(`v1 since=${T0} checked=${T0 + 50_000} hold=1 reported=both_unhealthy`);
     // ELB tag values allow letters, digits, spaces and _ . : / = + - @ only.
     expect(value).toMatch(/^[\p{L}\p{N} _.:/=+\-@]{1,256}$/u);
-    expect(parseState(value)).toEqual({ activeHealthySince: T0, checkedAt: T0 + 50_000, hold: true, reported: "both_unhealthy" });
-    expect(parseState("garbage")).toEqual({ activeHealthySince: null, checkedAt: null, hold: false, reported: null });
+    expect(parseState(value)).toEqual({ activeHealthySince: T0, checkedAt: T0 + 50_000, hold: true, reported: "both_unhealthy", armed: false });
+    expect(parseState("garbage")).toEqual({ activeHealthySince: null, checkedAt: null, hold: false, reported: null, armed: false });
+    expect(serializeState(ARMED, T0)).toBe("v1 armed=1");
+    expect(parseState("v1 armed=1").armed).toBe(true);
   });
 
   it("drops a persisted healthy streak that was not observed recently", () => {
@@ -540,7 +557,7 @@ describe("scheduled runs", () => {
     await invoke(makeHandler(), SCHEDULED_EVENT);
     expect(modifyInputs()).toHaveLength(0);
     expect(publishInputs()).toHaveLength(0);
-    // Normal operation writes no state to the listener.
+    // Normal operation writes no state to the listener (it is armed already).
     expect(elbMock.commandCalls(AddTagsCommand)).toHaveLength(0);
   });
 
@@ -560,14 +577,30 @@ describe("scheduled runs", () => {
     expect(logEvents("both_unhealthy")).toHaveLength(1);
     expect(publishInputs()).toHaveLength(1);
     expect(publishInputs()[0].Subject).toMatch(/both unhealthy/);
-    expect(world.tags.get(STATE_TAG_KEY)).toBe("v1 reported=both_unhealthy");
+    expect(world.tags.get(STATE_TAG_KEY)).toBe("v1 reported=both_unhealthy armed=1");
 
     // The failover group recovers: fail over at once, and the episode's state is cleared.
     world.health = () => [0, 2];
     await runMinutes(handler, 1);
     expect(modifyInputs()).toHaveLength(1);
     expectCompleteForward(modifyInputs()[0], FAILOVER_WEIGHTS);
-    expect(world.tags.has(STATE_TAG_KEY)).toBe(false);
+    expect(world.tags.get(STATE_TAG_KEY)).toBe("v1 armed=1");
+  });
+
+  it("on a new stack, waits for the active group before arming, and records that once", async () => {
+    world.tags.clear();
+    // Minute 1: the failover pool is healthy first; the active one boots a minute later.
+    world.health = (t) => (t < T0 + 60_000 ? [0, 2] : [2, 2]);
+    const handler = makeHandler();
+    await runMinutes(handler, 3);
+    expect(modifyInputs()).toHaveLength(0);
+    expect(publishInputs()).toHaveLength(0);
+    expect(world.tags.get(STATE_TAG_KEY)).toBe("v1 armed=1");
+    expect(elbMock.commandCalls(AddTagsCommand)).toHaveLength(1);
+    // From then on the active group's failure moves traffic.
+    world.health = () => [0, 2];
+    await runMinutes(handler, 1);
+    expect(world.weights).toEqual(FAILOVER_WEIGHTS);
   });
 
   it("is idempotent: already failed over means no ModifyListener", async () => {
@@ -586,7 +619,7 @@ describe("scheduled runs", () => {
     await runMinutes(handler, 5);
     expect(modifyInputs()).toHaveLength(0);
     // The window is longer than one invocation: it lives in a tag on the listener.
-    expect(world.tags.get(STATE_TAG_KEY)).toMatch(new RegExp(`^v1 since=${T0} checked=\\d+$`));
+    expect(world.tags.get(STATE_TAG_KEY)).toMatch(new RegExp(`^v1 since=${T0} checked=\\d+ armed=1$`));
 
     await runMinutes(handler, 1);
     expect(world.movedAt).toEqual([T0 + 300_000]);
@@ -599,7 +632,7 @@ describe("scheduled runs", () => {
       failoverHealthy: 2,
     })]);
     expect(publishInputs().map((p) => p.TopicArn)).toEqual([TOPIC_ARN]);
-    expect(world.tags.has(STATE_TAG_KEY)).toBe(false);
+    expect(world.tags.get(STATE_TAG_KEY)).toBe("v1 armed=1");
   });
 
   it("restarts the failback window after an unhealthy blip", async () => {
@@ -795,14 +828,15 @@ describe("manual payloads", () => {
     const handler = makeHandler();
     const result = (await invoke(handler, { action: "failover" })) as ManualResult;
     expect(result).toMatchObject({ ok: true, hold: true, weights: FAILOVER_WEIGHTS });
-    expect(world.tags.get(STATE_TAG_KEY)).toBe("v1 hold=1");
+    expect(world.tags.get(STATE_TAG_KEY)).toBe("v1 hold=1 armed=1");
     await runMinutes(handler, 10);
     expect(modifyInputs()).toHaveLength(1);
     expect(world.weights).toEqual(FAILOVER_WEIGHTS);
 
     await invoke(handler, { action: "failback" });
     expect(world.weights).toEqual(ACTIVE_WEIGHTS);
-    expect(world.tags.has(STATE_TAG_KEY)).toBe(false);
+    // The hold is gone; the stack stays armed.
+    expect(world.tags.get(STATE_TAG_KEY)).toBe("v1 armed=1");
   });
 
   it("a manual move to where traffic already is calls no ModifyListener", async () => {

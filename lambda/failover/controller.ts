@@ -84,6 +84,12 @@ export interface ControllerState {
   readonly hold: boolean;
   /** The notice already reported for the ongoing episode, so it is not repeated every poll. */
   readonly reported: NoticeKind | null;
+  /**
+   * The active group has had a healthy target since the controller started watching this
+   * listener. Until then nothing fails over: on a fresh stack both pools boot at once, and the
+   * failover pool coming up a few seconds first must not count as a failure of the active one.
+   */
+  readonly armed: boolean;
 }
 
 export const INITIAL_STATE: ControllerState = {
@@ -92,6 +98,7 @@ export const INITIAL_STATE: ControllerState = {
   activeHealthySince: null,
   hold: false,
   reported: null,
+  armed: false,
 };
 
 /** One complete poll. A poll that failed (unknown health) never reaches `decide()`. */
@@ -161,12 +168,19 @@ export function decide(state: ControllerState, obs: Observation, settings: Contr
     // A hold protects an operator's failover; once traffic is elsewhere it has nothing to protect.
     hold: onFailover ? state.hold : false,
     reported: stillHolds(state.reported) ? state.reported : null,
+    armed: state.armed || !activeDown,
   };
 
   const activeServes = obs.weights.active > 0;
+  const health0 = `active group ${obs.activeHealthy} healthy, failover group ${obs.failoverHealthy} healthy`;
+  if (!next.armed && activeServes && activeDown) {
+    return stay(next,
+      `active group not healthy once since the controller started watching (a new stack still booting?): ` +
+        `no failover until it has been; ${health0}`);
+  }
   const activeConfirmedDown = activeServes && activeUnhealthyPolls >= settings.confirmations;
   const failoverConfirmedDown = failoverServes && failoverUnhealthyPolls >= settings.confirmations;
-  const health = `active group ${obs.activeHealthy} healthy, failover group ${obs.failoverHealthy} healthy`;
+  const health = health0;
 
   // Both serving groups dead (or the serving one dead and the other one too): nowhere to go.
   if ((activeConfirmedDown || failoverConfirmedDown) && activeDown && failoverDown) {
@@ -255,6 +269,7 @@ export function afterMove(state: ControllerState, m: Move, options: { hold?: boo
     activeHealthySince: null,
     hold: m.kind === "failover" && options.hold === true,
     reported: null,
+    armed: state.armed || m.kind === "failback",
   };
 }
 
@@ -355,23 +370,26 @@ export interface PersistedState {
   readonly checkedAt: number | null;
   readonly hold: boolean;
   readonly reported: NoticeKind | null;
+  readonly armed: boolean;
 }
 
 const FORMAT_VERSION = "v1";
 const NOTICE_KINDS: readonly NoticeKind[] = ["both_unhealthy", "failover_group_unhealthy"];
 
-/** `null` = nothing worth persisting (the normal case: traffic on the active group). */
+/** `null` = nothing worth persisting (only before the active group was first seen healthy). */
 export function serializeState(state: ControllerState, now: number): string | null {
   const parts: string[] = [];
   if (state.activeHealthySince !== null) parts.push(`since=${state.activeHealthySince}`, `checked=${now}`);
   if (state.hold) parts.push("hold=1");
   if (state.reported !== null) parts.push(`reported=${state.reported}`);
+  // Written once, when the active group is first seen healthy; stable afterwards.
+  if (state.armed) parts.push("armed=1");
   return parts.length === 0 ? null : [FORMAT_VERSION, ...parts].join(" ");
 }
 
 /** Lenient: an unreadable value yields the empty state (the safe default: the timer restarts). */
 export function parseState(value: string | undefined | null): PersistedState {
-  const empty: PersistedState = { activeHealthySince: null, checkedAt: null, hold: false, reported: null };
+  const empty: PersistedState = { activeHealthySince: null, checkedAt: null, hold: false, reported: null, armed: false };
   if (!value) return empty;
   const [version, ...parts] = value.trim().split(/\s+/);
   if (version !== FORMAT_VERSION) return empty;
@@ -386,6 +404,7 @@ export function parseState(value: string | undefined | null): PersistedState {
     checkedAt: time("checked"),
     hold: fields.get("hold") === "1",
     reported: NOTICE_KINDS.find((k) => k === reported) ?? null,
+    armed: fields.get("armed") === "1",
   };
 }
 
@@ -402,5 +421,6 @@ export function restoreState(persisted: PersistedState, now: number, maxUnobserv
     activeHealthySince: recent ? persisted.activeHealthySince : null,
     hold: persisted.hold,
     reported: persisted.reported,
+    armed: persisted.armed,
   };
 }
