@@ -6,9 +6,11 @@ import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "./flowLogs";
 import { ALGORITHMS, MODES } from "./loadBalancer";
 import { ACCESS_LOG_RETENTION_DAYS, accessLogRetentionDays } from "./logBucket";
 import { emailAddress } from "./monitoring";
-import { availabilityZoneList, MAX_AZS, MIN_AZS, NAT_GATEWAY_MODES } from "./network";
+import { appPortValue } from "./serverPool";
+import { availabilityZoneList, MAX_AZS, MAX_VPC_PREFIX, MIN_AZS } from "./network";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
-import { acmCertificateArn, booleanValue, instanceType, integerIn, invalid, ipv4Cidr, logRetentionDays, oneOf, ValidationError } from "./validation";
+import { acmCertificateArn, booleanValue, distinctCidrs, instanceType, integerIn, invalid, ipv4Cidr, logRetentionDays, oneOf, ValidationError } from "./validation";
+import { STACK_NAT_GATEWAY_MODES } from "./webStack";
 import { WAF_RATE_LIMIT, wafRateLimit } from "./webAcl";
 import { WebStackArgs } from "./webStack";
 
@@ -57,16 +59,21 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     {
         key: "natGateways",
         default: "single",
-        allowed: NAT_GATEWAY_MODES.join(" | "),
+        allowed: "single | perAz",
         description: "Egress for the private subnets; `perAz` is the only choice without a single point of failure.",
-        read: (raw, label) => ({ natGateways: oneOf(label, raw, NAT_GATEWAY_MODES) }),
+        read: (raw, label) => {
+            if (raw === "none") {
+                throw invalid(label, raw, `one of ${STACK_NAT_GATEWAY_MODES.join(", ")}: the servers need egress (PyPI at boot; Secrets Manager, CloudWatch Logs and SSM at run time), and the stack creates no interface endpoints`);
+            }
+            return { natGateways: oneOf(label, raw, STACK_NAT_GATEWAY_MODES) };
+        },
     },
     {
         key: "vpcCidr",
         default: "10.0.0.0/16",
-        allowed: "IPv4 CIDR, /16 to /23",
-        description: "The VPC's address range; subnets are 5 bits longer.",
-        read: (raw, label) => ({ vpcCidr: ipv4Cidr(label, raw, 16, 23) }),
+        allowed: `IPv4 CIDR, /16 to /${MAX_VPC_PREFIX}`,
+        description: "The VPC's address range; subnets are 5 bits longer (the ALB needs /27 or larger).",
+        read: (raw, label) => ({ vpcCidr: ipv4Cidr(label, raw, 16, MAX_VPC_PREFIX) }),
     },
     {
         key: "instanceType",
@@ -94,7 +101,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         default: "80",
         allowed: "1–65535",
         description: "Port nginx listens on behind the ALB (the target groups' port).",
-        read: (raw, label) => ({ appPort: integerIn(label, raw, 1, 65535) }),
+        read: (raw, label) => ({ appPort: appPortValue(label, raw) }),
     },
     {
         key: "allowedCidrs",
@@ -106,7 +113,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
             if (cidrs.length === 0 || cidrs.length > 20) {
                 throw invalid(label, raw, "a list of 1 to 20 IPv4 CIDR blocks");
             }
-            return { allowedCidrs: cidrs.map((c, i) => ipv4Cidr(`${label}[${i}]`, c)) };
+            return { allowedCidrs: distinctCidrs(label, cidrs.map((c, i) => ipv4Cidr(`${label}[${i}]`, c))) };
         },
     },
     {
@@ -319,6 +326,18 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
             throw e;
         }
         problems.push(e.message);
+    }
+    if (args.mode === "active-active") {
+        for (const key of ["failback", "failbackAfterSeconds"] as const) {
+            if (args[key] !== undefined) {
+                problems.push(invalid(`${CONFIG_NAMESPACE}:${key}`, args[key], `to be set only in active-passive mode (active-active has no failover controller)`).message);
+            }
+        }
+    }
+    const region = new pulumi.Config("aws").get("region");
+    const certificateRegion = typeof args.certificateArn === "string" ? args.certificateArn.split(":")[3] : undefined;
+    if (region && certificateRegion && certificateRegion !== region) {
+        problems.push(invalid(`${CONFIG_NAMESPACE}:certificateArn`, args.certificateArn, `an ACM certificate in the stack's region ${region} (an ALB can only use certificates of its own region)`).message);
     }
     if (args.wafRateLimit !== undefined && args.waf !== true) {
         problems.push(invalid(`${CONFIG_NAMESPACE}:wafRateLimit`, args.wafRateLimit, `to be set only with ${CONFIG_NAMESPACE}:waf true`).message);

@@ -514,10 +514,14 @@ export function dbInstanceClass(key: string, value: unknown): string {
 }
 
 /** Allocated gp3 storage in GiB: 20 to 65536 for RDS for MySQL. */
+/** The largest allocation that leaves storage autoscaling its 10% headroom under 65536 GiB. */
+export const MAX_ALLOCATED_STORAGE = Math.floor(65536 / 1.1);
+
 export function dbAllocatedStorage(key: string, value: unknown): number {
     const n = integerOf(value);
-    if (!Number.isInteger(n) || n < 20 || n > 65536) {
-        throw invalid(key, value, "an integer number of GiB from 20 to 65536");
+    // Storage autoscaling needs a ceiling 10% above the allocation, and RDS stops at 65536 GiB.
+    if (!Number.isInteger(n) || n < 20 || n > MAX_ALLOCATED_STORAGE) {
+        throw invalid(key, value, `an integer number of GiB from 20 to ${MAX_ALLOCATED_STORAGE} (storage autoscaling needs 10% headroom below RDS's 65536)`);
     }
     return n;
 }

@@ -85,15 +85,18 @@ export interface FailoverControllerArgs {
     tags?: Tags;
 }
 
-/** How long each scheduled invocation polls: the schedule starts one a minute, concurrency is 1. */
-export const RUN_SECONDS = 55;
+/**
+ * How long each scheduled invocation polls: the schedule starts one a minute, so polls at 0, 5,
+ * ..., 55 s leave no gap longer than one poll interval between two runs.
+ */
+export const RUN_SECONDS = 58;
 
 /**
  * Automatic active-passive failover. An ALB never moves weight between the target groups of a
  * forward action by itself (a group whose servers are all down "fails open"), so a Lambda
  * function watches both groups and moves the HTTPS listener's weights:
  * - started every minute by an EventBridge schedule, it polls DescribeTargetHealth every
- *   `pollIntervalSeconds` for 55 s (reserved concurrency 1: one invocation at a time);
+ *   `pollIntervalSeconds` for the rest of the minute (reserved concurrency 1: one invocation at a time);
  * - it fails over (0/100) when the active group has had no healthy target for `confirmations`
  *   polls and the failover group has one; it never moves traffic to an unhealthy group;
  * - it fails back per the `failback` policy, publishes every move to the topic and logs one JSON

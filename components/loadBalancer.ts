@@ -4,7 +4,7 @@ import { CertificateMode, CertificateSettings, certificateSettings, createListen
 import { AccessLogOptions, AccessLogSettings, accessLogSettings, createAccessLogBucket } from "./logBucket";
 import { named, Tags } from "./tags";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
-import { booleanValue, checkInput, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
+import { booleanValue, checkInput, distinctCidrs, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
 import { createWebAcl, WafOptions, WafSettings, wafSettings } from "./webAcl";
 
 export const MODES = ["active-passive", "active-active"] as const;
@@ -20,7 +20,7 @@ export type Algorithm = (typeof ALGORITHMS)[number];
  * threshold = 10 s, and back after 10 s.
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
  */
-export const HEALTH_CHECK = { intervalSeconds: 5, timeoutSeconds: 4, healthyThreshold: 2, unhealthyThreshold: 2 } as const;
+export const HEALTH_CHECK = { intervalSeconds: 5, timeoutSeconds: 3, healthyThreshold: 2, unhealthyThreshold: 2 } as const;
 
 /** The ALB serves IPv4 only; a dual-stack ALB would also get an AAAA alias record. */
 const IP_ADDRESS_TYPE = "ipv4";
@@ -371,6 +371,9 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs, l
     const allowedCidrs = args.allowedCidrs ?? ["0.0.0.0/0"];
     if (!Array.isArray(allowedCidrs) || allowedCidrs.length === 0 || allowedCidrs.length > 20) {
         throw invalid(`${label}.allowedCidrs`, allowedCidrs, "a list of 1 to 20 IPv4 CIDR blocks");
+    }
+    if (allowedCidrs.every((c) => typeof c === "string")) {
+        distinctCidrs(`${label}.allowedCidrs`, allowedCidrs as string[]);
     }
     const healthCheckPath = args.healthCheckPath ?? "/healthz";
     if (typeof healthCheckPath !== "string" || !/^\/[\x21-\x7e]{0,1023}$/.test(healthCheckPath)) {

@@ -13,9 +13,13 @@ export const MAX_AZS = 6;
 /** Subnets are carved `SUBNET_BITS` longer than the VPC: a /16 VPC gets /21 subnets (2,043 addresses). */
 const SUBNET_BITS = 5;
 
+/** An ALB needs subnets of at least /27 (8 free addresses), so the VPC can be no smaller than /22. */
+export const MAX_VPC_PREFIX = 27 - SUBNET_BITS;
+
 export interface NetworkArgs {
     /**
-     * The VPC's IPv4 CIDR block, /16 to /23 (subnets are 5 bits longer: /21 for a /16).
+     * The VPC's IPv4 CIDR block, /16 to /22 (subnets are 5 bits longer: /21 for a /16; the ALB
+     * needs public subnets of at least /27).
      * @default "10.0.0.0/16"
      */
     cidrBlock?: string;
@@ -235,7 +239,7 @@ export interface NetworkSettings {
 
 /** Checks the args and fills in the defaults; throws a {@link ValidationError} naming the argument. */
 export function validateNetworkArgs(args: NetworkArgs, label = "Network args"): NetworkSettings {
-    const cidrBlock = ipv4Cidr(`${label}.cidrBlock`, args.cidrBlock ?? "10.0.0.0/16", 16, 28 - SUBNET_BITS);
+    const cidrBlock = ipv4Cidr(`${label}.cidrBlock`, args.cidrBlock ?? "10.0.0.0/16", 16, MAX_VPC_PREFIX);
     let azCount = integerIn(`${label}.azCount`, args.azCount ?? args.availabilityZones?.length ?? MIN_AZS, MIN_AZS, MAX_AZS);
     let availabilityZones: string[] | undefined;
     if (args.availabilityZones !== undefined) {

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { named, Tags } from "./tags";
-import { renderUserData, UserDataOptions } from "./userData";
+import { APP_UPSTREAM_PORT, renderUserData, UserDataOptions } from "./userData";
 import { checkInput, instanceType as checkInstanceType, integerIn, invalid, nonEmptyString } from "./validation";
 
 export interface ServerPoolArgs {
@@ -311,7 +311,7 @@ export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool
     const size = integerIn(`${label}.size`, args.size ?? 1, 1, 100);
     const maxSize = integerIn(`${label}.maxSize`, args.maxSize ?? size * 2, size, 200);
     return {
-        appPort: integerIn(`${label}.appPort`, args.appPort ?? 80, 1, 65535),
+        appPort: appPortValue(`${label}.appPort`, args.appPort ?? 80, args.userData === undefined),
         size,
         maxSize,
         rootVolumeSizeGb: integerIn(`${label}.rootVolumeSizeGb`, args.rootVolumeSizeGb ?? 16, 8, 16384),
@@ -344,6 +344,19 @@ function validateServerPoolDatabase(database: ServerPoolDatabase, label: string)
             return arn;
         }),
     };
+}
+
+/**
+ * The port nginx listens on behind the ALB: not 22 (SSH stays closed everywhere), and with the
+ * sample app not APP_UPSTREAM_PORT, where the app itself listens behind nginx.
+ */
+export function appPortValue(key: string, value: unknown, sampleApp = true): number {
+    const port = integerIn(key, value, 1, 65535);
+    const reserved = sampleApp ? [22, APP_UPSTREAM_PORT] : [22];
+    if (reserved.includes(port)) {
+        throw invalid(key, value, `a port from 1 to 65535 other than ${reserved.join(" and ")} (22: SSH stays closed${sampleApp ? `; ${APP_UPSTREAM_PORT}: the sample app itself listens there, behind nginx` : ""})`);
+    }
+    return port;
 }
 
 /** True for Graviton (arm64) instance types: a `g` after the generation digit (t4g, m7gd, c6gn), and a1. */

@@ -72,6 +72,15 @@ export function ipv4Cidr(key: string, value: unknown, minPrefix = 0, maxPrefix =
     return value;
 }
 
+/** A list of CIDR blocks without repeats (AWS rejects a duplicate security group rule). */
+export function distinctCidrs(key: string, cidrs: string[]): string[] {
+    const repeated = cidrs.filter((c, i) => cidrs.indexOf(c) !== i);
+    if (repeated.length > 0) {
+        throw invalid(key, cidrs, `distinct CIDR blocks (${repeated.join(", ")} is listed twice)`);
+    }
+    return cidrs;
+}
+
 /** An ACM certificate ARN: arn:<partition>:acm:<region>:<account>:certificate/<id>. */
 export function acmCertificateArn(key: string, value: unknown): string {
     if (typeof value !== "string" || !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/.test(value)) {

@@ -2,11 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { Database } from "./database";
 import { FailbackPolicy, FailoverController } from "./failoverController";
 import { Algorithm, LoadBalancer, Mode } from "./loadBalancer";
-import { cloudWatchAgentUserData, Monitoring, serverLogGroupNames } from "./monitoring";
+import { cloudWatchAgentUserData, defaultLogGroupPrefix, Monitoring, serverLogGroupNames } from "./monitoring";
 import { NatGatewayMode, Network } from "./network";
 import { ServerPool } from "./serverPool";
 import { Tags } from "./tags";
-import { integerIn } from "./validation";
+import { integerIn, oneOf } from "./validation";
 
 export interface WebStackArgs {
     /**
@@ -108,6 +108,13 @@ export interface WebStackArgs {
     tags?: Tags;
 }
 
+/**
+ * NAT choices for the whole stack. `none` is for library users who compose Network themselves:
+ * the stack's servers need egress at boot (PyPI for PyMySQL) and at run time (Secrets Manager,
+ * CloudWatch Logs, SSM Session Manager), and no interface endpoints are created for them.
+ */
+export const STACK_NAT_GATEWAY_MODES = ["single", "perAz"] as const;
+
 /** Which AZ indexes each pool spans. Pure, exported for tests. */
 export interface PoolPlacement {
     role: "active" | "failover" | "web";
@@ -135,6 +142,9 @@ export class WebStack extends pulumi.ComponentResource {
     constructor(name: string, args: WebStackArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("ha-webstack:index:WebStack", name, {}, opts);
         const tags = { Project: "ha-webstack", Stack: pulumi.getStack(), ...(args.tags ?? {}) };
+        if (args.natGateways !== undefined && args.userData === undefined) {
+            oneOf("WebStack args.natGateways", args.natGateways, STACK_NAT_GATEWAY_MODES);
+        }
 
         this.network = new Network(
             name,
@@ -190,7 +200,9 @@ export class WebStack extends pulumi.ComponentResource {
         );
 
         // Every server ships its nginx and app logs to the log groups Monitoring creates.
-        const cloudWatchAgent = cloudWatchAgentUserData({ logGroups: serverLogGroupNames() });
+        // One prefix per WebStack, so that two in one program do not claim the same log groups.
+        const logGroupPrefix = name === pulumi.getStack() ? defaultLogGroupPrefix(name) : `${defaultLogGroupPrefix(pulumi.getStack())}/${name}`;
+        const cloudWatchAgent = cloudWatchAgentUserData({ logGroups: serverLogGroupNames(logGroupPrefix) });
         const size = integerIn("WebStack args.serversPerPool", args.serversPerPool ?? 1, 1, 100);
         const placement = poolPlacement(this.mode, this.network.azCount);
         this.pools = placement.map(({ role, azIndexes }) => {
@@ -258,6 +270,7 @@ export class WebStack extends pulumi.ComponentResource {
                 topicArn: this.failoverController?.topicArn,
                 alertEmail: args.alertEmail,
                 serverLogRetentionDays: args.serverLogRetentionDays,
+                logGroupPrefix,
                 serverRoleNames: this.pools.map((pool) => pool.role.name),
                 tags,
             },

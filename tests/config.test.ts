@@ -13,7 +13,14 @@ describe("stack configuration", () => {
         ["algorithm", "least_connections", "ha-webstack:algorithm=least_connections is not valid: expected one of round_robin, least_outstanding_requests, weighted_random"],
         ["azCount", "1", "ha-webstack:azCount=1 is not valid: expected an integer from 2 to 6"],
         ["azCount", "two", "ha-webstack:azCount=two is not valid: expected an integer from 2 to 6"],
-        ["natGateways", "per-az", "ha-webstack:natGateways=per-az is not valid: expected one of none, single, perAz"],
+        ["natGateways", "per-az", "ha-webstack:natGateways=per-az is not valid: expected one of single, perAz"],
+        ["natGateways", "none", "ha-webstack:natGateways=none is not valid: expected one of single, perAz: the servers need egress"],
+        ["vpcCidr", "10.0.0.0/23", "ha-webstack:vpcCidr=10.0.0.0/23 is not valid: expected an IPv4 CIDR block with a prefix from /16 to /22"],
+        ["appPort", "8000", "ha-webstack:appPort=8000 is not valid: expected a port from 1 to 65535 other than 22 and 8000"],
+        ["appPort", "22", "ha-webstack:appPort=22 is not valid: expected a port from 1 to 65535 other than 22 and 8000 (22: SSH stays closed"],
+        ["allowedCidrs", "10.0.0.0/8,10.0.0.0/8", "ha-webstack:allowedCidrs=[\"10.0.0.0/8\",\"10.0.0.0/8\"] is not valid: expected distinct CIDR blocks (10.0.0.0/8 is listed twice)"],
+        ["dbAllocatedStorage", "60000", "ha-webstack:dbAllocatedStorage=60000 is not valid: expected an integer number of GiB from 20 to 59578"],
+        ["certificateArn", "arn:aws:acm:eu-west-1:123456789012:certificate/abc", "ha-webstack:certificateArn=arn:aws:acm:eu-west-1:123456789012:certificate/abc is not valid: expected an ACM certificate in the stack's region us-east-1"],
         ["vpcCidr", "10.0.0.0/8", "ha-webstack:vpcCidr=10.0.0.0/8 is not valid"],
         ["instanceType", "db.t4g.micro", "ha-webstack:instanceType=db.t4g.micro is not valid: expected an EC2 instance type"],
         ["serversPerPool", "0", "ha-webstack:serversPerPool=0 is not valid: expected an integer from 1 to 100"],
@@ -30,7 +37,7 @@ describe("stack configuration", () => {
         ["replicaCount", "-1", "ha-webstack:replicaCount=-1 is not valid: expected an integer from 0 to 15"],
         ["replicaCount", "two", "ha-webstack:replicaCount=two is not valid: expected an integer from 0 to 15"],
         ["dbInstanceClass", "t4g.micro", "ha-webstack:dbInstanceClass=t4g.micro is not valid: expected an RDS instance class with the db. prefix"],
-        ["dbAllocatedStorage", "10", "ha-webstack:dbAllocatedStorage=10 is not valid: expected an integer number of GiB from 20 to 65536"],
+        ["dbAllocatedStorage", "10", "ha-webstack:dbAllocatedStorage=10 is not valid: expected an integer number of GiB from 20 to 59578"],
         ["dbEngineVersion", "5.7", "ha-webstack:dbEngineVersion=5.7 is not valid: expected MySQL 8.4 (the default, LTS) or 8.0"],
         ["dbMultiAz", "maybe", "ha-webstack:dbMultiAz=maybe is not valid: expected true or false"],
         ["dbBackupRetentionDays", "0", "ha-webstack:dbBackupRetentionDays=0 is not valid: expected an integer from 1 to 35 days (0 turns automated backups off, and read replicas and point-in-time recovery need them)"],
@@ -66,6 +73,7 @@ describe("stack configuration", () => {
         [{ hostedZoneId: "Z0123456789ABCDEFGHIJ" }, "ha-webstack:hostedZoneId is set but ha-webstack:domainName is not"],
         [{ domainName: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ", certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc" }, "ha-webstack:certificateArn and ha-webstack:domainName are both set"],
         [{ wafRateLimit: "500" }, "ha-webstack:wafRateLimit=500 is not valid: expected to be set only with ha-webstack:waf true"],
+        [{ mode: "active-active", failback: "manual" }, "ha-webstack:failback=manual is not valid: expected to be set only in active-passive mode"],
     ])("should reject the combination %j", async (overrides, message) => {
         await expectRejectedBeforeCreate(run({ certificateArn: undefined, ...overrides }), message);
     });

@@ -475,7 +475,7 @@ describe("configuration", () => {
       failbackAfterSeconds: 300,
       pollIntervalSeconds: 5,
       confirmations: 2,
-      runSeconds: 55,
+      runSeconds: 58,
     });
   });
 
@@ -523,7 +523,7 @@ describe("scheduled runs", () => {
     world.perPoll([[2, 2], [0, 2], [2, 2], [0, 2], [0, 2], [0, 2]]);
     const result = (await invoke(makeHandler(), SCHEDULED_EVENT)) as RunSummary;
 
-    expect(result).toMatchObject({ ok: true, trigger: "schedule", polls: 11, pollErrors: 0 });
+    expect(result).toMatchObject({ ok: true, trigger: "schedule", polls: 12, pollErrors: 0 });
     expect(modifyInputs()).toHaveLength(1);
     expectCompleteForward(modifyInputs()[0], FAILOVER_WEIGHTS);
     // Poll 1 alone was not enough; polls 3 and 4 confirm.
@@ -550,6 +550,14 @@ describe("scheduled runs", () => {
       failoverHealthy: 2,
       notified: true,
     }]);
+  });
+
+  it("finishes a failure that starts at the end of a run instead of restarting it in the next", async () => {
+    // The active group fails at the run's last poll (55 s): one more poll at 60 s confirms it.
+    world.health = (t) => (t >= T0 + 55_000 ? [0, 2] : [2, 2]);
+    const result = (await invoke(makeHandler(), SCHEDULED_EVENT)) as RunSummary;
+    expect(result.polls).toBe(13);
+    expect(world.movedAt).toEqual([T0 + 60_000]);
   });
 
   it("does nothing for a single unhealthy poll between healthy ones", async () => {
@@ -679,10 +687,10 @@ describe("API errors", () => {
     world.health = () => [0, 2];
     world.describeHealthFails = () => true;
     const result = (await invoke(makeHandler(), SCHEDULED_EVENT)) as RunSummary;
-    expect(result).toMatchObject({ ok: true, polls: 11, pollErrors: 11, moves: [] });
+    expect(result).toMatchObject({ ok: true, polls: 12, pollErrors: 12, moves: [] });
     expect(modifyInputs()).toHaveLength(0);
     const errors = logEvents("poll_error");
-    expect(errors).toHaveLength(11);
+    expect(errors).toHaveLength(12);
     expect(errors[0]).toMatchObject({ listenerArn: LISTENER_ARN, error: "ThrottlingException: Rate exceeded" });
   });
 
@@ -722,7 +730,7 @@ describe("API errors", () => {
     world.modifyFails = () => true;
     const handler = makeHandler();
     await runMinutes(handler, 2);
-    expect(modifyInputs().length).toBe(20);
+    expect(modifyInputs().length).toBe(22);
     expect(publishInputs()).toHaveLength(2);
     expect(world.weights).toEqual(ACTIVE_WEIGHTS);
   });
@@ -740,7 +748,7 @@ describe("API errors", () => {
     elbMock.on(AddTagsCommand).rejects(new Error("AccessDenied"));
     world.weights = { ...FAILOVER_WEIGHTS };
     const result = (await invoke(makeHandler(), SCHEDULED_EVENT)) as RunSummary;
-    expect(result.polls).toBe(11);
+    expect(result.polls).toBe(12);
     expect(logEvents("state_load_failed")).toHaveLength(1);
     expect(logEvents("state_save_failed")).toHaveLength(1);
   });

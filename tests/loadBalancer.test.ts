@@ -155,6 +155,7 @@ describe("LoadBalancer", () => {
         [{ sslPolicy: "ELBSecurityPolicy-2016-08" }, "LoadBalancer args.sslPolicy=ELBSecurityPolicy-2016-08 is not valid: expected one of ELBSecurityPolicy-TLS13-1-2-2021-06"],
         [{ allowedCidrs: ["10.0.0.0/33"] }, "LoadBalancer args.allowedCidrs[0]=10.0.0.0/33 is not valid"],
         [{ allowedCidrs: [] }, "LoadBalancer args.allowedCidrs=[] is not valid: expected a list of 1 to 20 IPv4 CIDR blocks"],
+        [{ allowedCidrs: ["0.0.0.0/0", "0.0.0.0/0"] }, "LoadBalancer args.allowedCidrs=[\"0.0.0.0/0\",\"0.0.0.0/0\"] is not valid: expected distinct CIDR blocks"],
         [{ subnetIds: ["subnet-a"] }, "LoadBalancer args.subnetIds=1 subnet(s) is not valid: expected public subnets in at least two AZs"],
         [{ certificateArn: "not-an-arn" }, "LoadBalancer args.certificateArn=not-an-arn is not valid"],
         [{ targetPort: 70000 }, "LoadBalancer args.targetPort=70000 is not valid: expected an integer from 1 to 65535"],

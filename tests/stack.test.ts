@@ -3,7 +3,8 @@ import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderPlan } from "../scripts/plan";
 import { cloudWatchAgentUserData, serverLogGroupNames } from "../components/monitoring";
 import { renderUserData } from "../components/userData";
-import { T, ofType, only, policyView, resolveRef, stackConfig, userDataOf } from "./helpers";
+import { WebStack } from "../components/webStack";
+import { expectRejectedBeforeCreate, T, ofType, only, policyView, resolveRef, stackConfig, userDataOf } from "./helpers";
 
 const program = require("../index");
 const stacks = listStacks();
@@ -238,6 +239,21 @@ describe("the stack program", () => {
         const withEmail = await evaluate(program, { stack: "dev", config: stackConfig("dev", { alertEmail: "ops@example.com" }) });
         const subscription = only(withEmail, "aws:sns/topicSubscription:TopicSubscription");
         expect(subscription.inputs).toMatchObject({ protocol: "email", endpoint: "ops@example.com", topic: withEmail.outputs.alertTopicArn });
+    });
+
+    it("should let two WebStacks share one program without claiming the same names", async () => {
+        const ev = await evaluate(() => [new WebStack("shop", { mode: "active-active" }), new WebStack("blog", { mode: "active-active" })], { stack: "dev" });
+        const logGroups = ofType(ev, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.name).filter(Boolean);
+        expect(logGroups).toEqual(expect.arrayContaining(["/ha-webstack/dev/shop/app", "/ha-webstack/dev/blog/app"]));
+        expect(new Set(logGroups).size).toBe(logGroups.length);
+        const typeNames = ev.resources.filter((r) => r.custom).map((r) => `${r.type} ${r.name}`);
+        expect(typeNames.filter((n, i) => typeNames.indexOf(n) !== i)).toEqual([]);
+    });
+
+    it("should refuse natGateways none for the stack's servers unless they bring their own user data", async () => {
+        await expectRejectedBeforeCreate(evaluate(() => new WebStack("web", { natGateways: "none" }), { stack: "dev" }), "WebStack args.natGateways=none is not valid: expected one of single, perAz");
+        const own = await evaluate(() => new WebStack("web", { natGateways: "none", userData: "#!/bin/bash\necho own\n" }), { stack: "dev" });
+        expect(ofType(own, T.natGateway)).toEqual([]);
     });
 
     it("should hold prod to production settings: 3 AZs, a NAT gateway per AZ, deletion protection", async () => {

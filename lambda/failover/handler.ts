@@ -107,7 +107,7 @@ export function loadConfig(env: Env): FailoverConfig {
       : `'${failback}' is not 'automatic' or 'manual'`);
   }
   const pollIntervalSeconds = integer(env, "POLL_INTERVAL_SECONDS", 5, 1, 60);
-  const runSeconds = integer(env, "RUN_SECONDS", 55, 1, 900);
+  const runSeconds = integer(env, "RUN_SECONDS", 58, 1, 900);
   if (runSeconds < pollIntervalSeconds) {
     throw new ConfigError("RUN_SECONDS", `${runSeconds} is shorter than POLL_INTERVAL_SECONDS (${pollIntervalSeconds})`);
   }
@@ -479,7 +479,12 @@ export async function runController(
 
   while (polls < maxPolls) {
     const pollAt = startedAt + polls * intervalMs;
-    if (pollAt - startedAt >= runMs && polls > 0) break;
+    // A streak that has started but is not confirmed yet is finished in this run rather than
+    // restarted by the next one (the streak counters are not persisted): at most
+    // CONFIRMATIONS - 1 extra polls, and only while a group is failing.
+    const streakOpen = (n: number) => n > 0 && n < config.confirmations;
+    const finishing = streakOpen(state.activeUnhealthyPolls) || streakOpen(state.failoverUnhealthyPolls);
+    if (pollAt - startedAt >= runMs && polls > 0 && !finishing) break;
     const wait = Math.max(0, pollAt - deps.now());
     if (deps.remainingTimeMs && deps.remainingTimeMs() - wait < STOP_MARGIN_MS) break;
     if (wait > 0) await deps.sleep(wait);
@@ -643,6 +648,9 @@ export interface HandlerOverrides {
  * CloudWatch Logs JSON metric filters (`{ $.event = "failover" }`) that count moves. Lambda
  * turns each stdout line into one log event as it is.
  */
+/** Per-request limits for the SDK clients (ms): a poll must not outlast its interval for long. */
+export const REQUEST_TIMEOUTS = { connectionTimeout: 1000, requestTimeout: 3000 };
+
 function defaultLog(record: LogRecord): void {
   process.stdout.write(`${JSON.stringify(record)}\n`);
 }
@@ -664,8 +672,9 @@ export function createHandler(overrides: HandlerOverrides = {}) {
   const getClients = () => {
     // Standard retry mode with backoff: 3 attempts per call; the next poll is the outer retry.
     clients ??= {
-      elbv2: overrides.elbv2 ?? new ElasticLoadBalancingV2Client({ maxAttempts: 3 }),
-      sns: overrides.sns ?? new SNSClient({ maxAttempts: 3 }),
+      // Timeouts: the SDK's default is none, and one hung call would stall the poll loop.
+      elbv2: overrides.elbv2 ?? new ElasticLoadBalancingV2Client({ maxAttempts: 3, requestHandler: REQUEST_TIMEOUTS }),
+      sns: overrides.sns ?? new SNSClient({ maxAttempts: 3, requestHandler: REQUEST_TIMEOUTS }),
     };
     return clients;
   };
