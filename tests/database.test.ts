@@ -16,7 +16,7 @@ import {
 } from "../components/database";
 import { resourcePolicies, runPolicies } from "../policy/policies";
 import { evaluate, RegisteredResource } from "../scripts/offline";
-import { expectRejectedBeforeCreate, ofType, only, T } from "./helpers";
+import { expectRejectedBeforeCreate, ofType, only, policyView, T } from "./helpers";
 
 const DB = {
     instance: "aws:rds/instance:Instance",
@@ -313,10 +313,7 @@ describe("Database", () => {
             () => new Database("db", { ...base, replicaCount: 3, multiAz: true, deletionProtection: true, clientSecurityGroupIds: ["sg-web"] }),
             { stack: "test" },
         );
-        const violations = runPolicies(
-            ev.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs, id: r.name })),
-            resourcePolicies,
-        );
+        const violations = runPolicies(policyView(ev), resourcePolicies);
         expect(violations).toEqual([]);
     });
 

@@ -10,8 +10,8 @@ import { Network, NetworkArgs } from "../components/network";
 import { ServerPool } from "../components/serverPool";
 import { WAF_MANAGED_RULE_GROUPS } from "../components/webAcl";
 import { runPolicies } from "../policy/policies";
-import { ACCOUNT_ID, Evaluation, evaluate, RegisteredResource } from "../scripts/offline";
-import { expectRejectedBeforeCreate, T, ofType, only, resolveRef } from "./helpers";
+import { ACCOUNT_ID, evaluate, RegisteredResource } from "../scripts/offline";
+import { expectRejectedBeforeCreate, T, ofType, only, policyView, resolveRef } from "./helpers";
 
 const S = {
     acmValidation: "aws:acm/certificateValidation:CertificateValidation",
@@ -46,7 +46,6 @@ const buildLb = (args: Partial<LoadBalancerArgs> = {}, region?: string) =>
 const buildNet = (args: NetworkArgs = {}) => evaluate(() => new Network("net", args), { stack: "test" });
 
 /** What the engine would hand the policy pack: inputs plus the outputs the mocks computed. */
-const policyRecords = (ev: Evaluation) => ev.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: { ...r.inputs, ...r.state }, id: r.name }));
 const parse = (r: RegisteredResource, key: string) => JSON.parse(r.inputs[key]);
 const dependsOn = (dependent: RegisteredResource, dependency: RegisteredResource) => dependent.options.dependencies.includes(dependency.urn);
 
@@ -362,12 +361,12 @@ describe("the policy pack", () => {
             },
             { stack: "test" },
         );
-        expect(runPolicies(policyRecords(ev))).toEqual([]);
+        expect(runPolicies(policyView(ev))).toEqual([]);
     });
 
     it("should report a web ACL left unassociated and a log bucket without its policy", async () => {
         const ev = await buildLb({ waf: true });
-        const records = policyRecords(ev).filter((r) => r.type !== S.webAclAssociation && r.type !== S.bucketPolicy);
+        const records = policyView(ev).filter((r) => r.type !== S.webAclAssociation && r.type !== S.bucketPolicy);
         expect(runPolicies(records).map((v) => v.policy).sort()).toEqual(["s3-bucket-deny-insecure-transport", "wafv2-web-acl-associated"]);
     });
 });
