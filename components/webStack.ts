@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Database } from "./database";
+import { Database, defaultMaxConnections } from "./database";
 import { FailbackPolicy, FailoverController } from "./failoverController";
 import { Algorithm, LoadBalancer, Mode } from "./loadBalancer";
 import { cloudWatchAgentUserData, defaultLogGroupPrefix, Monitoring, serverLogGroupNames } from "./monitoring";
@@ -259,6 +259,8 @@ export class WebStack extends pulumi.ComponentResource {
                     ...(failoverTargetGroup ? [{ role: "failover" as const, arnSuffix: failoverTargetGroup.arnSuffix }] : []),
                 ],
                 autoScalingGroups: this.pools.map((pool, i) => ({ role: placement[i].role, name: pool.autoScalingGroup.name })),
+                // Alarm at 80 % of the class's default max_connections, when the class is known.
+                thresholds: connectionThreshold(args.dbInstanceClass ?? "db.t4g.micro"),
                 database: {
                     primaryIdentifier: this.database.primary.identifier,
                     replicaIdentifiers: this.database.replicas.map((r) => r.identifier),
@@ -291,6 +293,12 @@ export class WebStack extends pulumi.ComponentResource {
             dashboardUrl: this.monitoring.dashboardUrl,
         });
     }
+}
+
+/** Monitoring thresholds that follow the database class (a plain value; an Output keeps the defaults). */
+export function connectionThreshold(instanceClass: pulumi.Input<string>): { databaseConnections?: number } {
+    const max = typeof instanceClass === "string" ? defaultMaxConnections(instanceClass) : undefined;
+    return max === undefined ? {} : { databaseConnections: Math.max(1, Math.floor(max * 0.8)) };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
     dbBackupRetentionDays,
     dbEngineVersion,
     dbInstanceClass,
+    defaultMaxConnections,
     MYSQL_PARAMETERS,
     parameterGroupFamily,
     replicaAvailabilityZone,
@@ -315,6 +316,13 @@ describe("Database", () => {
         );
         const violations = runPolicies(policyView(ev), resourcePolicies);
         expect(violations).toEqual([]);
+    });
+
+    it("should estimate the default max_connections of a class from its memory", () => {
+        expect(defaultMaxConnections("db.t4g.micro")).toBe(76);
+        expect(defaultMaxConnections("db.m7g.large")).toBe(614);
+        expect(defaultMaxConnections("db.r7g.large")).toBe(1228);
+        expect(defaultMaxConnections("db.serverless")).toBeUndefined();
     });
 
     it("should pass protect down to every child (Pulumi children inherit it from the component)", async () => {

@@ -3,6 +3,7 @@ import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderPlan } from "../scripts/plan";
 import { cloudWatchAgentUserData, serverLogGroupNames } from "../components/monitoring";
 import { renderUserData } from "../components/userData";
+import { defaultMaxConnections } from "../components/database";
 import { WebStack } from "../components/webStack";
 import { expectRejectedBeforeCreate, T, ofType, only, policyView, resolveRef, stackConfig, userDataOf } from "./helpers";
 
@@ -263,6 +264,10 @@ describe("the stack program", () => {
         expect(only(ev, T.alb).inputs.enableDeletionProtection).toBe(true);
         const primary = ofType(ev, "aws:rds/instance:Instance").find((i) => !i.inputs.replicateSourceDb);
         expect(primary?.inputs).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionPeriod: 14 });
+        // The connections alarm follows the class: 80 % of db.m7g.large's default max_connections.
+        const connections = ofType(ev, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.metricName === "DatabaseConnections");
+        expect(connections?.inputs.threshold).toBe(Math.floor(defaultMaxConnections("db.m7g.large")! * 0.8));
+        expect(connections?.inputs.threshold).toBeGreaterThan(400);
         expect(ofType(ev, "aws:rds/instance:Instance").filter((i) => i.inputs.replicateSourceDb)).toHaveLength(2);
         expect(ofType(ev, T.launchTemplate).every((lt) => lt.inputs.instanceType !== "t4g.micro")).toBe(true);
     });
