@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { certificateDomainName, certificateSettings, hostedZoneId } from "./certificate";
-import { dbAllocatedStorage, dbBackupRetentionDays, dbEngineVersion, dbInstanceClass, replicaCountValue } from "./database";
+import { MAX_ALLOCATED_STORAGE, dbAllocatedStorage, dbBackupRetentionDays, dbEngineVersion, dbInstanceClass, replicaCountValue } from "./database";
 import { FAILBACK_POLICIES } from "./failoverController";
 import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "./flowLogs";
 import { ALGORITHMS, MODES } from "./loadBalancer";
@@ -99,7 +99,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     {
         key: "appPort",
         default: "80",
-        allowed: "1–65535",
+        allowed: "1–65535, not 22 or 8000",
         description: "Port nginx listens on behind the ALB (the target groups' port).",
         read: (raw, label) => ({ appPort: appPortValue(label, raw) }),
     },
@@ -126,14 +126,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     {
         key: "domainName",
         default: "unset",
-        allowed: "DNS name, lowercase, ≤ 64 characters",
+        allowed: "DNS name, lowercase, ≤ 64 characters, no trailing dot",
         description: "Serve on this domain: a DNS-validated ACM certificate and an alias record in hostedZoneId.",
         read: (raw, label) => ({ domainName: certificateDomainName(label, raw) }),
     },
     {
         key: "hostedZoneId",
         default: "unset",
-        allowed: "Route 53 hosted zone id (Z…)",
+        allowed: "Route 53 hosted zone id (`Z…`)",
         description: "The Route 53 zone of domainName.",
         read: (raw, label) => ({ hostedZoneId: hostedZoneId(label, raw) }),
     },
@@ -154,14 +154,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     {
         key: "dbInstanceClass",
         default: "db.t4g.micro",
-        allowed: "RDS instance class (db.*)",
+        allowed: "an RDS instance class with the `db.` prefix",
         description: "Class of the primary and the replicas.",
         read: (raw, label) => ({ dbInstanceClass: dbInstanceClass(label, raw) }),
     },
     {
         key: "dbAllocatedStorage",
         default: "20",
-        allowed: "20–65536 (GiB)",
+        allowed: `20–${MAX_ALLOCATED_STORAGE} (GiB)`,
         description: "Initial encrypted gp3 storage; autoscaling raises it up to max(100, 2 × this) GiB.",
         read: (raw, label) => ({ dbAllocatedStorage: dbAllocatedStorage(label, raw) }),
     },
@@ -252,7 +252,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     {
         key: "flowLogRetentionDays",
         default: String(DEFAULT_FLOW_LOG_RETENTION_DAYS),
-        allowed: "a CloudWatch Logs retention value",
+        allowed: "a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, …, 3653)",
         description: "Days CloudWatch Logs keeps the flow logs.",
         read: (raw, label) => ({ flowLogRetentionDays: logRetentionDays(label, raw) }),
     },
@@ -266,7 +266,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     {
         key: "serverLogRetentionDays",
         default: "30",
-        allowed: "a CloudWatch Logs retention value",
+        allowed: "a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, 60, 90, …, 3653)",
         description: "Days CloudWatch Logs keeps the servers' nginx and app logs.",
         read: (raw, label) => ({ serverLogRetentionDays: logRetentionDays(label, raw) }),
     },

@@ -129,11 +129,6 @@ export function renderUserData(opts: UserDataOptions): string {
   return script;
 }
 
-/** The same script, base64-encoded as aws.ec2.LaunchTemplate's `userData` expects. */
-export function renderUserDataBase64(opts: UserDataOptions): string {
-  return Buffer.from(renderUserData(opts), "utf8").toString("base64");
-}
-
 /** server/ next to components/ (source tree) or two levels up (compiled into dist/components). */
 function serverDir(): string {
   return path.dirname(packageFile("server", "bootstrap.sh"));

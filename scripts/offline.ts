@@ -299,8 +299,6 @@ export function mockCall(token: string, inputs: Record<string, any>, region: str
             return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
         case "aws:index/getCallerIdentity:getCallerIdentity":
             return { id: ACCOUNT_ID, accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/mock`, userId: "AIDAMOCK" };
-        case "aws:iam/getPolicyDocument:getPolicyDocument":
-            return { id: "policy", json: JSON.stringify({ Version: "2012-10-17", Statement: inputs.statements ?? [] }) };
         default:
             throw new Error(`offline evaluation has no mock for the invoke ${token}; add it to scripts/offline.ts`);
     }

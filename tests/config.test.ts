@@ -92,12 +92,13 @@ describe("stack configuration", () => {
         expect(fromCsv.outputs.availabilityZones).toEqual(["us-east-1d", "us-east-1f"]);
     });
 
-    it("should document every key in the README's configuration reference, with its default", () => {
+    it("should document every key in the README's configuration reference, with its default and what is allowed", () => {
         const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
         for (const key of CONFIG_KEYS) {
             const row = readme.split("\n").find((line) => line.startsWith(`| \`${key.key}\``));
             expect(row).toBeDefined();
             expect(row).toContain(key.default.replace(/\|/g, "\\|"));
+            expect(row).toContain(`| ${key.allowed.replace(/\|/g, "\\|")} |`);
         }
     });
 });
