@@ -1,0 +1,26 @@
+// ESLint: TypeScript rules plus the Pulumi plugin, with type information (the Pulumi rules need
+// it to tell an Output from a string). `npm run lint`; `npm test` runs it.
+import js from "@eslint/js";
+import pulumi from "@pulumi/eslint-plugin";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/", "dist/", "bin/", "coverage/", "**/*.mjs", "**/*.js"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        files: ["**/*.ts"],
+        languageOptions: {
+            parserOptions: { project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname },
+        },
+        plugins: { "@pulumi": pulumi },
+        rules: {
+            // An Output in a template string prints a warning text, not its value: use pulumi.interpolate.
+            "@pulumi/no-output-in-template-literal": "error",
+            "@pulumi/no-output-instance-in-template-literal": "error",
+            // The controller and the tests await AWS calls: a forgotten await loses an error.
+            "@typescript-eslint/no-floating-promises": "error",
+            "@typescript-eslint/await-thenable": "error",
+        },
+    },
+);
