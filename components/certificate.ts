@@ -55,7 +55,11 @@ export function dnsName(key: string, value: unknown): string {
         throw invalid(key, value, expected);
     }
     const labels = value.split(".");
-    if (labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label)) || /^\d+$/.test(labels[labels.length - 1])) {
+    if (
+        labels.length < 2 ||
+        !labels.every((label) => DNS_LABEL.test(label)) ||
+        /^\d+$/.test(labels[labels.length - 1])
+    ) {
         throw invalid(key, value, expected);
     }
     return value;
@@ -77,7 +81,11 @@ export function certificateDomainName(key: string, value: unknown): string {
 /** A Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (the id, not `/hostedzone/<id>`). */
 export function hostedZoneId(key: string, value: unknown): string {
     if (typeof value !== "string" || !/^Z[0-9A-Z]{1,31}$/.test(value)) {
-        throw invalid(key, value, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (Z, then uppercase letters and digits)");
+        throw invalid(
+            key,
+            value,
+            "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ (Z, then uppercase letters and digits)",
+        );
     }
     return value;
 }
@@ -87,7 +95,10 @@ export function hostedZoneId(key: string, value: unknown): string {
  * argument in messages: `(k) => \`LoadBalancer args.${k}\`` for the component,
  * `(k) => \`ha-webstack:${k}\`` for the stack config.
  */
-export function certificateSettings(source: CertificateSource, keyOf: (field: keyof CertificateSource) => string): CertificateSettings {
+export function certificateSettings(
+    source: CertificateSource,
+    keyOf: (field: keyof CertificateSource) => string,
+): CertificateSettings {
     const { certificateArn, domainName, hostedZoneId: zoneId } = source;
     if (certificateArn !== undefined && domainName !== undefined) {
         throw new ValidationError(
@@ -107,7 +118,10 @@ export function certificateSettings(source: CertificateSource, keyOf: (field: ke
         );
     }
     if (certificateArn !== undefined) {
-        return { mode: "existing", certificateArn: checkInput(certificateArn, (arn) => acmCertificateArn(keyOf("certificateArn"), arn)) };
+        return {
+            mode: "existing",
+            certificateArn: checkInput(certificateArn, (arn) => acmCertificateArn(keyOf("certificateArn"), arn)),
+        };
     }
     if (domainName !== undefined) {
         return {
@@ -158,7 +172,13 @@ export function createListenerCertificate(
     tags?: Tags,
 ): ListenerCertificate {
     if (settings.mode === "existing") {
-        return { mode: "existing", arn: pulumi.output(settings.certificateArn!), selfSigned: false, validationRecords: [], aliasRecords: [] };
+        return {
+            mode: "existing",
+            arn: pulumi.output(settings.certificateArn!),
+            selfSigned: false,
+            validationRecords: [],
+            aliasRecords: [],
+        };
     }
     if (settings.mode === "self-signed") {
         return createSelfSignedCertificate(name, target, parent, tags);
@@ -203,7 +223,12 @@ export function createListenerCertificate(
         (type) =>
             new aws.route53.Record(
                 `${name}-alias-${type.toLowerCase()}`,
-                { zoneId, name: domainName, type, aliases: [{ name: target.dnsName, zoneId: target.zoneId, evaluateTargetHealth: true }] },
+                {
+                    zoneId,
+                    name: domainName,
+                    type,
+                    aliases: [{ name: target.dnsName, zoneId: target.zoneId, evaluateTargetHealth: true }],
+                },
                 { parent },
             ),
     );
@@ -220,7 +245,12 @@ export function createListenerCertificate(
 }
 
 /** A self-signed certificate for the ALB's own DNS name, imported into ACM. */
-function createSelfSignedCertificate(name: string, target: CertificateTarget, parent: pulumi.Resource, tags?: Tags): ListenerCertificate {
+function createSelfSignedCertificate(
+    name: string,
+    target: CertificateTarget,
+    parent: pulumi.Resource,
+    tags?: Tags,
+): ListenerCertificate {
     const key = new tls.PrivateKey(`${name}-tls-key`, { algorithm: "RSA", rsaBits: 2048 }, { parent });
     const cert = new tls.SelfSignedCert(
         `${name}-tls-cert`,
@@ -240,5 +270,12 @@ function createSelfSignedCertificate(name: string, target: CertificateTarget, pa
         { privateKey: key.privateKeyPem, certificateBody: cert.certPem, tags: named(tags, `${name}-self-signed`) },
         { parent },
     );
-    return { mode: "self-signed", arn: imported.arn, selfSigned: true, certificate: imported, validationRecords: [], aliasRecords: [] };
+    return {
+        mode: "self-signed",
+        arn: imported.arn,
+        selfSigned: true,
+        certificate: imported,
+        validationRecords: [],
+        aliasRecords: [],
+    };
 }

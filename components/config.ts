@@ -1,6 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { certificateDomainName, certificateSettings, hostedZoneId } from "./certificate";
-import { MAX_ALLOCATED_STORAGE, dbAllocatedStorage, dbBackupRetentionDays, dbEngineVersion, dbInstanceClass, replicaCountValue } from "./database";
+import {
+    MAX_ALLOCATED_STORAGE,
+    dbAllocatedStorage,
+    dbBackupRetentionDays,
+    dbEngineVersion,
+    dbInstanceClass,
+    replicaCountValue,
+} from "./database";
 import { FAILBACK_POLICIES } from "./failoverController";
 import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "./flowLogs";
 import { ALGORITHMS, MODES } from "./loadBalancer";
@@ -9,7 +16,18 @@ import { emailAddress } from "./monitoring";
 import { appPortValue } from "./serverPool";
 import { availabilityZoneList, MAX_AZS, MAX_VPC_PREFIX, MIN_AZS } from "./network";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
-import { acmCertificateArn, booleanValue, distinctCidrs, instanceType, integerIn, invalid, ipv4Cidr, logRetentionDays, oneOf, ValidationError } from "./validation";
+import {
+    acmCertificateArn,
+    booleanValue,
+    distinctCidrs,
+    instanceType,
+    integerIn,
+    invalid,
+    ipv4Cidr,
+    logRetentionDays,
+    oneOf,
+    ValidationError,
+} from "./validation";
 import { STACK_NAT_GATEWAY_MODES } from "./webStack";
 import { WAF_RATE_LIMIT, wafRateLimit } from "./webAcl";
 import { WebStackArgs } from "./webStack";
@@ -63,7 +81,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         description: "Egress for the private subnets; `perAz` is the only choice without a single point of failure.",
         read: (raw, label) => {
             if (raw === "none") {
-                throw invalid(label, raw, `one of ${STACK_NAT_GATEWAY_MODES.join(", ")}: the servers need egress (PyPI at boot; Secrets Manager, CloudWatch Logs and SSM at run time), and the stack creates no interface endpoints`);
+                throw invalid(
+                    label,
+                    raw,
+                    `one of ${STACK_NAT_GATEWAY_MODES.join(", ")}: the servers need egress (PyPI at boot; Secrets Manager, CloudWatch Logs and SSM at run time), and the stack creates no interface endpoints`,
+                );
             }
             return { natGateways: oneOf(label, raw, STACK_NAT_GATEWAY_MODES) };
         },
@@ -113,7 +135,12 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
             if (cidrs.length === 0 || cidrs.length > 20) {
                 throw invalid(label, raw, "a list of 1 to 20 IPv4 CIDR blocks");
             }
-            return { allowedCidrs: distinctCidrs(label, cidrs.map((c, i) => ipv4Cidr(`${label}[${i}]`, c))) };
+            return {
+                allowedCidrs: distinctCidrs(
+                    label,
+                    cidrs.map((c, i) => ipv4Cidr(`${label}[${i}]`, c)),
+                ),
+            };
         },
     },
     {
@@ -148,7 +175,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         key: "replicaCount",
         default: "1",
         allowed: "0–15",
-        description: "MySQL read replicas, each in an AZ other than the primary's; the app reads from them (from the writer when 0).",
+        description:
+            "MySQL read replicas, each in an AZ other than the primary's; the app reads from them (from the writer when 0).",
         read: (raw, label) => ({ replicaCount: replicaCountValue(label, raw) }),
     },
     {
@@ -211,7 +239,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         key: "holdListenerWeights",
         default: "true (active-passive)",
         allowed: "true | false",
-        description: "The HTTPS listener ignores changes to its default actions and tags, so pulumi up never undoes a failover; false for one update that replaces the target groups.",
+        description:
+            "The HTTPS listener ignores changes to its default actions and tags, so pulumi up never undoes a failover; false for one update that replaces the target groups.",
         read: (raw, label) => ({ holdListenerWeights: booleanValue(label, raw) }),
     },
     {
@@ -293,7 +322,9 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
         const [namespace, key] = fullKey.split(":", 2);
         if (namespace === CONFIG_NAMESPACE && !known.has(key)) {
             const hint = closest(key, [...known]);
-            problems.push(`${fullKey} is not a known key${hint ? ` (did you mean ${CONFIG_NAMESPACE}:${hint}?)` : ""}; known keys: ${[...known].join(", ")}`);
+            problems.push(
+                `${fullKey} is not a known key${hint ? ` (did you mean ${CONFIG_NAMESPACE}:${hint}?)` : ""}; known keys: ${[...known].join(", ")}`,
+            );
         }
     }
     for (const spec of CONFIG_KEYS) {
@@ -311,14 +342,30 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
         }
     }
     if (args.maxServersPerPool !== undefined && args.maxServersPerPool < (args.serversPerPool ?? 1)) {
-        problems.push(invalid(`${CONFIG_NAMESPACE}:maxServersPerPool`, args.maxServersPerPool, `at least serversPerPool (${args.serversPerPool ?? 1})`).message);
+        problems.push(
+            invalid(
+                `${CONFIG_NAMESPACE}:maxServersPerPool`,
+                args.maxServersPerPool,
+                `at least serversPerPool (${args.serversPerPool ?? 1})`,
+            ).message,
+        );
     }
     if (args.availabilityZones && args.azCount !== undefined && args.azCount !== args.availabilityZones.length) {
-        problems.push(invalid(`${CONFIG_NAMESPACE}:azCount`, args.azCount, `${args.availabilityZones.length}, the number of availabilityZones (or unset)`).message);
+        problems.push(
+            invalid(
+                `${CONFIG_NAMESPACE}:azCount`,
+                args.azCount,
+                `${args.availabilityZones.length}, the number of availabilityZones (or unset)`,
+            ).message,
+        );
     }
     try {
         certificateSettings(
-            { certificateArn: args.certificateArn as string | undefined, domainName: args.domainName as string | undefined, hostedZoneId: args.hostedZoneId as string | undefined },
+            {
+                certificateArn: args.certificateArn as string | undefined,
+                domainName: args.domainName as string | undefined,
+                hostedZoneId: args.hostedZoneId as string | undefined,
+            },
             (field) => `${CONFIG_NAMESPACE}:${field}`,
         );
     } catch (e) {
@@ -330,17 +377,35 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
     if (args.mode === "active-active") {
         for (const key of ["failback", "failbackAfterSeconds"] as const) {
             if (args[key] !== undefined) {
-                problems.push(invalid(`${CONFIG_NAMESPACE}:${key}`, args[key], `to be set only in active-passive mode (active-active has no failover controller)`).message);
+                problems.push(
+                    invalid(
+                        `${CONFIG_NAMESPACE}:${key}`,
+                        args[key],
+                        `to be set only in active-passive mode (active-active has no failover controller)`,
+                    ).message,
+                );
             }
         }
     }
     const region = new pulumi.Config("aws").get("region");
     const certificateRegion = typeof args.certificateArn === "string" ? args.certificateArn.split(":")[3] : undefined;
     if (region && certificateRegion && certificateRegion !== region) {
-        problems.push(invalid(`${CONFIG_NAMESPACE}:certificateArn`, args.certificateArn, `an ACM certificate in the stack's region ${region} (an ALB can only use certificates of its own region)`).message);
+        problems.push(
+            invalid(
+                `${CONFIG_NAMESPACE}:certificateArn`,
+                args.certificateArn,
+                `an ACM certificate in the stack's region ${region} (an ALB can only use certificates of its own region)`,
+            ).message,
+        );
     }
     if (args.wafRateLimit !== undefined && args.waf !== true) {
-        problems.push(invalid(`${CONFIG_NAMESPACE}:wafRateLimit`, args.wafRateLimit, `to be set only with ${CONFIG_NAMESPACE}:waf true`).message);
+        problems.push(
+            invalid(
+                `${CONFIG_NAMESPACE}:wafRateLimit`,
+                args.wafRateLimit,
+                `to be set only with ${CONFIG_NAMESPACE}:waf true`,
+            ).message,
+        );
     }
     if (problems.length > 0) {
         throw new ValidationError(`invalid stack configuration:\n  - ${problems.join("\n  - ")}`);
@@ -375,7 +440,11 @@ function closest(key: string, candidates: string[]): string | undefined {
             row[0] = i;
             for (let j = 1; j <= b.length; j++) {
                 const current = row[j];
-                row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+                row[j] = Math.min(
+                    row[j] + 1,
+                    row[j - 1] + 1,
+                    previous + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1),
+                );
                 previous = current;
             }
         }

@@ -38,7 +38,14 @@ export const PASSWORD_SPECIAL_CHARACTERS = "-_.~!*()+=";
 export const PASSWORD_LENGTH = 40;
 
 /** Instance classes that support neither Performance Insights nor Database Insights. */
-const NO_PERFORMANCE_INSIGHTS = ["db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"];
+const NO_PERFORMANCE_INSIGHTS = [
+    "db.t2.micro",
+    "db.t2.small",
+    "db.t3.micro",
+    "db.t3.small",
+    "db.t4g.micro",
+    "db.t4g.small",
+];
 
 /**
  * Server parameters of the primary and of the replicas. All are dynamic (no reboot needed).
@@ -209,12 +216,20 @@ export class Database extends pulumi.ComponentResource {
         this.securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
             // No inline rules (and no egress at all): clients are admitted one rule each by allowClient.
-            { vpcId: args.vpcId, description: `MySQL of ${name}: 3306 from client security groups only`, tags: named(tags, `${name}-db`) },
+            {
+                vpcId: args.vpcId,
+                description: `MySQL of ${name}: 3306 from client security groups only`,
+                tags: named(tags, `${name}-db`),
+            },
             { parent: this },
         );
         this.subnetGroup = new aws.rds.SubnetGroup(
             `${name}-subnets`,
-            { subnetIds: args.subnetIds, description: `Isolated subnets of ${name}`, tags: named(tags, `${name}-subnets`) },
+            {
+                subnetIds: args.subnetIds,
+                description: `Isolated subnets of ${name}`,
+                tags: named(tags, `${name}-subnets`),
+            },
             { parent: this },
         );
         const parameterGroup = (suffix: string, role: string) =>
@@ -254,7 +269,10 @@ export class Database extends pulumi.ComponentResource {
         // re-created primary never reuses the name of an earlier final snapshot.
         const snapshotSuffix = new random.RandomId(
             `${name}-final-snapshot-id`,
-            { byteLength: 4, keepers: { engine: "mysql", databaseName: settings.databaseName, username: settings.username } },
+            {
+                byteLength: 4,
+                keepers: { engine: "mysql", databaseName: settings.databaseName, username: settings.username },
+            },
             { parent: this },
         );
         const finalSnapshotIdentifier = pulumi.interpolate`${snapshotBaseName(name)}-final-${snapshotSuffix.hex}`;
@@ -344,7 +362,10 @@ export class Database extends pulumi.ComponentResource {
 
         this.writerEndpoint = this.primary.address;
         this.port = this.primary.port;
-        this.readerEndpoints = this.replicas.length === 0 ? pulumi.output([] as string[]) : pulumi.all(this.replicas.map((r) => r.address));
+        this.readerEndpoints =
+            this.replicas.length === 0
+                ? pulumi.output([] as string[])
+                : pulumi.all(this.replicas.map((r) => r.address));
 
         this.secret = new aws.secretsmanager.Secret(
             `${name}-secret`,
@@ -363,7 +384,9 @@ export class Database extends pulumi.ComponentResource {
                 secretString: pulumi.secret(
                     pulumi
                         .all([this.username, this.password, this.writerEndpoint, this.port, this.databaseName])
-                        .apply(([username, pw, host, port, dbname]) => JSON.stringify({ username, password: pw, host, port, dbname, engine: "mysql" })),
+                        .apply(([username, pw, host, port, dbname]) =>
+                            JSON.stringify({ username, password: pw, host, port, dbname, engine: "mysql" }),
+                        ),
                 ),
             },
             { parent: this },
@@ -446,15 +469,25 @@ export interface DatabaseSettings {
 /** Checks the args and fills in the defaults; throws a {@link ValidationError} naming the argument. */
 export function validateDatabaseArgs(args: DatabaseArgs, label = "Database args"): DatabaseSettings {
     if (!Array.isArray(args.subnetIds) || args.subnetIds.length < 2) {
-        throw invalid(`${label}.subnetIds`, args.subnetIds, "at least two isolated subnets, in different AZs (an RDS subnet group needs two AZs)");
+        throw invalid(
+            `${label}.subnetIds`,
+            args.subnetIds,
+            "at least two isolated subnets, in different AZs (an RDS subnet group needs two AZs)",
+        );
     }
     const subnetCount = args.subnetIds.length;
     // Checked now when given as a list; as an Output (e.g. a Network's), when it resolves.
-    const availabilityZones = checkInput(args.availabilityZones, (zones) => dbAvailabilityZones(`${label}.availabilityZones`, zones, subnetCount));
+    const availabilityZones = checkInput(args.availabilityZones, (zones) =>
+        dbAvailabilityZones(`${label}.availabilityZones`, zones, subnetCount),
+    );
     const replicaCount = replicaCountValue(`${label}.replicaCount`, args.replicaCount ?? 1);
-    const instanceClass = checkInput(args.instanceClass ?? "db.t4g.micro", (c) => dbInstanceClass(`${label}.instanceClass`, c));
+    const instanceClass = checkInput(args.instanceClass ?? "db.t4g.micro", (c) =>
+        dbInstanceClass(`${label}.instanceClass`, c),
+    );
     const replicaInstanceClass =
-        args.replicaInstanceClass === undefined ? instanceClass : checkInput(args.replicaInstanceClass, (c) => dbInstanceClass(`${label}.replicaInstanceClass`, c));
+        args.replicaInstanceClass === undefined
+            ? instanceClass
+            : checkInput(args.replicaInstanceClass, (c) => dbInstanceClass(`${label}.replicaInstanceClass`, c));
     const allocatedStorage = dbAllocatedStorage(`${label}.allocatedStorage`, args.allocatedStorage ?? 20);
     const maxAllocatedStorage = dbMaxAllocatedStorage(
         `${label}.maxAllocatedStorage`,
@@ -484,7 +517,11 @@ export function validateDatabaseArgs(args: DatabaseArgs, label = "Database args"
 
 /** An integer given as a number or as the decimal string a config file holds; NaN otherwise. */
 function integerOf(value: unknown): number {
-    return typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    return typeof value === "number"
+        ? value
+        : typeof value === "string" && /^-?\d+$/.test(value.trim())
+          ? Number(value)
+          : NaN;
 }
 
 /** The AZ of each of `subnetCount` subnets: 2 to 6 distinct AZ names, one per subnet. */
@@ -500,7 +537,11 @@ export function dbAvailabilityZones(key: string, zones: unknown, subnetCount: nu
 export function replicaCountValue(key: string, value: unknown): number {
     const n = integerOf(value);
     if (!Number.isInteger(n) || n < 0 || n > MAX_REPLICAS) {
-        throw invalid(key, value, `an integer from 0 to ${MAX_REPLICAS} (RDS for MySQL allows at most ${MAX_REPLICAS} read replicas per source)`);
+        throw invalid(
+            key,
+            value,
+            `an integer from 0 to ${MAX_REPLICAS} (RDS for MySQL allows at most ${MAX_REPLICAS} read replicas per source)`,
+        );
     }
     return n;
 }
@@ -515,7 +556,19 @@ export function dbInstanceClass(key: string, value: unknown): string {
 
 /** Allocated gp3 storage in GiB: 20 to 65536 for RDS for MySQL. */
 /** Memory (GiB) of the common RDS classes by size; the R family has twice the M family's, X four times. */
-const SIZE_MEMORY_GIB: Record<string, number> = { micro: 1, small: 2, medium: 4, large: 8, xlarge: 16, "2xlarge": 32, "4xlarge": 64, "8xlarge": 128, "12xlarge": 192, "16xlarge": 256, "24xlarge": 384 };
+const SIZE_MEMORY_GIB: Record<string, number> = {
+    micro: 1,
+    small: 2,
+    medium: 4,
+    large: 8,
+    xlarge: 16,
+    "2xlarge": 32,
+    "4xlarge": 64,
+    "8xlarge": 128,
+    "12xlarge": 192,
+    "16xlarge": 256,
+    "24xlarge": 384,
+};
 
 /**
  * RDS for MySQL's default `max_connections` for an instance class, `{DBInstanceClassMemory/12582880}`
@@ -540,7 +593,11 @@ export function dbAllocatedStorage(key: string, value: unknown): number {
     const n = integerOf(value);
     // Storage autoscaling needs a ceiling 10% above the allocation, and RDS stops at 65536 GiB.
     if (!Number.isInteger(n) || n < 20 || n > MAX_ALLOCATED_STORAGE) {
-        throw invalid(key, value, `an integer number of GiB from 20 to ${MAX_ALLOCATED_STORAGE} (storage autoscaling needs 10% headroom below RDS's 65536)`);
+        throw invalid(
+            key,
+            value,
+            `an integer number of GiB from 20 to ${MAX_ALLOCATED_STORAGE} (storage autoscaling needs 10% headroom below RDS's 65536)`,
+        );
     }
     return n;
 }
@@ -550,10 +607,18 @@ export function dbMaxAllocatedStorage(key: string, value: unknown, allocatedStor
     const min = Math.ceil((allocatedStorage * 11) / 10);
     const n = integerOf(value);
     if (min > 65536) {
-        throw invalid(key, value, `a ceiling at least 10% above the allocated ${allocatedStorage} GiB, which the 65536 GiB maximum leaves no room for: allocate at most 59578 GiB`);
+        throw invalid(
+            key,
+            value,
+            `a ceiling at least 10% above the allocated ${allocatedStorage} GiB, which the 65536 GiB maximum leaves no room for: allocate at most 59578 GiB`,
+        );
     }
     if (!Number.isInteger(n) || n < min || n > 65536) {
-        throw invalid(key, value, `an integer number of GiB from ${min} (10% above the allocated ${allocatedStorage} GiB) to 65536`);
+        throw invalid(
+            key,
+            value,
+            `an integer number of GiB from ${min} (10% above the allocated ${allocatedStorage} GiB) to 65536`,
+        );
     }
     return n;
 }
@@ -574,15 +639,25 @@ export function dbEngineVersion(key: string, value: unknown): string {
 export function dbBackupRetentionDays(key: string, value: unknown): number {
     const n = integerOf(value);
     if (!Number.isInteger(n) || n < 1 || n > 35) {
-        throw invalid(key, value, "an integer from 1 to 35 days (0 turns automated backups off, and read replicas and point-in-time recovery need them)");
+        throw invalid(
+            key,
+            value,
+            "an integer from 1 to 35 days (0 turns automated backups off, and read replicas and point-in-time recovery need them)",
+        );
     }
     return n;
 }
 
 /** The name of the database RDS creates: 1-64 letters, digits, underscores, a letter first, not reserved. */
 export function mysqlDatabaseName(key: string, value: unknown): string {
-    const expected = "1 to 64 letters, digits or underscores starting with a letter, not a MySQL reserved word or system schema";
-    if (typeof value !== "string" || !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(value) || isReservedWord(value) || SYSTEM_SCHEMAS.includes(value.toLowerCase())) {
+    const expected =
+        "1 to 64 letters, digits or underscores starting with a letter, not a MySQL reserved word or system schema";
+    if (
+        typeof value !== "string" ||
+        !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(value) ||
+        isReservedWord(value) ||
+        SYSTEM_SCHEMAS.includes(value.toLowerCase())
+    ) {
         throw invalid(key, value, expected);
     }
     return value;
@@ -591,7 +666,12 @@ export function mysqlDatabaseName(key: string, value: unknown): string {
 /** The master user name: 1-16 letters, digits, underscores, a letter first, not reserved. */
 export function mysqlUsername(key: string, value: unknown): string {
     const expected = "1 to 16 letters, digits or underscores starting with a letter, not a MySQL reserved word";
-    if (typeof value !== "string" || !/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(value) || isReservedWord(value) || RDS_RESERVED_USERS.includes(value.toLowerCase())) {
+    if (
+        typeof value !== "string" ||
+        !/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(value) ||
+        isReservedWord(value) ||
+        RDS_RESERVED_USERS.includes(value.toLowerCase())
+    ) {
         throw invalid(key, value, expected);
     }
     return value;

@@ -38,7 +38,11 @@ export const DEFAULT_TIMING: FailoverTiming = {
  * API call. With the defaults: 5 × 2 + 5 × 2 + 5 = 25 s (an alarm-driven flip takes 75-135 s).
  */
 export function failoverTimeSeconds(t: FailoverTiming = DEFAULT_TIMING): number {
-    return t.healthCheckIntervalSeconds * t.unhealthyThreshold + t.pollIntervalSeconds * t.confirmations + t.apiAllowanceSeconds;
+    return (
+        t.healthCheckIntervalSeconds * t.unhealthyThreshold +
+        t.pollIntervalSeconds * t.confirmations +
+        t.apiAllowanceSeconds
+    );
 }
 
 export interface FailoverControllerArgs {
@@ -125,16 +129,28 @@ export class FailoverController extends pulumi.ComponentResource {
         const tags = args.tags;
         this.failback = settings.failback;
         this.failbackAfterSeconds = settings.failbackAfterSeconds;
-        this.failoverTimeSeconds = failoverTimeSeconds({ ...DEFAULT_TIMING, pollIntervalSeconds: settings.pollIntervalSeconds, confirmations: settings.confirmations });
+        this.failoverTimeSeconds = failoverTimeSeconds({
+            ...DEFAULT_TIMING,
+            pollIntervalSeconds: settings.pollIntervalSeconds,
+            confirmations: settings.confirmations,
+        });
 
         if (args.topicArn === undefined) {
-            this.topic = new aws.sns.Topic(`${name}-topic`, { displayName: "ha-webstack alerts", tags: named(tags, `${name}-topic`) }, { parent: this });
+            this.topic = new aws.sns.Topic(
+                `${name}-topic`,
+                { displayName: "ha-webstack alerts", tags: named(tags, `${name}-topic`) },
+                { parent: this },
+            );
         }
         this.topicArn = args.topicArn !== undefined ? pulumi.output(args.topicArn) : this.topic!.arn;
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
-            { namePrefix: `/ha-webstack/${pulumi.getStack()}/failover-controller-`, retentionInDays: settings.logRetentionDays, tags: named(tags, `${name}-logs`) },
+            {
+                namePrefix: `/ha-webstack/${pulumi.getStack()}/failover-controller-`,
+                retentionInDays: settings.logRetentionDays,
+                tags: named(tags, `${name}-logs`),
+            },
             { parent: this },
         );
         this.role = this.createRole(name, args, tags);
@@ -175,13 +191,26 @@ export class FailoverController extends pulumi.ComponentResource {
         // Every minute, one run of RUN_SECONDS.
         this.schedule = new aws.cloudwatch.EventRule(
             `${name}-schedule`,
-            { description: "Starts the failover controller every minute", scheduleExpression: "rate(1 minute)", tags: named(tags, `${name}-schedule`) },
+            {
+                description: "Starts the failover controller every minute",
+                scheduleExpression: "rate(1 minute)",
+                tags: named(tags, `${name}-schedule`),
+            },
             { parent: this },
         );
-        new aws.cloudwatch.EventTarget(`${name}-schedule-target`, { rule: this.schedule.name, arn: this.function.arn }, { parent: this });
+        new aws.cloudwatch.EventTarget(
+            `${name}-schedule-target`,
+            { rule: this.schedule.name, arn: this.function.arn },
+            { parent: this },
+        );
         new aws.lambda.Permission(
             `${name}-allow-schedule`,
-            { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: this.schedule.arn },
+            {
+                action: "lambda:InvokeFunction",
+                function: this.function.name,
+                principal: "events.amazonaws.com",
+                sourceArn: this.schedule.arn,
+            },
             { parent: this },
         );
 
@@ -252,7 +281,11 @@ export class FailoverController extends pulumi.ComponentResource {
             `${name}-policy`,
             {
                 role: role.name,
-                policy: failoverControllerPolicy({ listenerArn: args.listenerArn, topicArn: this.topicArn, logGroupArn: this.logGroup.arn }),
+                policy: failoverControllerPolicy({
+                    listenerArn: args.listenerArn,
+                    topicArn: this.topicArn,
+                    logGroupArn: this.logGroup.arn,
+                }),
             },
             { parent: this },
         );
@@ -266,17 +299,30 @@ export class FailoverController extends pulumi.ComponentResource {
  * scoped to one resource.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
  */
-export function failoverControllerPolicy(arns: { listenerArn: pulumi.Input<string>; topicArn: pulumi.Input<string>; logGroupArn: pulumi.Input<string> }): pulumi.Output<string> {
+export function failoverControllerPolicy(arns: {
+    listenerArn: pulumi.Input<string>;
+    topicArn: pulumi.Input<string>;
+    logGroupArn: pulumi.Input<string>;
+}): pulumi.Output<string> {
     return pulumi.jsonStringify({
         Version: "2012-10-17",
         Statement: [
             {
                 Sid: "ReadHealthAndWeights",
                 Effect: "Allow",
-                Action: ["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTags"],
+                Action: [
+                    "elasticloadbalancing:DescribeTargetHealth",
+                    "elasticloadbalancing:DescribeListeners",
+                    "elasticloadbalancing:DescribeTags",
+                ],
                 Resource: "*",
             },
-            { Sid: "MoveWeights", Effect: "Allow", Action: "elasticloadbalancing:ModifyListener", Resource: arns.listenerArn },
+            {
+                Sid: "MoveWeights",
+                Effect: "Allow",
+                Action: "elasticloadbalancing:ModifyListener",
+                Resource: arns.listenerArn,
+            },
             {
                 Sid: "KeepStateInOneTag",
                 Effect: "Allow",
@@ -285,7 +331,12 @@ export function failoverControllerPolicy(arns: { listenerArn: pulumi.Input<strin
                 Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["ha-webstack:failover-state"] } },
             },
             { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: arns.topicArn },
-            { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${arns.logGroupArn}:*` },
+            {
+                Sid: "OwnLogs",
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: pulumi.interpolate`${arns.logGroupArn}:*`,
+            },
         ],
     });
 }
@@ -324,11 +375,19 @@ export interface FailoverControllerSettings {
     logRetentionDays: number;
 }
 
-export function validateFailoverControllerArgs(args: FailoverControllerArgs, label = "FailoverController args"): FailoverControllerSettings {
+export function validateFailoverControllerArgs(
+    args: FailoverControllerArgs,
+    label = "FailoverController args",
+): FailoverControllerSettings {
     return {
         failback: oneOf(`${label}.failback`, args.failback ?? "automatic", FAILBACK_POLICIES),
         failbackAfterSeconds: integerIn(`${label}.failbackAfterSeconds`, args.failbackAfterSeconds ?? 300, 0, 86400),
-        pollIntervalSeconds: integerIn(`${label}.pollIntervalSeconds`, args.pollIntervalSeconds ?? DEFAULT_TIMING.pollIntervalSeconds, 1, 15),
+        pollIntervalSeconds: integerIn(
+            `${label}.pollIntervalSeconds`,
+            args.pollIntervalSeconds ?? DEFAULT_TIMING.pollIntervalSeconds,
+            1,
+            15,
+        ),
         confirmations: integerIn(`${label}.confirmations`, args.confirmations ?? DEFAULT_TIMING.confirmations, 1, 10),
         logRetentionDays: logRetentionDays(`${label}.logRetentionDays`, args.logRetentionDays ?? 30),
     };

@@ -8,7 +8,12 @@ import { booleanValue, invalid } from "./validation";
  * when it is on. `"true"`/`"false"` strings are accepted as a config file holds them; an object
  * with an unknown field is rejected, so that a typo does not silently fall back to a default.
  */
-export function featureOptions<T extends object>(key: string, value: unknown, enabledByDefault: boolean, fields: ReadonlyArray<keyof T & string>): Partial<T> | undefined {
+export function featureOptions<T extends object>(
+    key: string,
+    value: unknown,
+    enabledByDefault: boolean,
+    fields: ReadonlyArray<keyof T & string>,
+): Partial<T> | undefined {
     const expected = `true, false or { ${fields.join(", ")} }`;
     if (value === undefined) {
         return enabledByDefault ? {} : undefined;

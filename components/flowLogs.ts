@@ -29,7 +29,12 @@ export function flowLogSettings(key: string, value: unknown): FlowLogSettings | 
     if (options === undefined) {
         return undefined;
     }
-    return { retentionDays: logRetentionDays(`${key}.retentionDays`, options.retentionDays ?? DEFAULT_FLOW_LOG_RETENTION_DAYS) };
+    return {
+        retentionDays: logRetentionDays(
+            `${key}.retentionDays`,
+            options.retentionDays ?? DEFAULT_FLOW_LOG_RETENTION_DAYS,
+        ),
+    };
 }
 
 /** Partition, region and account of an ARN (`arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0abc`). */
@@ -91,10 +96,20 @@ export interface VpcFlowLogs {
  * retention, delivered through a role only the flow logs service of this account can assume.
  * https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-cwl.html
  */
-export function createVpcFlowLogs(name: string, vpc: aws.ec2.Vpc, settings: FlowLogSettings, parent: pulumi.Resource, tags?: Tags): VpcFlowLogs {
+export function createVpcFlowLogs(
+    name: string,
+    vpc: aws.ec2.Vpc,
+    settings: FlowLogSettings,
+    parent: pulumi.Resource,
+    tags?: Tags,
+): VpcFlowLogs {
     const logGroup = new aws.cloudwatch.LogGroup(
         `${name}-flow-logs`,
-        { namePrefix: `/ha-webstack/${pulumi.getStack()}/${name}-vpc-flow-logs-`, retentionInDays: settings.retentionDays, tags: named(tags, `${name}-flow-logs`) },
+        {
+            namePrefix: `/ha-webstack/${pulumi.getStack()}/${name}-vpc-flow-logs-`,
+            retentionInDays: settings.retentionDays,
+            tags: named(tags, `${name}-flow-logs`),
+        },
         { parent },
     );
     // The VPC's ARN names the account and region the flow log lives in: no invoke needed.

@@ -4,7 +4,16 @@ import { CertificateMode, CertificateSettings, certificateSettings, createListen
 import { AccessLogOptions, AccessLogSettings, accessLogSettings, createAccessLogBucket } from "./logBucket";
 import { named, Tags } from "./tags";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
-import { booleanValue, checkInput, distinctCidrs, integerIn, invalid, ipv4Cidr, oneOf, ValidationError } from "./validation";
+import {
+    booleanValue,
+    checkInput,
+    distinctCidrs,
+    integerIn,
+    invalid,
+    ipv4Cidr,
+    oneOf,
+    ValidationError,
+} from "./validation";
 import { createWebAcl, WafOptions, WafSettings, wafSettings } from "./webAcl";
 
 export const MODES = ["active-passive", "active-active"] as const;
@@ -14,13 +23,17 @@ export type Mode = (typeof MODES)[number];
 export const ALGORITHMS = ["round_robin", "least_outstanding_requests", "weighted_random"] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-
 /**
  * Health checks at the fastest ALB allows: a dead server is out after interval × unhealthy
  * threshold = 10 s, and back after 10 s.
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
  */
-export const HEALTH_CHECK = { intervalSeconds: 5, timeoutSeconds: 3, healthyThreshold: 2, unhealthyThreshold: 2 } as const;
+export const HEALTH_CHECK = {
+    intervalSeconds: 5,
+    timeoutSeconds: 3,
+    healthyThreshold: 2,
+    unhealthyThreshold: 2,
+} as const;
 
 /** The ALB serves IPv4 only; a dual-stack ALB would also get an AAAA alias record. */
 const IP_ADDRESS_TYPE = "ipv4";
@@ -167,7 +180,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
         this.securityGroup = this.createSecurityGroup(name, args.vpcId, allowedCidrs, tags);
         // The ALB checks at creation (and whenever logging is turned on) that it may write to the
         // bucket: it waits for the bucket policy.
-        const accessLogs = settings.accessLogs ? createAccessLogBucket(name, settings.accessLogs, this, tags) : undefined;
+        const accessLogs = settings.accessLogs
+            ? createAccessLogBucket(name, settings.accessLogs, this, tags)
+            : undefined;
         this.accessLogBucket = accessLogs?.bucket;
         this.loadBalancer = new aws.lb.LoadBalancer(
             `${name}-alb`,
@@ -182,7 +197,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 desyncMitigationMode: "defensive",
                 enableDeletionProtection: settings.deletionProtection,
                 idleTimeout: 60,
-                accessLogs: accessLogs ? { bucket: accessLogs.bucket.id, enabled: true, prefix: accessLogs.prefix } : undefined,
+                accessLogs: accessLogs
+                    ? { bucket: accessLogs.bucket.id, enabled: true, prefix: accessLogs.prefix }
+                    : undefined,
                 tags: named(tags, `${name}-alb`),
             },
             { parent: this, dependsOn: accessLogs?.dependsOn },
@@ -242,7 +259,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
         this.domainName = certificate.domainName;
 
         if (settings.waf) {
-            ({ webAcl: this.webAcl, association: this.webAclAssociation } = createWebAcl(name, settings.waf, this.loadBalancer.arn, this, tags));
+            ({ webAcl: this.webAcl, association: this.webAclAssociation } = createWebAcl(
+                name,
+                settings.waf,
+                this.loadBalancer.arn,
+                this,
+                tags,
+            ));
         }
 
         this.httpListener = new aws.lb.Listener(
@@ -254,7 +277,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 defaultActions: [
                     {
                         type: "redirect",
-                        redirect: { protocol: "HTTPS", port: "443", host: "#{host}", path: "/#{path}", query: "#{query}", statusCode: "HTTP_301" },
+                        redirect: {
+                            protocol: "HTTPS",
+                            port: "443",
+                            host: "#{host}",
+                            path: "/#{path}",
+                            query: "#{query}",
+                            statusCode: "HTTP_301",
+                        },
                     },
                 ],
                 tags: named(tags, `${name}-http`),
@@ -276,7 +306,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 // self-signed one it would lock browsers out of the page.
                 routingHttpResponseServerEnabled: false,
                 routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff",
-                routingHttpResponseStrictTransportSecurityHeaderValue: certificate.selfSigned ? undefined : "max-age=31536000",
+                routingHttpResponseStrictTransportSecurityHeaderValue: certificate.selfSigned
+                    ? undefined
+                    : "max-age=31536000",
                 tags: named(tags, `${name}-https`),
             },
             {
@@ -287,7 +319,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
             },
         );
 
-        this.url = this.domainName ? pulumi.interpolate`https://${this.domainName}` : pulumi.interpolate`https://${this.loadBalancer.dnsName}`;
+        this.url = this.domainName
+            ? pulumi.interpolate`https://${this.domainName}`
+            : pulumi.interpolate`https://${this.loadBalancer.dnsName}`;
         this.registerOutputs({
             dnsName: this.dnsName,
             url: this.url,
@@ -310,12 +344,21 @@ export class LoadBalancer extends pulumi.ComponentResource {
         return targets;
     }
 
-    private createSecurityGroup(name: string, vpcId: pulumi.Input<string>, allowedCidrs: pulumi.Input<string>[], tags?: Tags): aws.ec2.SecurityGroup {
+    private createSecurityGroup(
+        name: string,
+        vpcId: pulumi.Input<string>,
+        allowedCidrs: pulumi.Input<string>[],
+        tags?: Tags,
+    ): aws.ec2.SecurityGroup {
         // No inline rules: the provider removes AWS's default allow-all egress rule, and every rule
         // below is a resource of its own. Egress to the servers is added by each ServerPool.
         const group = new aws.ec2.SecurityGroup(
             `${name}-alb-sg`,
-            { vpcId, description: "ALB: HTTP/HTTPS from the allowed CIDRs, egress only to the servers", tags: named(tags, `${name}-alb`) },
+            {
+                vpcId,
+                description: "ALB: HTTP/HTTPS from the allowed CIDRs, egress only to the servers",
+                tags: named(tags, `${name}-alb`),
+            },
             { parent: this },
         );
         allowedCidrs.forEach((cidr, i) => {
@@ -358,7 +401,11 @@ export interface LoadBalancerSettings {
 /** ALB names are capped at 32 characters; Pulumi appends an 8-character suffix to `<name>-alb`. */
 export const MAX_LOAD_BALANCER_NAME = 32 - 8 - "-alb".length;
 
-export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs, label = "LoadBalancer args"): LoadBalancerSettings {
+export function validateLoadBalancerArgs(
+    name: string,
+    args: LoadBalancerArgs,
+    label = "LoadBalancer args",
+): LoadBalancerSettings {
     if (!/^[a-zA-Z0-9-]+$/.test(name) || name.length > MAX_LOAD_BALANCER_NAME || name.startsWith("-")) {
         throw new ValidationError(
             `LoadBalancer name=${name} is not valid: expected at most ${MAX_LOAD_BALANCER_NAME} letters, digits and hyphens ` +
@@ -366,7 +413,11 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs, l
         );
     }
     if (!Array.isArray(args.subnetIds) || args.subnetIds.length < 2) {
-        throw invalid(`${label}.subnetIds`, Array.isArray(args.subnetIds) ? `${args.subnetIds.length} subnet(s)` : args.subnetIds, "public subnets in at least two AZs");
+        throw invalid(
+            `${label}.subnetIds`,
+            Array.isArray(args.subnetIds) ? `${args.subnetIds.length} subnet(s)` : args.subnetIds,
+            "public subnets in at least two AZs",
+        );
     }
     const allowedCidrs = args.allowedCidrs ?? ["0.0.0.0/0"];
     if (!Array.isArray(allowedCidrs) || allowedCidrs.length === 0 || allowedCidrs.length > 20) {
@@ -387,9 +438,17 @@ export function validateLoadBalancerArgs(name: string, args: LoadBalancerArgs, l
         targetPort: integerIn(`${label}.targetPort`, args.targetPort ?? 80, 1, 65535),
         healthCheckPath,
         deletionProtection,
-        holdListenerWeights: booleanValue(`${label}.holdListenerWeights`, args.holdListenerWeights ?? (args.mode ?? "active-passive") === "active-passive"),
-        allowedCidrs: allowedCidrs.map((cidr, i) => checkInput(cidr, (c) => ipv4Cidr(`${label}.allowedCidrs[${i}]`, c))),
-        certificate: certificateSettings({ certificateArn: args.certificateArn, domainName: args.domainName, hostedZoneId: args.hostedZoneId }, (key) => `${label}.${key}`),
+        holdListenerWeights: booleanValue(
+            `${label}.holdListenerWeights`,
+            args.holdListenerWeights ?? (args.mode ?? "active-passive") === "active-passive",
+        ),
+        allowedCidrs: allowedCidrs.map((cidr, i) =>
+            checkInput(cidr, (c) => ipv4Cidr(`${label}.allowedCidrs[${i}]`, c)),
+        ),
+        certificate: certificateSettings(
+            { certificateArn: args.certificateArn, domainName: args.domainName, hostedZoneId: args.hostedZoneId },
+            (key) => `${label}.${key}`,
+        ),
         waf: wafSettings(`${label}.waf`, args.waf),
         accessLogs: accessLogSettings(`${label}.accessLogs`, args.accessLogs, deletionProtection),
     };

@@ -81,13 +81,20 @@ export function accessLogRetentionDays(key: string, value: unknown): number {
 }
 
 /** Checks the `accessLogs` argument: `undefined` when off; on by default. */
-export function accessLogSettings(key: string, value: unknown, deletionProtection: boolean): AccessLogSettings | undefined {
+export function accessLogSettings(
+    key: string,
+    value: unknown,
+    deletionProtection: boolean,
+): AccessLogSettings | undefined {
     const options = featureOptions<AccessLogOptions>(key, value, true, ["retentionDays", "forceDestroy"]);
     if (options === undefined) {
         return undefined;
     }
     return {
-        retentionDays: accessLogRetentionDays(`${key}.retentionDays`, options.retentionDays ?? ACCESS_LOG_RETENTION_DAYS.default),
+        retentionDays: accessLogRetentionDays(
+            `${key}.retentionDays`,
+            options.retentionDays ?? ACCESS_LOG_RETENTION_DAYS.default,
+        ),
         forceDestroy: booleanValue(`${key}.forceDestroy`, options.forceDestroy ?? !deletionProtection),
         prefix: ACCESS_LOG_PREFIX,
     };
@@ -111,7 +118,13 @@ export function accessLogBucketPolicy(args: AccessLogPolicyArgs): object {
     const logs = `${args.bucketArn}/${args.prefix}/AWSLogs/${args.accountId}/*`;
     const elbAccount = ELB_LOG_DELIVERY_ACCOUNTS[args.region];
     const statements: object[] = [
-        { Sid: "ElbLogDelivery", Effect: "Allow", Principal: { Service: ELB_LOG_DELIVERY_SERVICE }, Action: "s3:PutObject", Resource: logs },
+        {
+            Sid: "ElbLogDelivery",
+            Effect: "Allow",
+            Principal: { Service: ELB_LOG_DELIVERY_SERVICE },
+            Action: "s3:PutObject",
+            Resource: logs,
+        },
     ];
     if (elbAccount !== undefined) {
         statements.push({
@@ -152,7 +165,12 @@ export interface AccessLogBucket {
  * objects expired after `retentionDays`, a policy that lets only ELB log delivery write and
  * denies requests without TLS. `aws.s3.Bucket` (pulumi-aws 7: `BucketV2` is deprecated in its favour).
  */
-export function createAccessLogBucket(name: string, settings: AccessLogSettings, parent: pulumi.Resource, tags?: Tags): AccessLogBucket {
+export function createAccessLogBucket(
+    name: string,
+    settings: AccessLogSettings,
+    parent: pulumi.Resource,
+    tags?: Tags,
+): AccessLogBucket {
     const bucket = new aws.s3.Bucket(
         `${name}-alb-logs`,
         {
@@ -165,7 +183,13 @@ export function createAccessLogBucket(name: string, settings: AccessLogSettings,
     );
     const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
         `${name}-alb-logs`,
-        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        {
+            bucket: bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        },
         { parent },
     );
     // Bucket-level settings one after the other: S3 rejects concurrent configuration changes
@@ -205,9 +229,28 @@ export function createAccessLogBucket(name: string, settings: AccessLogSettings,
             bucket: bucket.id,
             policy: pulumi
                 .all([bucket.arn, identity.accountId, region.region, partition.partition])
-                .apply(([bucketArn, accountId, r, p]) => JSON.stringify(accessLogBucketPolicy({ bucketArn, prefix: settings.prefix, accountId, region: r, partition: p }))),
+                .apply(([bucketArn, accountId, r, p]) =>
+                    JSON.stringify(
+                        accessLogBucketPolicy({
+                            bucketArn,
+                            prefix: settings.prefix,
+                            accountId,
+                            region: r,
+                            partition: p,
+                        }),
+                    ),
+                ),
         },
         { parent, dependsOn: [lifecycle] },
     );
-    return { bucket, publicAccessBlock, ownershipControls, encryption, lifecycle, policy, prefix: settings.prefix, dependsOn: [policy] };
+    return {
+        bucket,
+        publicAccessBlock,
+        ownershipControls,
+        encryption,
+        lifecycle,
+        policy,
+        prefix: settings.prefix,
+        dependsOn: [policy],
+    };
 }

@@ -252,7 +252,8 @@ interface AlarmSpec {
     runbook: string;
     metric?: MetricSpec;
     rate?: RateSpec;
-    comparisonOperator: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold" | "LessThanOrEqualToThreshold";
+    comparisonOperator:
+        "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold" | "LessThanOrEqualToThreshold";
     threshold: number;
     evaluationPeriods: number;
     datapointsToAlarm: number;
@@ -323,7 +324,11 @@ export class Monitoring extends pulumi.ComponentResource {
         if (settings.topicArn === undefined) {
             this.topic = new aws.sns.Topic(
                 `${name}-alerts`,
-                { displayName: "ha-webstack alerts", kmsMasterKeyId: settings.topicKmsKeyId, tags: named(tags, `${settings.namePrefix}-alerts`) },
+                {
+                    displayName: "ha-webstack alerts",
+                    kmsMasterKeyId: settings.topicKmsKeyId,
+                    tags: named(tags, `${settings.namePrefix}-alerts`),
+                },
                 { parent: this },
             );
             // Only CloudWatch alarms of this account, as a service principal; the account's own
@@ -363,16 +368,29 @@ export class Monitoring extends pulumi.ComponentResource {
             const logGroup = (key: keyof ServerLogGroupNames, suffix: string) =>
                 new aws.cloudwatch.LogGroup(
                     `${name}-${suffix}`,
-                    { name: settings.logGroupNames[key], retentionInDays: settings.serverLogRetentionDays, tags: named(tags, settings.logGroupNames[key]) },
+                    {
+                        name: settings.logGroupNames[key],
+                        retentionInDays: settings.serverLogRetentionDays,
+                        tags: named(tags, settings.logGroupNames[key]),
+                    },
                     { parent: this },
                 );
-            this.logGroups = { nginxAccess: logGroup("nginxAccess", "nginx-access"), nginxError: logGroup("nginxError", "nginx-error"), app: logGroup("app", "app") };
+            this.logGroups = {
+                nginxAccess: logGroup("nginxAccess", "nginx-access"),
+                nginxError: logGroup("nginxError", "nginx-error"),
+                app: logGroup("app", "app"),
+            };
             const groups = this.logGroups;
             this.serverLogsPolicy = pulumi
                 .all([groups.nginxAccess.arn, groups.nginxError.arn, groups.app.arn])
                 .apply((logGroupArns) => serverLogsPolicyDocument({ logGroupArns }));
             (args.serverRoleNames ?? []).forEach(
-                (role, i) => new aws.iam.RolePolicy(`${name}-server-logs-${i}`, { role, name: "ha-webstack-server-logs", policy: this.serverLogsPolicy! }, { parent: this }),
+                (role, i) =>
+                    new aws.iam.RolePolicy(
+                        `${name}-server-logs-${i}`,
+                        { role, name: "ha-webstack-server-logs", policy: this.serverLogsPolicy! },
+                        { parent: this },
+                    ),
             );
         }
 
@@ -424,9 +442,26 @@ export class Monitoring extends pulumi.ComponentResource {
                 id,
                 label: m.label,
                 returnData: false,
-                metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, stat: m.stat, period: m.period },
+                metric: {
+                    namespace: m.namespace,
+                    metricName: m.metricName,
+                    dimensions: m.dimensions,
+                    stat: m.stat,
+                    period: m.period,
+                },
             });
-            metric = { metricQueries: [query("errors", errors), query("requests", requests), { id: "rate", label, expression: rateExpression("errors", "requests", minRequests), returnData: true }] };
+            metric = {
+                metricQueries: [
+                    query("errors", errors),
+                    query("requests", requests),
+                    {
+                        id: "rate",
+                        label,
+                        expression: rateExpression("errors", "requests", minRequests),
+                        returnData: true,
+                    },
+                ],
+            };
         } else {
             const m = spec.metric!;
             const percentile = /^p\d/.test(m.stat);
@@ -435,7 +470,9 @@ export class Monitoring extends pulumi.ComponentResource {
                 metricName: m.metricName,
                 dimensions: m.dimensions,
                 period: m.period,
-                ...(percentile ? { extendedStatistic: m.stat, evaluateLowSampleCountPercentiles: "ignore" } : { statistic: m.stat }),
+                ...(percentile
+                    ? { extendedStatistic: m.stat, evaluateLowSampleCountPercentiles: "ignore" }
+                    : { statistic: m.stat }),
             };
         }
         return new aws.cloudwatch.MetricAlarm(`${name}-${spec.key}`, { ...common, ...metric }, { parent: this });
@@ -456,7 +493,12 @@ export class Monitoring extends pulumi.ComponentResource {
                         logGroupName: controller.logGroupName,
                         pattern: m.pattern,
                         // No default value: nothing is published (or paid for) until an event matches.
-                        metricTransformation: { name: m.metricName, namespace: settings.metricNamespace, value: "1", unit: "Count" },
+                        metricTransformation: {
+                            name: m.metricName,
+                            namespace: settings.metricNamespace,
+                            value: "1",
+                            unit: "Count",
+                        },
                     },
                     { parent: this },
                 ),
@@ -468,9 +510,17 @@ export class Monitoring extends pulumi.ComponentResource {
 export const CONTROLLER_LOG_METRICS = [
     { key: "failovers", metricName: "Failovers", pattern: '{ $.event = "failover" }' },
     { key: "failbacks", metricName: "Failbacks", pattern: '{ $.event = "failback" }' },
-    { key: "move-failures", metricName: "MoveFailures", pattern: '{ ($.event = "failover_failed") || ($.event = "failback_failed") }' },
+    {
+        key: "move-failures",
+        metricName: "MoveFailures",
+        pattern: '{ ($.event = "failover_failed") || ($.event = "failback_failed") }',
+    },
     // The handler never throws (a throw would be retried), so Lambda's Errors metric misses these.
-    { key: "controller-faults", metricName: "ControllerFaults", pattern: '{ ($.event = "config_error") || ($.event = "unexpected_error") }' },
+    {
+        key: "controller-faults",
+        metricName: "ControllerFaults",
+        pattern: '{ ($.event = "config_error") || ($.event = "unexpected_error") }',
+    },
     { key: "poll-errors", metricName: "PollErrors", pattern: '{ $.event = "poll_error" }' },
 ] as const;
 
@@ -507,8 +557,17 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
                 `EC2 console, Auto Scaling group of the ${group.role} pool: activity (launch failures?) and instances (status checks). ` +
                 "On an instance: aws ssm start-session --target <id>; curl -s localhost/healthz; systemctl status nginx ha-webstack-app; " +
                 "tail /var/log/ha-webstack/app.log (or the app log group). " +
-                (standby ? "The active group keeps serving meanwhile." : "Check the failover-happened alarm and the controller's logs."),
-            metric: { namespace: ELB, metricName: "HealthyHostCount", dimensions, stat: "Minimum", period: PERIOD, label: `${group.role} healthy` },
+                (standby
+                    ? "The active group keeps serving meanwhile."
+                    : "Check the failover-happened alarm and the controller's logs."),
+            metric: {
+                namespace: ELB,
+                metricName: "HealthyHostCount",
+                dimensions,
+                stat: "Minimum",
+                period: PERIOD,
+                label: `${group.role} healthy`,
+            },
             comparisonOperator: "LessThanThreshold",
             threshold: 1,
             ...critical,
@@ -523,21 +582,43 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
             runbook:
                 "The Auto Scaling group replaces a server the load balancer finds unhealthy (ELB health checks): it should clear within minutes. " +
                 "If it does not: target group > Targets shows the failure reason; check the instance with aws ssm start-session, curl -s localhost/healthz, the nginx error and app log groups.",
-            metric: { namespace: ELB, metricName: "UnHealthyHostCount", dimensions, stat: "Maximum", period: PERIOD, label: `${group.role} unhealthy` },
+            metric: {
+                namespace: ELB,
+                metricName: "UnHealthyHostCount",
+                dimensions,
+                stat: "Maximum",
+                period: PERIOD,
+                label: `${group.role} unhealthy`,
+            },
             comparisonOperator: "GreaterThanThreshold",
             threshold: 0,
             ...critical,
             treatMissingData: "notBreaching",
         });
     }
-    const requests: MetricSpec = { namespace: ELB, metricName: "RequestCount", dimensions: lb, stat: "Sum", period: PERIOD, label: "requests" };
+    const requests: MetricSpec = {
+        namespace: ELB,
+        metricName: "RequestCount",
+        dimensions: lb,
+        stat: "Sum",
+        period: PERIOD,
+        label: "requests",
+    };
     specs.push({
         key: "alb-5xx-rate",
         tier: "loadBalancer",
         meaning: `More than ${t.elb5xxPercent}% of requests got a 5xx generated by the load balancer itself (502/503/504: no healthy target, connection refused or timed out).`,
-        runbook: "Look at the healthy-host alarms first (503 = no healthy target); 502/504 point at nginx or the app: nginx error log group, app log group, p99 latency.",
+        runbook:
+            "Look at the healthy-host alarms first (503 = no healthy target); 502/504 point at nginx or the app: nginx error log group, app log group, p99 latency.",
         rate: {
-            errors: { namespace: ELB, metricName: "HTTPCode_ELB_5XX_Count", dimensions: lb, stat: "Sum", period: PERIOD, label: "ELB 5xx" },
+            errors: {
+                namespace: ELB,
+                metricName: "HTTPCode_ELB_5XX_Count",
+                dimensions: lb,
+                stat: "Sum",
+                period: PERIOD,
+                label: "ELB 5xx",
+            },
             requests,
             minRequests: t.errorRateMinRequests,
             label: "ELB 5xx (% of requests)",
@@ -551,9 +632,17 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
         key: "alb-target-5xx-rate",
         tier: "loadBalancer",
         meaning: `More than ${t.target5xxPercent}% of requests got a 5xx from the servers (nginx or the app).`,
-        runbook: "App log group (tracebacks, database errors: GET /readyz on a server), nginx error log group; did a deployment just roll the pools?",
+        runbook:
+            "App log group (tracebacks, database errors: GET /readyz on a server), nginx error log group; did a deployment just roll the pools?",
         rate: {
-            errors: { namespace: ELB, metricName: "HTTPCode_Target_5XX_Count", dimensions: lb, stat: "Sum", period: PERIOD, label: "target 5xx" },
+            errors: {
+                namespace: ELB,
+                metricName: "HTTPCode_Target_5XX_Count",
+                dimensions: lb,
+                stat: "Sum",
+                period: PERIOD,
+                label: "target 5xx",
+            },
             requests,
             minRequests: t.errorRateMinRequests,
             label: "Target 5xx (% of requests)",
@@ -567,8 +656,16 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
         key: "alb-p99-response-time",
         tier: "loadBalancer",
         meaning: `The slowest 1% of requests take more than ${t.p99ResponseTimeSeconds} s in the servers.`,
-        runbook: "Server CPU and database alarms (CPU, connections, replica lag); slow requests in the nginx access log group (field rt) with Logs Insights.",
-        metric: { namespace: ELB, metricName: "TargetResponseTime", dimensions: lb, stat: "p99", period: PERIOD, label: "p99" },
+        runbook:
+            "Server CPU and database alarms (CPU, connections, replica lag); slow requests in the nginx access log group (field rt) with Logs Insights.",
+        metric: {
+            namespace: ELB,
+            metricName: "TargetResponseTime",
+            dimensions: lb,
+            stat: "p99",
+            period: PERIOD,
+            label: "p99",
+        },
         comparisonOperator: "GreaterThanThreshold",
         threshold: t.p99ResponseTimeSeconds,
         ...sustained,
@@ -579,7 +676,12 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
     // ---- servers ----
     // Basic monitoring publishes CPU every 5 minutes (status checks every minute, free).
     const cpuPeriod = s.serverDetailedMonitoring ? PERIOD : 300;
-    const cpuPeriods = s.serverDetailedMonitoring ? sustained : { evaluationPeriods: Math.ceil(t.evaluationPeriods / 5), datapointsToAlarm: Math.ceil(t.evaluationPeriods / 5) };
+    const cpuPeriods = s.serverDetailedMonitoring
+        ? sustained
+        : {
+              evaluationPeriods: Math.ceil(t.evaluationPeriods / 5),
+              datapointsToAlarm: Math.ceil(t.evaluationPeriods / 5),
+          };
     for (const pool of s.autoScalingGroups) {
         const dimensions = { AutoScalingGroupName: pool.name };
         specs.push({
@@ -589,7 +691,14 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
             runbook:
                 "The Auto Scaling group replaces it once the load balancer finds it unhealthy. EC2 console > instance > Status checks (system: AWS hardware, instance: the OS); " +
                 "if it keeps failing, terminate it and let the group launch a new one.",
-            metric: { namespace: "AWS/EC2", metricName: "StatusCheckFailed", dimensions, stat: "Maximum", period: PERIOD, label: `${pool.role} status check failed` },
+            metric: {
+                namespace: "AWS/EC2",
+                metricName: "StatusCheckFailed",
+                dimensions,
+                stat: "Maximum",
+                period: PERIOD,
+                label: `${pool.role} status check failed`,
+            },
             comparisonOperator: "GreaterThanOrEqualToThreshold",
             threshold: 1,
             ...critical,
@@ -603,7 +712,14 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
             runbook:
                 "More load than the pool can take (RequestCount on the dashboard), or a runaway process (aws ssm start-session; top). " +
                 "Raise serversPerPool or the instance type; burstable types (t4g) slow down once out of CPU credits.",
-            metric: { namespace: "AWS/EC2", metricName: "CPUUtilization", dimensions, stat: "Average", period: cpuPeriod, label: `${pool.role} CPU` },
+            metric: {
+                namespace: "AWS/EC2",
+                metricName: "CPUUtilization",
+                dimensions,
+                stat: "Average",
+                period: cpuPeriod,
+                label: `${pool.role} CPU`,
+            },
             comparisonOperator: "GreaterThanThreshold",
             threshold: t.serverCpuPercent,
             ...cpuPeriods,
@@ -619,22 +735,41 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
             key: "db-primary-cpu-high",
             tier: "database",
             meaning: `The database primary's CPU is above ${t.databaseCpuPercent}%.`,
-            runbook: "RDS console > Performance Insights / slow query log (CloudWatch log exports) for the expensive queries; send reads to the replicas; a larger instance class.",
-            metric: { namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: primary, stat: "Average", period: PERIOD, label: "primary CPU" },
+            runbook:
+                "RDS console > Performance Insights / slow query log (CloudWatch log exports) for the expensive queries; send reads to the replicas; a larger instance class.",
+            metric: {
+                namespace: "AWS/RDS",
+                metricName: "CPUUtilization",
+                dimensions: primary,
+                stat: "Average",
+                period: PERIOD,
+                label: "primary CPU",
+            },
             comparisonOperator: "GreaterThanThreshold",
             threshold: t.databaseCpuPercent,
             ...sustained,
             treatMissingData: "missing",
         });
-        const storageThreshold = db.allocatedStorageGb !== undefined ? Math.floor((db.allocatedStorageGb * 1024 ** 3 * t.freeStoragePercent) / 100) : t.freeStorageBytes;
+        const storageThreshold =
+            db.allocatedStorageGb !== undefined
+                ? Math.floor((db.allocatedStorageGb * 1024 ** 3 * t.freeStoragePercent) / 100)
+                : t.freeStorageBytes;
         specs.push({
             key: "db-primary-low-free-storage",
             tier: "database",
             meaning:
                 `The database primary has less than ${db.allocatedStorageGb !== undefined ? `${t.freeStoragePercent}% of its ${db.allocatedStorageGb} GiB` : formatBytes(t.freeStorageBytes)} ` +
                 "of storage free; a full disk stops writes.",
-            runbook: "Increase allocated storage (online, no downtime for gp3) or enable storage autoscaling; look for runaway tables or binary log retention.",
-            metric: { namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: primary, stat: "Minimum", period: PERIOD, label: "primary free storage" },
+            runbook:
+                "Increase allocated storage (online, no downtime for gp3) or enable storage autoscaling; look for runaway tables or binary log retention.",
+            metric: {
+                namespace: "AWS/RDS",
+                metricName: "FreeStorageSpace",
+                dimensions: primary,
+                stat: "Minimum",
+                period: PERIOD,
+                label: "primary free storage",
+            },
             comparisonOperator: "LessThanThreshold",
             threshold: storageThreshold,
             ...sustained,
@@ -644,8 +779,16 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
             key: "db-primary-connections-high",
             tier: "database",
             meaning: `More than ${t.databaseConnections} connections are open on the database primary (max_connections is near: new connections fail).`,
-            runbook: "More servers than the instance class allows connections for, or connections leaking: SHOW PROCESSLIST; a larger class raises max_connections.",
-            metric: { namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: primary, stat: "Maximum", period: PERIOD, label: "primary connections" },
+            runbook:
+                "More servers than the instance class allows connections for, or connections leaking: SHOW PROCESSLIST; a larger class raises max_connections.",
+            metric: {
+                namespace: "AWS/RDS",
+                metricName: "DatabaseConnections",
+                dimensions: primary,
+                stat: "Maximum",
+                period: PERIOD,
+                label: "primary connections",
+            },
             comparisonOperator: "GreaterThanThreshold",
             threshold: t.databaseConnections,
             ...sustained,
@@ -658,8 +801,16 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
                 key: `db-replica-${n}-lag-high`,
                 tier: "database",
                 meaning: `Read replica ${n} is more than ${t.replicaLagSeconds} s behind the primary: reads served from it are stale.`,
-                runbook: "Write bursts on the primary, or the replica is too small (its CPU, IOPS); SHOW REPLICA STATUS on it. The app falls back to the writer only when a reader fails.",
-                metric: { namespace: "AWS/RDS", metricName: "ReplicaLag", dimensions, stat: "Maximum", period: PERIOD, label: `replica ${n} lag` },
+                runbook:
+                    "Write bursts on the primary, or the replica is too small (its CPU, IOPS); SHOW REPLICA STATUS on it. The app falls back to the writer only when a reader fails.",
+                metric: {
+                    namespace: "AWS/RDS",
+                    metricName: "ReplicaLag",
+                    dimensions,
+                    stat: "Maximum",
+                    period: PERIOD,
+                    label: `replica ${n} lag`,
+                },
                 comparisonOperator: "GreaterThanThreshold",
                 threshold: t.replicaLagSeconds,
                 ...sustained,
@@ -672,7 +823,14 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
                 runbook:
                     "RDS console > the replica > Logs & events; CALL mysql.rds_skip_repl_error or recreate the replica (pulumi up after deleting it). " +
                     "A replica reboot also trips this alarm for a few minutes.",
-                metric: { namespace: "AWS/RDS", metricName: "ReplicaLag", dimensions, stat: "Minimum", period: PERIOD, label: `replica ${n} lag (min)` },
+                metric: {
+                    namespace: "AWS/RDS",
+                    metricName: "ReplicaLag",
+                    dimensions,
+                    stat: "Minimum",
+                    period: PERIOD,
+                    label: `replica ${n} lag (min)`,
+                },
                 comparisonOperator: "LessThanOrEqualToThreshold",
                 threshold: -1,
                 ...critical,
@@ -686,14 +844,30 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
     // ---- failover controller ----
     if (s.failoverController) {
         const fn = { FunctionName: s.failoverController.functionName };
-        const logMetric = (metricName: string, label: string): MetricSpec => ({ namespace: s.metricNamespace, metricName, dimensions: {}, stat: "Sum", period: PERIOD, label });
-        const controllerLogs = "the controller's log group (Logs Insights: fields @timestamp, event, reason, error | sort @timestamp desc)";
+        const logMetric = (metricName: string, label: string): MetricSpec => ({
+            namespace: s.metricNamespace,
+            metricName,
+            dimensions: {},
+            stat: "Sum",
+            period: PERIOD,
+            label,
+        });
+        const controllerLogs =
+            "the controller's log group (Logs Insights: fields @timestamp, event, reason, error | sort @timestamp desc)";
         specs.push({
             key: "controller-errors",
             tier: "failoverController",
-            meaning: "The failover controller's Lambda invocation failed (crash, timeout, out of memory): automatic failover may not happen.",
+            meaning:
+                "The failover controller's Lambda invocation failed (crash, timeout, out of memory): automatic failover may not happen.",
             runbook: `Lambda console > Monitor; ${controllerLogs}. A manual failover: aws lambda invoke --function-name <controller> --payload '{"action":"failover"}' out.json.`,
-            metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: fn, stat: "Sum", period: PERIOD, label: "errors" },
+            metric: {
+                namespace: "AWS/Lambda",
+                metricName: "Errors",
+                dimensions: fn,
+                stat: "Sum",
+                period: PERIOD,
+                label: "errors",
+            },
             comparisonOperator: "GreaterThanThreshold",
             threshold: 0,
             evaluationPeriods: 1,
@@ -703,7 +877,8 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
         specs.push({
             key: "failover-happened",
             tier: "failoverController",
-            meaning: "The failover controller moved traffic to the failover target group: the active pool had no healthy server.",
+            meaning:
+                "The failover controller moved traffic to the failover target group: the active pool had no healthy server.",
             runbook:
                 "Users are served by the failover pool. Find why the active pool failed (its no-healthy-hosts alarm, EC2 console); " +
                 `failback is automatic or manual per the controller's policy (payload {"action":"failback"}); ${controllerLogs}.`,
@@ -718,7 +893,8 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
         specs.push({
             key: "failover-move-failed",
             tier: "failoverController",
-            meaning: "The failover controller tried to move traffic and ModifyListener failed: the weights are unchanged.",
+            meaning:
+                "The failover controller tried to move traffic and ModifyListener failed: the weights are unchanged.",
             runbook: `It retries on its next poll; ${controllerLogs} (error field: IAM, throttling). Move the weights by hand in the EC2 console (listener 443 > edit) if it keeps failing.`,
             metric: logMetric("MoveFailures", "move failures"),
             comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -730,7 +906,8 @@ function alarmSpecs(s: MonitoringSettings): AlarmSpec[] {
         specs.push({
             key: "controller-faults",
             tier: "failoverController",
-            meaning: "The failover controller stopped on an error it caught (invalid configuration or a bug), which Lambda's Errors metric does not count.",
+            meaning:
+                "The failover controller stopped on an error it caught (invalid configuration or a bug), which Lambda's Errors metric does not count.",
             runbook: `${controllerLogs}: events config_error and unexpected_error; fix the function's environment (pulumi up) or the code.`,
             metric: logMetric("ControllerFaults", "faults"),
             comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -771,38 +948,78 @@ function metricLine(m: MetricSpec, options: Record<string, unknown> = {}): unkno
 function tierWidgets(tier: Tier, s: MonitoringSettings, specs: AlarmSpec[]): Widget[] {
     /** The metrics of this tier's alarms on `metricName` (with `stat`, when given). */
     const of = (metricName: string, stat?: string) =>
-        specs.filter((a) => a.tier === tier && a.metric?.metricName === metricName && (stat === undefined || a.metric.stat === stat)).map((a) => a.metric!);
+        specs
+            .filter(
+                (a) =>
+                    a.tier === tier &&
+                    a.metric?.metricName === metricName &&
+                    (stat === undefined || a.metric.stat === stat),
+            )
+            .map((a) => a.metric!);
     const t = s.thresholds;
     switch (tier) {
         case "loadBalancer": {
             const rates = specs.filter((a) => a.rate).map((a) => a.rate!);
             const requests = rates[0].requests;
             return [
-                { title: "Healthy servers per target group", metrics: of("HealthyHostCount").map((m) => metricLine(m)), annotation: { value: 1, label: "alarm below 1" } },
-                { title: "Unhealthy servers per target group", metrics: of("UnHealthyHostCount").map((m) => metricLine(m)) },
+                {
+                    title: "Healthy servers per target group",
+                    metrics: of("HealthyHostCount").map((m) => metricLine(m)),
+                    annotation: { value: 1, label: "alarm below 1" },
+                },
+                {
+                    title: "Unhealthy servers per target group",
+                    metrics: of("UnHealthyHostCount").map((m) => metricLine(m)),
+                },
                 {
                     title: "5xx (% of requests) and requests",
                     metrics: [
                         ...rates.map((r, i) => metricLine(r.errors, { id: `m${i}`, visible: false })),
                         metricLine(requests, { id: "req", yAxis: "right" }),
-                        ...rates.map((r, i) => [{ expression: rateExpression(`m${i}`, "req", r.minRequests), label: r.label, id: `e${i}` }]),
+                        ...rates.map((r, i) => [
+                            { expression: rateExpression(`m${i}`, "req", r.minRequests), label: r.label, id: `e${i}` },
+                        ]),
                     ],
                     annotation: { value: Math.min(t.elb5xxPercent, t.target5xxPercent), label: "alarm" },
                 },
-                { title: "Response time p99 (s)", metrics: of("TargetResponseTime").map((m) => metricLine(m)), annotation: { value: t.p99ResponseTimeSeconds, label: "alarm" } },
+                {
+                    title: "Response time p99 (s)",
+                    metrics: of("TargetResponseTime").map((m) => metricLine(m)),
+                    annotation: { value: t.p99ResponseTimeSeconds, label: "alarm" },
+                },
             ];
         }
         case "servers":
             return [
-                { title: "CPU per pool (%)", metrics: of("CPUUtilization").map((m) => metricLine(m)), annotation: { value: t.serverCpuPercent, label: "alarm" } },
-                { title: "Failed status checks per pool", metrics: of("StatusCheckFailed").map((m) => metricLine(m)), annotation: { value: 1, label: "alarm" } },
+                {
+                    title: "CPU per pool (%)",
+                    metrics: of("CPUUtilization").map((m) => metricLine(m)),
+                    annotation: { value: t.serverCpuPercent, label: "alarm" },
+                },
+                {
+                    title: "Failed status checks per pool",
+                    metrics: of("StatusCheckFailed").map((m) => metricLine(m)),
+                    annotation: { value: 1, label: "alarm" },
+                },
             ];
         case "database": {
             const storage = specs.find((a) => a.key === "db-primary-low-free-storage")!;
             const widgets: Widget[] = [
-                { title: "Primary CPU (%)", metrics: of("CPUUtilization").map((m) => metricLine(m)), annotation: { value: t.databaseCpuPercent, label: "alarm" } },
-                { title: "Primary free storage (bytes)", metrics: [metricLine(storage.metric!)], annotation: { value: storage.threshold, label: "alarm" } },
-                { title: "Primary connections", metrics: of("DatabaseConnections").map((m) => metricLine(m)), annotation: { value: t.databaseConnections, label: "alarm" } },
+                {
+                    title: "Primary CPU (%)",
+                    metrics: of("CPUUtilization").map((m) => metricLine(m)),
+                    annotation: { value: t.databaseCpuPercent, label: "alarm" },
+                },
+                {
+                    title: "Primary free storage (bytes)",
+                    metrics: [metricLine(storage.metric!)],
+                    annotation: { value: storage.threshold, label: "alarm" },
+                },
+                {
+                    title: "Primary connections",
+                    metrics: of("DatabaseConnections").map((m) => metricLine(m)),
+                    annotation: { value: t.databaseConnections, label: "alarm" },
+                },
             ];
             if (s.database!.replicaIdentifiers.length > 0) {
                 widgets.push({
@@ -815,17 +1032,42 @@ function tierWidgets(tier: Tier, s: MonitoringSettings, specs: AlarmSpec[]): Wid
         }
         case "failoverController": {
             const fn = s.failoverController!.functionName;
-            const counted = (metricName: string, label: string) => metricLine({ namespace: s.metricNamespace, metricName, dimensions: {}, stat: "Sum", period: PERIOD, label });
+            const counted = (metricName: string, label: string) =>
+                metricLine({
+                    namespace: s.metricNamespace,
+                    metricName,
+                    dimensions: {},
+                    stat: "Sum",
+                    period: PERIOD,
+                    label,
+                });
             return [
                 {
                     title: "Controller invocations and errors",
                     metrics: [
-                        metricLine({ namespace: "AWS/Lambda", metricName: "Invocations", dimensions: { FunctionName: fn }, stat: "Sum", period: PERIOD, label: "invocations" }),
+                        metricLine({
+                            namespace: "AWS/Lambda",
+                            metricName: "Invocations",
+                            dimensions: { FunctionName: fn },
+                            stat: "Sum",
+                            period: PERIOD,
+                            label: "invocations",
+                        }),
                         ...of("Errors").map((m) => metricLine(m)),
                     ],
                 },
-                { title: "Traffic moves", metrics: [counted("Failovers", "failovers"), counted("Failbacks", "failbacks"), counted("MoveFailures", "move failures")] },
-                { title: "Controller faults and failed polls", metrics: [counted("ControllerFaults", "faults"), counted("PollErrors", "poll errors")] },
+                {
+                    title: "Traffic moves",
+                    metrics: [
+                        counted("Failovers", "failovers"),
+                        counted("Failbacks", "failbacks"),
+                        counted("MoveFailures", "move failures"),
+                    ],
+                },
+                {
+                    title: "Controller faults and failed polls",
+                    metrics: [counted("ControllerFaults", "faults"), counted("PollErrors", "poll errors")],
+                },
             ];
         }
     }
@@ -839,16 +1081,35 @@ const TIER_NOTES: Record<Tier, string> = {
 };
 
 /** The dashboard: the alarms' states on top, then one row per tier (a text header, then its widgets side by side). */
-function dashboardBody(opts: { region: pulumi.Output<string>; settings: MonitoringSettings; specs: AlarmSpec[]; alarmArns: pulumi.Output<string>[] }): pulumi.Output<string> {
+function dashboardBody(opts: {
+    region: pulumi.Output<string>;
+    settings: MonitoringSettings;
+    specs: AlarmSpec[];
+    alarmArns: pulumi.Output<string>[];
+}): pulumi.Output<string> {
     const { region, settings, specs, alarmArns } = opts;
     const widgets: Record<string, unknown>[] = [
         // One tile per alarm, six to a line.
-        { type: "alarm", x: 0, y: 0, width: 24, height: 1 + Math.ceil(alarmArns.length / 6), properties: { title: "Alarms", alarms: alarmArns } },
+        {
+            type: "alarm",
+            x: 0,
+            y: 0,
+            width: 24,
+            height: 1 + Math.ceil(alarmArns.length / 6),
+            properties: { title: "Alarms", alarms: alarmArns },
+        },
     ];
     let y = 1 + Math.ceil(alarmArns.length / 6);
     const tiers: Tier[] = ["loadBalancer", "servers", "database", "failoverController"];
     for (const tier of tiers.filter((t) => specs.some((a) => a.tier === t))) {
-        widgets.push({ type: "text", x: 0, y, width: 24, height: 1, properties: { markdown: `## ${TIER_TITLES[tier]} — ${TIER_NOTES[tier]}` } });
+        widgets.push({
+            type: "text",
+            x: 0,
+            y,
+            width: 24,
+            height: 1,
+            properties: { markdown: `## ${TIER_TITLES[tier]} — ${TIER_NOTES[tier]}` },
+        });
         y += 1;
         const row = tierWidgets(tier, settings, specs);
         const width = Math.floor(24 / row.length);
@@ -887,7 +1148,11 @@ export interface MonitoringSettings {
     targetGroups: { role: TargetGroupRole; arnSuffix: pulumi.Input<string> }[];
     autoScalingGroups: { role: string; name: pulumi.Input<string> }[];
     serverDetailedMonitoring: boolean;
-    database?: { primaryIdentifier: pulumi.Input<string>; replicaIdentifiers: pulumi.Input<string>[]; allocatedStorageGb?: number };
+    database?: {
+        primaryIdentifier: pulumi.Input<string>;
+        replicaIdentifiers: pulumi.Input<string>[];
+        allocatedStorageGb?: number;
+    };
     failoverController?: { functionName: pulumi.Input<string>; logGroupName: pulumi.Input<string> };
     thresholds: Thresholds;
     serverLogs: boolean;
@@ -906,7 +1171,9 @@ export function emailAddress(key: string, value: unknown): string {
     if (typeof value !== "string" || value.length > 254) {
         throw invalid(key, value, expected);
     }
-    const m = /^([^\s@"(),:;<>[\\\]]{1,64})@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$/.exec(value);
+    const m = /^([^\s@"(),:;<>[\\\]]{1,64})@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$/.exec(
+        value,
+    );
     if (!m || m[1].startsWith(".") || m[1].endsWith(".") || m[1].includes("..")) {
         throw invalid(key, value, expected);
     }
@@ -915,7 +1182,12 @@ export function emailAddress(key: string, value: unknown): string {
 
 /** A finite number in [min, max] (a decimal string from a config file too). */
 function numberIn(key: string, value: unknown, min: number, max: number, integer: boolean): number {
-    const n = typeof value === "number" ? value : typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
+    const n =
+        typeof value === "number"
+            ? value
+            : typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim())
+              ? Number(value)
+              : NaN;
     if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
         throw invalid(key, value, `${integer ? "an integer" : "a number"} from ${min} to ${max}`);
     }
@@ -943,9 +1215,18 @@ export function serverLogGroupNames(prefix: string = defaultLogGroupPrefix(pulum
     return { nginxAccess: `${prefix}/nginx/access`, nginxError: `${prefix}/nginx/error`, app: `${prefix}/app` };
 }
 
-export function validateMonitoringArgs(name: string, args: MonitoringArgs, label = "Monitoring args"): MonitoringSettings {
+export function validateMonitoringArgs(
+    name: string,
+    args: MonitoringArgs,
+    label = "Monitoring args",
+): MonitoringSettings {
     const stack = pulumi.getStack();
-    const namePrefix = pattern(`${label}.namePrefix`, args.namePrefix ?? safeName(name.split("-").includes(stack) ? name : `${name}-${stack}`), /^[A-Za-z0-9_-]{1,120}$/, "1 to 120 letters, digits, hyphens or underscores");
+    const namePrefix = pattern(
+        `${label}.namePrefix`,
+        args.namePrefix ?? safeName(name.split("-").includes(stack) ? name : `${name}-${stack}`),
+        /^[A-Za-z0-9_-]{1,120}$/,
+        "1 to 120 letters, digits, hyphens or underscores",
+    );
     const metricNamespace = pattern(
         `${label}.metricNamespace`,
         args.metricNamespace ?? `HaWebstack/${namePrefix}`,
@@ -956,11 +1237,17 @@ export function validateMonitoringArgs(name: string, args: MonitoringArgs, label
     const thresholds = { ...DEFAULT_THRESHOLDS } as Thresholds;
     const overrides = args.thresholds ?? {};
     if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
-        throw invalid(`${label}.thresholds`, overrides, `an object with some of ${Object.keys(DEFAULT_THRESHOLDS).join(", ")}`);
+        throw invalid(
+            `${label}.thresholds`,
+            overrides,
+            `an object with some of ${Object.keys(DEFAULT_THRESHOLDS).join(", ")}`,
+        );
     }
     for (const [key, value] of Object.entries(overrides)) {
         if (!(key in THRESHOLD_RANGES)) {
-            throw new ValidationError(`${label}.thresholds.${key} is not a threshold: expected one of ${Object.keys(DEFAULT_THRESHOLDS).join(", ")}`);
+            throw new ValidationError(
+                `${label}.thresholds.${key} is not a threshold: expected one of ${Object.keys(DEFAULT_THRESHOLDS).join(", ")}`,
+            );
         }
         if (value === undefined) {
             continue;
@@ -969,13 +1256,24 @@ export function validateMonitoringArgs(name: string, args: MonitoringArgs, label
         thresholds[key as keyof Thresholds] = numberIn(`${label}.thresholds.${key}`, value, min, max, integer);
     }
     if (thresholds.datapointsToAlarm > thresholds.evaluationPeriods) {
-        throw invalid(`${label}.thresholds.datapointsToAlarm`, thresholds.datapointsToAlarm, `an integer from 1 to evaluationPeriods (${thresholds.evaluationPeriods})`);
+        throw invalid(
+            `${label}.thresholds.datapointsToAlarm`,
+            thresholds.datapointsToAlarm,
+            `an integer from 1 to evaluationPeriods (${thresholds.evaluationPeriods})`,
+        );
     }
 
     const topicArn =
         args.topicArn === undefined
             ? undefined
-            : checkInput(args.topicArn, (arn) => pattern(`${label}.topicArn`, arn, /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)"));
+            : checkInput(args.topicArn, (arn) =>
+                  pattern(
+                      `${label}.topicArn`,
+                      arn,
+                      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+                      "an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)",
+                  ),
+              );
     const topicKmsKeyId =
         args.topicKmsKeyId === undefined
             ? undefined
@@ -987,10 +1285,17 @@ export function validateMonitoringArgs(name: string, args: MonitoringArgs, label
                           "a customer managed KMS key: CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key alias/aws/sns (its key policy cannot grant cloudwatch.amazonaws.com)",
                       );
                   }
-                  return pattern(`${label}.topicKmsKeyId`, key, /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9\/_-]+|alias\/[A-Za-z0-9\/_-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/, "a KMS key id, key ARN, alias or alias ARN");
+                  return pattern(
+                      `${label}.topicKmsKeyId`,
+                      key,
+                      /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9\/_-]+|alias\/[A-Za-z0-9\/_-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/,
+                      "a KMS key id, key ARN, alias or alias ARN",
+                  );
               });
     if (args.topicArn !== undefined && args.topicKmsKeyId !== undefined) {
-        throw new ValidationError(`${label}.topicKmsKeyId applies to the topic created here; with topicArn, encrypt that topic yourself`);
+        throw new ValidationError(
+            `${label}.topicKmsKeyId applies to the topic created here; with topicArn, encrypt that topic yourself`,
+        );
     }
 
     if (!args.loadBalancer || typeof args.loadBalancer !== "object") {
@@ -998,15 +1303,33 @@ export function validateMonitoringArgs(name: string, args: MonitoringArgs, label
     }
     const loadBalancer = {
         arnSuffix: checkInput(args.loadBalancer.arnSuffix, (s) =>
-            pattern(`${label}.loadBalancer.arnSuffix`, s, /^app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{1,32}$/, "an ALB ARN suffix such as app/web-alb/50dc6c495c0c9188 (lb.arnSuffix, not the ARN)"),
+            pattern(
+                `${label}.loadBalancer.arnSuffix`,
+                s,
+                /^app\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{1,32}$/,
+                "an ALB ARN suffix such as app/web-alb/50dc6c495c0c9188 (lb.arnSuffix, not the ARN)",
+            ),
         ),
     };
-    if (!Array.isArray(args.targetGroups) || args.targetGroups.length < 1 || args.targetGroups.length > TARGET_GROUP_ROLES.length) {
-        throw invalid(`${label}.targetGroups`, Array.isArray(args.targetGroups) ? `${args.targetGroups.length} target group(s)` : args.targetGroups, "1 to 3 target groups, one per role");
+    if (
+        !Array.isArray(args.targetGroups) ||
+        args.targetGroups.length < 1 ||
+        args.targetGroups.length > TARGET_GROUP_ROLES.length
+    ) {
+        throw invalid(
+            `${label}.targetGroups`,
+            Array.isArray(args.targetGroups) ? `${args.targetGroups.length} target group(s)` : args.targetGroups,
+            "1 to 3 target groups, one per role",
+        );
     }
     const seenRoles = new Set<string>();
     const targetGroups = args.targetGroups.map((group, i) => {
-        const role = pattern(`${label}.targetGroups[${i}].role`, group?.role, new RegExp(`^(${TARGET_GROUP_ROLES.join("|")})$`), `one of ${TARGET_GROUP_ROLES.join(", ")}`) as TargetGroupRole;
+        const role = pattern(
+            `${label}.targetGroups[${i}].role`,
+            group?.role,
+            new RegExp(`^(${TARGET_GROUP_ROLES.join("|")})$`),
+            `one of ${TARGET_GROUP_ROLES.join(", ")}`,
+        ) as TargetGroupRole;
         if (seenRoles.has(role)) {
             throw invalid(`${label}.targetGroups[${i}].role`, role, "a role not already given to another target group");
         }
@@ -1014,37 +1337,76 @@ export function validateMonitoringArgs(name: string, args: MonitoringArgs, label
         return {
             role,
             arnSuffix: checkInput(group.arnSuffix, (s) =>
-                pattern(`${label}.targetGroups[${i}].arnSuffix`, s, /^targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{1,32}$/, "a target group ARN suffix such as targetgroup/act-1234/73e2d6bc24d8a067 (tg.arnSuffix, not the ARN)"),
+                pattern(
+                    `${label}.targetGroups[${i}].arnSuffix`,
+                    s,
+                    /^targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{1,32}$/,
+                    "a target group ARN suffix such as targetgroup/act-1234/73e2d6bc24d8a067 (tg.arnSuffix, not the ARN)",
+                ),
             ),
         };
     });
 
     const pools = args.autoScalingGroups ?? [];
     if (!Array.isArray(pools) || pools.length > 20) {
-        throw invalid(`${label}.autoScalingGroups`, Array.isArray(pools) ? `${pools.length} groups` : pools, "a list of at most 20 Auto Scaling groups");
+        throw invalid(
+            `${label}.autoScalingGroups`,
+            Array.isArray(pools) ? `${pools.length} groups` : pools,
+            "a list of at most 20 Auto Scaling groups",
+        );
     }
     const poolRoles = new Set<string>();
     const autoScalingGroups = pools.map((pool, i) => {
-        const role = pattern(`${label}.autoScalingGroups[${i}].role`, pool?.role, /^[a-z0-9][a-z0-9-]{0,31}$/, "1 to 32 lowercase letters, digits or hyphens");
+        const role = pattern(
+            `${label}.autoScalingGroups[${i}].role`,
+            pool?.role,
+            /^[a-z0-9][a-z0-9-]{0,31}$/,
+            "1 to 32 lowercase letters, digits or hyphens",
+        );
         if (poolRoles.has(role)) {
-            throw invalid(`${label}.autoScalingGroups[${i}].role`, role, "a role not already given to another Auto Scaling group");
+            throw invalid(
+                `${label}.autoScalingGroups[${i}].role`,
+                role,
+                "a role not already given to another Auto Scaling group",
+            );
         }
         poolRoles.add(role);
-        return { role, name: checkInput(pool.name, (n) => pattern(`${label}.autoScalingGroups[${i}].name`, n, /^\S{1,255}$/, "an Auto Scaling group name")) };
+        return {
+            role,
+            name: checkInput(pool.name, (n) =>
+                pattern(`${label}.autoScalingGroups[${i}].name`, n, /^\S{1,255}$/, "an Auto Scaling group name"),
+            ),
+        };
     });
 
     let database: MonitoringSettings["database"];
     if (args.database !== undefined) {
         const db = args.database;
         const identifier = (key: string, value: pulumi.Input<string>) =>
-            checkInput(value, (v) => pattern(key, v, /^[A-Za-z][A-Za-z0-9-]{0,62}$/, "an RDS DB instance identifier (letters, digits, hyphens; not an ARN or endpoint)"));
+            checkInput(value, (v) =>
+                pattern(
+                    key,
+                    v,
+                    /^[A-Za-z][A-Za-z0-9-]{0,62}$/,
+                    "an RDS DB instance identifier (letters, digits, hyphens; not an ARN or endpoint)",
+                ),
+            );
         if (!Array.isArray(db.replicaIdentifiers) || db.replicaIdentifiers.length > 15) {
-            throw invalid(`${label}.database.replicaIdentifiers`, db.replicaIdentifiers, "a list of 0 to 15 replica identifiers");
+            throw invalid(
+                `${label}.database.replicaIdentifiers`,
+                db.replicaIdentifiers,
+                "a list of 0 to 15 replica identifiers",
+            );
         }
         database = {
             primaryIdentifier: identifier(`${label}.database.primaryIdentifier`, db.primaryIdentifier),
-            replicaIdentifiers: db.replicaIdentifiers.map((r, i) => identifier(`${label}.database.replicaIdentifiers[${i}]`, r)),
-            allocatedStorageGb: db.allocatedStorageGb === undefined ? undefined : integerIn(`${label}.database.allocatedStorageGb`, db.allocatedStorageGb, 20, 65536),
+            replicaIdentifiers: db.replicaIdentifiers.map((r, i) =>
+                identifier(`${label}.database.replicaIdentifiers[${i}]`, r),
+            ),
+            allocatedStorageGb:
+                db.allocatedStorageGb === undefined
+                    ? undefined
+                    : integerIn(`${label}.database.allocatedStorageGb`, db.allocatedStorageGb, 20, 65536),
         };
     }
 
@@ -1052,13 +1414,25 @@ export function validateMonitoringArgs(name: string, args: MonitoringArgs, label
     if (args.failoverController !== undefined) {
         const fc = args.failoverController;
         const functionName = checkInput(fc.functionName, (n) =>
-            pattern(`${label}.failoverController.functionName`, n, /^[A-Za-z0-9_-]{1,64}$/, "a Lambda function name (not its ARN)"),
+            pattern(
+                `${label}.failoverController.functionName`,
+                n,
+                /^[A-Za-z0-9_-]{1,64}$/,
+                "a Lambda function name (not its ARN)",
+            ),
         );
         failoverController = {
             functionName,
             logGroupName:
                 fc.logGroupName !== undefined
-                    ? checkInput(fc.logGroupName, (n) => pattern(`${label}.failoverController.logGroupName`, n, /^[A-Za-z0-9._\/#-]{1,512}$/, "a log group name"))
+                    ? checkInput(fc.logGroupName, (n) =>
+                          pattern(
+                              `${label}.failoverController.logGroupName`,
+                              n,
+                              /^[A-Za-z0-9._\/#-]{1,512}$/,
+                              "a log group name",
+                          ),
+                      )
                     : pulumi.interpolate`/aws/lambda/${functionName}`,
         };
     }
@@ -1071,17 +1445,27 @@ export function validateMonitoringArgs(name: string, args: MonitoringArgs, label
     );
     const serverLogs = booleanValue(`${label}.serverLogs`, args.serverLogs ?? true);
     if (args.serverRoleNames !== undefined && (!Array.isArray(args.serverRoleNames) || !serverLogs)) {
-        throw invalid(`${label}.serverRoleNames`, args.serverRoleNames, "a list of instance role names, with serverLogs on");
+        throw invalid(
+            `${label}.serverRoleNames`,
+            args.serverRoleNames,
+            "a list of instance role names, with serverLogs on",
+        );
     }
 
     return {
-        alertEmail: args.alertEmail === undefined ? undefined : checkInput(args.alertEmail, (e) => emailAddress(`${label}.alertEmail`, e)),
+        alertEmail:
+            args.alertEmail === undefined
+                ? undefined
+                : checkInput(args.alertEmail, (e) => emailAddress(`${label}.alertEmail`, e)),
         topicArn,
         topicKmsKeyId,
         loadBalancer,
         targetGroups,
         autoScalingGroups,
-        serverDetailedMonitoring: booleanValue(`${label}.serverDetailedMonitoring`, args.serverDetailedMonitoring ?? false),
+        serverDetailedMonitoring: booleanValue(
+            `${label}.serverDetailedMonitoring`,
+            args.serverDetailedMonitoring ?? false,
+        ),
         database,
         failoverController,
         thresholds,
@@ -1127,28 +1511,51 @@ export function cloudWatchAgentConfig(opts: CloudWatchAgentOptions): Record<stri
     for (const [key, value] of Object.entries(g)) {
         pattern(`cloudWatchAgentUserData logGroups.${key}`, value, /^[A-Za-z0-9._\/#-]{1,512}$/, "a log group name");
     }
-    const file = (filePath: string, logGroup: string) => ({ file_path: filePath, log_group_name: logGroup, log_stream_name: "{instance_id}", timezone: "UTC" });
+    const file = (filePath: string, logGroup: string) => ({
+        file_path: filePath,
+        log_group_name: logGroup,
+        log_stream_name: "{instance_id}",
+        timezone: "UTC",
+    });
     const config: Record<string, unknown> = {
         // root: it reads /var/log/nginx, which only root and nginx may list.
-        agent: { run_as_user: "root", omit_hostname: true, logfile: "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log" },
+        agent: {
+            run_as_user: "root",
+            omit_hostname: true,
+            logfile: "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log",
+        },
         logs: {
             logs_collected: {
                 files: {
-                    collect_list: [file("/var/log/nginx/access.log", g.nginxAccess), file("/var/log/nginx/error.log", g.nginxError), file(APP_LOG_FILE, g.app)],
+                    collect_list: [
+                        file("/var/log/nginx/access.log", g.nginxAccess),
+                        file("/var/log/nginx/error.log", g.nginxError),
+                        file(APP_LOG_FILE, g.app),
+                    ],
                 },
             },
             force_flush_interval: 5,
         },
     };
     if (opts.metricsNamespace !== undefined) {
-        pattern("cloudWatchAgentUserData metricsNamespace", opts.metricsNamespace, /^(?!AWS\/)[A-Za-z0-9._\/#:-]{1,255}$/, "a CloudWatch namespace not starting with AWS/");
+        pattern(
+            "cloudWatchAgentUserData metricsNamespace",
+            opts.metricsNamespace,
+            /^(?!AWS\/)[A-Za-z0-9._\/#:-]{1,255}$/,
+            "a CloudWatch namespace not starting with AWS/",
+        );
         config.metrics = {
             namespace: opts.metricsNamespace,
             // Only the group: one series per pool, not one per instance (each is a paid metric).
             append_dimensions: { AutoScalingGroupName: "${aws:AutoScalingGroupName}" },
             metrics_collected: {
                 mem: { measurement: ["mem_used_percent"], metrics_collection_interval: 60 },
-                disk: { measurement: ["used_percent"], resources: ["/"], drop_device: true, metrics_collection_interval: 60 },
+                disk: {
+                    measurement: ["used_percent"],
+                    resources: ["/"],
+                    drop_device: true,
+                    metrics_collection_interval: 60,
+                },
             },
         };
     }
@@ -1165,10 +1572,31 @@ export function cloudWatchAgentConfig(opts: CloudWatchAgentOptions): Record<stri
  *
  * A failed `dnf install` only warns: the server serves without shipping its logs.
  */
-export function cloudWatchAgentUserData(opts: CloudWatchAgentOptions): { extraFiles: UserDataFile[]; extraScript: string } {
+export function cloudWatchAgentUserData(opts: CloudWatchAgentOptions): {
+    extraFiles: UserDataFile[];
+    extraScript: string;
+} {
     const config = JSON.stringify(cloudWatchAgentConfig(opts), null, 1) + "\n";
-    const dropIn = ["# ha-webstack monitoring: the app's output to a file the CloudWatch agent tails.", "[Service]", `StandardOutput=append:${APP_LOG_FILE}`, `StandardError=append:${APP_LOG_FILE}`, ""].join("\n");
-    const logrotate = [`${APP_LOG_FILE} {`, "    daily", "    rotate 7", "    maxsize 50M", "    missingok", "    notifempty", "    compress", "    delaycompress", "    copytruncate", "}", ""].join("\n");
+    const dropIn = [
+        "# ha-webstack monitoring: the app's output to a file the CloudWatch agent tails.",
+        "[Service]",
+        `StandardOutput=append:${APP_LOG_FILE}`,
+        `StandardError=append:${APP_LOG_FILE}`,
+        "",
+    ].join("\n");
+    const logrotate = [
+        `${APP_LOG_FILE} {`,
+        "    daily",
+        "    rotate 7",
+        "    maxsize 50M",
+        "    missingok",
+        "    notifempty",
+        "    compress",
+        "    delaycompress",
+        "    copytruncate",
+        "}",
+        "",
+    ].join("\n");
     const extraScript = [
         "# ha-webstack monitoring: app output to a file, then the CloudWatch agent (components/monitoring.ts)",
         `install -d -m 0750 "$ROOT${APP_LOG_FILE.replace(/\/[^/]+$/, "")}"`,
@@ -1205,7 +1633,12 @@ export function serverLogsPolicyDocument(opts: { logGroupArns: string[]; metrics
         throw new ValidationError("serverLogsPolicyDocument: logGroupArns must name at least one log group");
     }
     opts.logGroupArns.forEach((arn, i) =>
-        pattern(`serverLogsPolicyDocument logGroupArns[${i}]`, arn, /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9._\/#-]{1,512}$/, "a log group ARN without :*"),
+        pattern(
+            `serverLogsPolicyDocument logGroupArns[${i}]`,
+            arn,
+            /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9._\/#-]{1,512}$/,
+            "a log group ARN without :*",
+        ),
     );
     const statements: Record<string, unknown>[] = [
         {
@@ -1217,7 +1650,13 @@ export function serverLogsPolicyDocument(opts: { logGroupArns: string[]; metrics
     ];
     if (opts.metricsNamespace !== undefined) {
         statements.push(
-            { Sid: "ServerMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": opts.metricsNamespace } } },
+            {
+                Sid: "ServerMetrics",
+                Effect: "Allow",
+                Action: "cloudwatch:PutMetricData",
+                Resource: "*",
+                Condition: { StringEquals: { "cloudwatch:namespace": opts.metricsNamespace } },
+            },
             { Sid: "ReadOwnAutoScalingGroup", Effect: "Allow", Action: "ec2:DescribeTags", Resource: "*" },
         );
     }

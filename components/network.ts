@@ -142,7 +142,9 @@ export class Network extends pulumi.ComponentResource {
                     availabilityZone: azAt(i),
                     // Nothing here needs a public IP on launch: the ALB and NAT gateways bring their own.
                     mapPublicIpOnLaunch: false,
-                    tags: pulumi.all([azAt(i)]).apply(([az]) => ({ ...(tags ?? {}), Name: `${name}-${tier}-${az}`, Tier: tier })),
+                    tags: pulumi
+                        .all([azAt(i)])
+                        .apply(([az]) => ({ ...(tags ?? {}), Name: `${name}-${tier}-${az}`, Tier: tier })),
                 },
                 { parent: this },
             );
@@ -157,20 +159,38 @@ export class Network extends pulumi.ComponentResource {
         // Public tier: one route table, default route to the internet gateway.
         const publicRouteTable = new aws.ec2.RouteTable(
             `${name}-public-rt`,
-            { vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: internetGateway.id }], tags: named(tags, `${name}-public`) },
+            {
+                vpcId: this.vpc.id,
+                routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: internetGateway.id }],
+                tags: named(tags, `${name}-public`),
+            },
             { parent: this },
         );
         this.publicSubnets.forEach(
-            (s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-rta-${i}`, { subnetId: s.id, routeTableId: publicRouteTable.id }, { parent: this }),
+            (s, i) =>
+                new aws.ec2.RouteTableAssociation(
+                    `${name}-public-rta-${i}`,
+                    { subnetId: s.id, routeTableId: publicRouteTable.id },
+                    { parent: this },
+                ),
         );
 
         // NAT gateways: none, one in the first public subnet, or one per AZ.
         const natCount = natGateways === "none" ? 0 : natGateways === "single" ? 1 : azCount;
         this.natGateways = [...Array(natCount).keys()].map((i) => {
-            const eip = new aws.ec2.Eip(`${name}-nat-eip-${i}`, { domain: "vpc", tags: named(tags, `${name}-nat-${i}`) }, { parent: this });
+            const eip = new aws.ec2.Eip(
+                `${name}-nat-eip-${i}`,
+                { domain: "vpc", tags: named(tags, `${name}-nat-${i}`) },
+                { parent: this },
+            );
             return new aws.ec2.NatGateway(
                 `${name}-nat-${i}`,
-                { allocationId: eip.id, subnetId: this.publicSubnets[i].id, connectivityType: "public", tags: named(tags, `${name}-nat-${i}`) },
+                {
+                    allocationId: eip.id,
+                    subnetId: this.publicSubnets[i].id,
+                    connectivityType: "public",
+                    tags: named(tags, `${name}-nat-${i}`),
+                },
                 { parent: this, dependsOn: [internetGateway] },
             );
         });
@@ -187,7 +207,11 @@ export class Network extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            new aws.ec2.RouteTableAssociation(`${name}-private-rta-${i}`, { subnetId: this.privateSubnets[i].id, routeTableId: table.id }, { parent: this });
+            new aws.ec2.RouteTableAssociation(
+                `${name}-private-rta-${i}`,
+                { subnetId: this.privateSubnets[i].id, routeTableId: table.id },
+                { parent: this },
+            );
             return table;
         });
 
@@ -198,7 +222,12 @@ export class Network extends pulumi.ComponentResource {
             { parent: this },
         );
         this.isolatedSubnets.forEach(
-            (s, i) => new aws.ec2.RouteTableAssociation(`${name}-isolated-rta-${i}`, { subnetId: s.id, routeTableId: isolatedRouteTable.id }, { parent: this }),
+            (s, i) =>
+                new aws.ec2.RouteTableAssociation(
+                    `${name}-isolated-rta-${i}`,
+                    { subnetId: s.id, routeTableId: isolatedRouteTable.id },
+                    { parent: this },
+                ),
         );
 
         // A free S3 gateway endpoint: package downloads from the Amazon Linux repositories (served
@@ -240,12 +269,21 @@ export interface NetworkSettings {
 /** Checks the args and fills in the defaults; throws a {@link ValidationError} naming the argument. */
 export function validateNetworkArgs(args: NetworkArgs, label = "Network args"): NetworkSettings {
     const cidrBlock = ipv4Cidr(`${label}.cidrBlock`, args.cidrBlock ?? "10.0.0.0/16", 16, MAX_VPC_PREFIX);
-    let azCount = integerIn(`${label}.azCount`, args.azCount ?? args.availabilityZones?.length ?? MIN_AZS, MIN_AZS, MAX_AZS);
+    let azCount = integerIn(
+        `${label}.azCount`,
+        args.azCount ?? args.availabilityZones?.length ?? MIN_AZS,
+        MIN_AZS,
+        MAX_AZS,
+    );
     let availabilityZones: string[] | undefined;
     if (args.availabilityZones !== undefined) {
         const zones = availabilityZoneList(`${label}.availabilityZones`, args.availabilityZones);
         if (args.azCount !== undefined && args.azCount !== zones.length) {
-            throw invalid(`${label}.azCount`, args.azCount, `${zones.length}, the number of availabilityZones given (or leave it unset)`);
+            throw invalid(
+                `${label}.azCount`,
+                args.azCount,
+                `${zones.length}, the number of availabilityZones given (or leave it unset)`,
+            );
         }
         availabilityZones = [...zones];
         azCount = zones.length;
@@ -284,7 +322,9 @@ export function subnetLayout(cidrBlock: string, azCount: number): SubnetLayout {
 /** The first `count` AZs of a lookup, or a clear error when the region has fewer. */
 export function pickAvailabilityZones(available: string[], count: number): string[] {
     if (available.length < count) {
-        throw new ValidationError(`azCount=${count} is not valid here: the region has only ${available.length} available AZs (${available.join(", ")})`);
+        throw new ValidationError(
+            `azCount=${count} is not valid here: the region has only ${available.length} available AZs (${available.join(", ")})`,
+        );
     }
     return [...available].sort().slice(0, count);
 }

@@ -115,10 +115,15 @@ export class ServerPool extends pulumi.ComponentResource {
         this.size = size;
 
         this.securityGroup = this.createSecurityGroup(name, args, appPort);
-        ({ role: this.role, instanceProfile: this.instanceProfile } = this.createInstanceRole(name, args.policyArns ?? [], tags));
+        ({ role: this.role, instanceProfile: this.instanceProfile } = this.createInstanceRole(
+            name,
+            args.policyArns ?? [],
+            tags,
+        ));
 
         const instanceType = settings.instanceType;
-        const imageId = settings.imageId ?? pulumi.output(instanceType).apply((t) => `resolve:ssm:${amazonLinuxParameter(t)}`);
+        const imageId =
+            settings.imageId ?? pulumi.output(instanceType).apply((t) => `resolve:ssm:${amazonLinuxParameter(t)}`);
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const database = settings.database;
         const extras = args.userDataExtras ?? {};
@@ -126,13 +131,27 @@ export class ServerPool extends pulumi.ComponentResource {
             args.userData ??
             (database
                 ? pulumi
-                      .all([region, database.writerHost, database.readerHosts, database.port, database.secretArn, database.databaseName])
+                      .all([
+                          region,
+                          database.writerHost,
+                          database.readerHosts,
+                          database.port,
+                          database.secretArn,
+                          database.databaseName,
+                      ])
                       .apply(([r, writerHost, readerHosts, port, secretArn, databaseName]) =>
                           renderUserData({
                               region: r,
                               stack: pulumi.getStack(),
                               appPort,
-                              db: { writerHost, writerPort: port, readerHosts, readerPort: port, secretArn, database: databaseName },
+                              db: {
+                                  writerHost,
+                                  writerPort: port,
+                                  readerHosts,
+                                  readerPort: port,
+                                  secretArn,
+                                  database: databaseName,
+                              },
                               ...extras,
                           }),
                       )
@@ -151,15 +170,28 @@ export class ServerPool extends pulumi.ComponentResource {
                 vpcSecurityGroupIds: [this.securityGroup.id],
                 userData: pulumi.output(userData).apply((script) => Buffer.from(script, "utf8").toString("base64")),
                 // IMDSv2 only (no token-less requests), one hop: containers on the host cannot reach it.
-                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+                metadataOptions: {
+                    httpEndpoint: "enabled",
+                    httpTokens: "required",
+                    httpPutResponseHopLimit: 1,
+                    instanceMetadataTags: "disabled",
+                },
                 blockDeviceMappings: [
                     {
                         deviceName: "/dev/xvda",
-                        ebs: { volumeType: "gp3", volumeSize: rootVolumeSizeGb, encrypted: "true", deleteOnTermination: "true" },
+                        ebs: {
+                            volumeType: "gp3",
+                            volumeSize: rootVolumeSizeGb,
+                            encrypted: "true",
+                            deleteOnTermination: "true",
+                        },
                     },
                 ],
                 // No keyName: shell access is through SSM Session Manager, so port 22 stays closed.
-                tagSpecifications: ["instance", "volume"].map((resourceType) => ({ resourceType, tags: named(tags, name) })),
+                tagSpecifications: ["instance", "volume"].map((resourceType) => ({
+                    resourceType,
+                    tags: named(tags, name),
+                })),
                 updateDefaultVersion: true,
                 tags: named(tags, name),
             },
@@ -173,7 +205,10 @@ export class ServerPool extends pulumi.ComponentResource {
                 minSize: size,
                 desiredCapacity: size,
                 maxSize,
-                launchTemplate: { id: this.launchTemplate.id, version: pulumi.interpolate`${this.launchTemplate.latestVersion}` },
+                launchTemplate: {
+                    id: this.launchTemplate.id,
+                    version: pulumi.interpolate`${this.launchTemplate.latestVersion}`,
+                },
                 targetGroupArns: [args.targetGroupArn],
                 // Replace instances the ALB finds unhealthy, not only those EC2 finds impaired.
                 healthCheckType: "ELB",
@@ -184,8 +219,18 @@ export class ServerPool extends pulumi.ComponentResource {
                     strategy: "Rolling",
                     preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "120" },
                 },
-                enabledMetrics: ["GroupInServiceInstances", "GroupDesiredCapacity", "GroupTotalInstances", "GroupPendingInstances", "GroupTerminatingInstances"],
-                tags: Object.entries({ ...(tags ?? {}), Name: name }).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+                enabledMetrics: [
+                    "GroupInServiceInstances",
+                    "GroupDesiredCapacity",
+                    "GroupTotalInstances",
+                    "GroupPendingInstances",
+                    "GroupTerminatingInstances",
+                ],
+                tags: Object.entries({ ...(tags ?? {}), Name: name }).map(([key, value]) => ({
+                    key,
+                    value,
+                    propagateAtLaunch: true,
+                })),
             },
             { parent: this },
         );
@@ -202,7 +247,11 @@ export class ServerPool extends pulumi.ComponentResource {
         const tags = args.tags;
         const group = new aws.ec2.SecurityGroup(
             `${name}-sg`,
-            { vpcId: args.vpcId, description: `Servers of ${name}: app port from the ALB only`, tags: named(tags, `${name}-servers`) },
+            {
+                vpcId: args.vpcId,
+                description: `Servers of ${name}: app port from the ALB only`,
+                tags: named(tags, `${name}-servers`),
+            },
             { parent: this },
         );
         new aws.vpc.SecurityGroupIngressRule(
@@ -280,16 +329,32 @@ export class ServerPool extends pulumi.ComponentResource {
                 description: `Instances of ${name}`,
                 assumeRolePolicy: JSON.stringify({
                     Version: "2012-10-17",
-                    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                    Statement: [
+                        { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+                    ],
                 }),
                 tags: named(tags, `${name}-role`),
             },
             { parent: this },
         );
         const partition = aws.getPartitionOutput({}, { parent: this }).partition;
-        const attached = [pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`, ...policyArns];
-        attached.forEach((policyArn, i) => new aws.iam.RolePolicyAttachment(`${name}-policy-${i}`, { role: role.name, policyArn }, { parent: this }));
-        const instanceProfile = new aws.iam.InstanceProfile(`${name}-profile`, { role: role.name, tags: named(tags, `${name}-profile`) }, { parent: this });
+        const attached = [
+            pulumi.interpolate`arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore`,
+            ...policyArns,
+        ];
+        attached.forEach(
+            (policyArn, i) =>
+                new aws.iam.RolePolicyAttachment(
+                    `${name}-policy-${i}`,
+                    { role: role.name, policyArn },
+                    { parent: this },
+                ),
+        );
+        const instanceProfile = new aws.iam.InstanceProfile(
+            `${name}-profile`,
+            { role: role.name, tags: named(tags, `${name}-profile`) },
+            { parent: this },
+        );
         return { role, instanceProfile };
     }
 }
@@ -320,26 +385,44 @@ export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool
                 ? undefined
                 : checkInput(args.imageId, (id) => {
                       if (!/^(ami-[0-9a-f]{8,17}|resolve:ssm:\S+)$/.test(nonEmptyString(`${label}.imageId`, id))) {
-                          throw invalid(`${label}.imageId`, id, "an AMI id (ami-0123456789abcdef0) or resolve:ssm:<parameter>");
+                          throw invalid(
+                              `${label}.imageId`,
+                              id,
+                              "an AMI id (ami-0123456789abcdef0) or resolve:ssm:<parameter>",
+                          );
                       }
                       return id;
                   }),
-        instanceType: checkInput(args.instanceType ?? "t4g.micro", (t) => checkInstanceType(`${label}.instanceType`, t)),
-        database: args.database === undefined ? undefined : validateServerPoolDatabase(args.database, `${label}.database`),
+        instanceType: checkInput(args.instanceType ?? "t4g.micro", (t) =>
+            checkInstanceType(`${label}.instanceType`, t),
+        ),
+        database:
+            args.database === undefined ? undefined : validateServerPoolDatabase(args.database, `${label}.database`),
     };
 }
 
 function validateServerPoolDatabase(database: ServerPoolDatabase, label: string): ServerPoolDatabase {
     if (typeof database !== "object" || database === null) {
-        throw invalid(label, database, "an object with writerHost, readerHosts, port, secretArn and databaseName (e.g. a Database's connection)");
+        throw invalid(
+            label,
+            database,
+            "an object with writerHost, readerHosts, port, secretArn and databaseName (e.g. a Database's connection)",
+        );
     }
     return {
         ...database,
         port: checkInput(database.port, (p) => integerIn(`${label}.port`, p, 1, 65535)),
         // One exact secret: a wildcard here would widen the instance role's read access.
         secretArn: checkInput(database.secretArn, (arn) => {
-            if (typeof arn !== "string" || !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(arn)) {
-                throw invalid(`${label}.secretArn`, arn, "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), no wildcard");
+            if (
+                typeof arn !== "string" ||
+                !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(arn)
+            ) {
+                throw invalid(
+                    `${label}.secretArn`,
+                    arn,
+                    "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), no wildcard",
+                );
             }
             return arn;
         }),
@@ -354,7 +437,11 @@ export function appPortValue(key: string, value: unknown, sampleApp = true): num
     const port = integerIn(key, value, 1, 65535);
     const reserved = sampleApp ? [22, APP_UPSTREAM_PORT] : [22];
     if (reserved.includes(port)) {
-        throw invalid(key, value, `a port from 1 to 65535 other than ${reserved.join(" and ")} (22: SSH stays closed${sampleApp ? `; ${APP_UPSTREAM_PORT}: the sample app itself listens there, behind nginx` : ""})`);
+        throw invalid(
+            key,
+            value,
+            `a port from 1 to 65535 other than ${reserved.join(" and ")} (22: SSH stays closed${sampleApp ? `; ${APP_UPSTREAM_PORT}: the sample app itself listens there, behind nginx` : ""})`,
+        );
     }
     return port;
 }

@@ -39,7 +39,12 @@ export function oneOf<T extends string>(key: string, value: unknown, allowed: re
  * `two`, `1.5`, `1e3` and `""` rather than letting `Number()` guess.
  */
 export function integerIn(key: string, value: unknown, min: number, max: number): number {
-    const n = typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+    const n =
+        typeof value === "number"
+            ? value
+            : typeof value === "string" && /^-?\d+$/.test(value.trim())
+              ? Number(value)
+              : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
         throw invalid(key, value, `an integer from ${min} to ${max}`);
     }
@@ -67,7 +72,11 @@ export function ipv4Cidr(key: string, value: unknown, minPrefix = 0, maxPrefix =
         throw invalid(key, value, expected);
     }
     if (parsed.base !== networkAddress(parsed.base, parsed.prefix)) {
-        throw invalid(key, value, `${expected}; did you mean ${formatIpv4(networkAddress(parsed.base, parsed.prefix))}/${parsed.prefix}?`);
+        throw invalid(
+            key,
+            value,
+            `${expected}; did you mean ${formatIpv4(networkAddress(parsed.base, parsed.prefix))}/${parsed.prefix}?`,
+        );
     }
     return value;
 }
@@ -98,11 +107,18 @@ export function instanceType(key: string, value: unknown): string {
 }
 
 /** CloudWatch Logs retention periods AWS accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+export const LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
 
 /** A CloudWatch Logs retention period: AWS accepts only the values of {@link LOG_RETENTION_DAYS}. */
 export function logRetentionDays(key: string, value: unknown): number {
-    const days = typeof value === "number" ? value : typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    const days =
+        typeof value === "number"
+            ? value
+            : typeof value === "string" && /^\d+$/.test(value.trim())
+              ? Number(value)
+              : NaN;
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
         throw invalid(key, value, `a CloudWatch Logs retention in days: one of ${LOG_RETENTION_DAYS.join(", ")}`);
     }

@@ -33,7 +33,10 @@ export const WAF_RATE_LIMIT = { min: 100, max: 2_000_000_000, default: 2000 } as
  * (2 WCU) well below the 1,500 WCU a web ACL includes.
  * https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html
  */
-export const WAF_MANAGED_RULE_GROUPS = ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"] as const;
+export const WAF_MANAGED_RULE_GROUPS = [
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+] as const;
 
 /** The rate limit of a rate-based rule per client IP and 5 minutes, from 100 to 2,000,000,000. */
 export function wafRateLimit(key: string, value: unknown): number {
@@ -46,7 +49,12 @@ export function wafSettings(key: string, value: unknown): WafSettings | undefine
     if (options === undefined) {
         return undefined;
     }
-    return { rateLimitPerFiveMinutes: wafRateLimit(`${key}.rateLimitPerFiveMinutes`, options.rateLimitPerFiveMinutes ?? WAF_RATE_LIMIT.default) };
+    return {
+        rateLimitPerFiveMinutes: wafRateLimit(
+            `${key}.rateLimitPerFiveMinutes`,
+            options.rateLimitPerFiveMinutes ?? WAF_RATE_LIMIT.default,
+        ),
+    };
 }
 
 /**
@@ -94,7 +102,13 @@ export function createWebAcl(
                     name: "rate-limit-per-ip",
                     priority: 0,
                     action: { block: {} },
-                    statement: { rateBasedStatement: { limit: settings.rateLimitPerFiveMinutes, aggregateKeyType: "IP", evaluationWindowSec: 300 } },
+                    statement: {
+                        rateBasedStatement: {
+                            limit: settings.rateLimitPerFiveMinutes,
+                            aggregateKeyType: "IP",
+                            evaluationWindowSec: 300,
+                        },
+                    },
                     visibilityConfig: visibility(`${name}-rate-limit-per-ip`),
                 },
                 ...managedRules,
@@ -104,6 +118,10 @@ export function createWebAcl(
         },
         { parent },
     );
-    const association = new aws.wafv2.WebAclAssociation(`${name}-waf-alb`, { resourceArn: loadBalancerArn, webAclArn: webAcl.arn }, { parent });
+    const association = new aws.wafv2.WebAclAssociation(
+        `${name}-waf-alb`,
+        { resourceArn: loadBalancerArn, webAclArn: webAcl.arn },
+        { parent },
+    );
     return { webAcl, association };
 }

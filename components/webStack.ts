@@ -201,12 +201,16 @@ export class WebStack extends pulumi.ComponentResource {
 
         // Every server ships its nginx and app logs to the log groups Monitoring creates.
         // One prefix per WebStack, so that two in one program do not claim the same log groups.
-        const logGroupPrefix = name === pulumi.getStack() ? defaultLogGroupPrefix(name) : `${defaultLogGroupPrefix(pulumi.getStack())}/${name}`;
+        const logGroupPrefix =
+            name === pulumi.getStack()
+                ? defaultLogGroupPrefix(name)
+                : `${defaultLogGroupPrefix(pulumi.getStack())}/${name}`;
         const cloudWatchAgent = cloudWatchAgentUserData({ logGroups: serverLogGroupNames(logGroupPrefix) });
         const size = integerIn("WebStack args.serversPerPool", args.serversPerPool ?? 1, 1, 100);
         const placement = poolPlacement(this.mode, this.network.azCount);
         this.pools = placement.map(({ role, azIndexes }) => {
-            const targetGroup = role === "failover" ? this.loadBalancer.failoverTargetGroup! : this.loadBalancer.activeTargetGroup;
+            const targetGroup =
+                role === "failover" ? this.loadBalancer.failoverTargetGroup! : this.loadBalancer.activeTargetGroup;
             const pool = new ServerPool(
                 `${name}-${role}`,
                 {
@@ -256,9 +260,14 @@ export class WebStack extends pulumi.ComponentResource {
                 loadBalancer: { arnSuffix: this.loadBalancer.arnSuffix },
                 targetGroups: [
                     { role: this.mode === "active-passive" ? "active" : "web", arnSuffix: activeTargetGroup.arnSuffix },
-                    ...(failoverTargetGroup ? [{ role: "failover" as const, arnSuffix: failoverTargetGroup.arnSuffix }] : []),
+                    ...(failoverTargetGroup
+                        ? [{ role: "failover" as const, arnSuffix: failoverTargetGroup.arnSuffix }]
+                        : []),
                 ],
-                autoScalingGroups: this.pools.map((pool, i) => ({ role: placement[i].role, name: pool.autoScalingGroup.name })),
+                autoScalingGroups: this.pools.map((pool, i) => ({
+                    role: placement[i].role,
+                    name: pool.autoScalingGroup.name,
+                })),
                 // Alarm at 80 % of the class's default max_connections, when the class is known.
                 thresholds: connectionThreshold(args.dbInstanceClass ?? "db.t4g.micro"),
                 database: {
@@ -267,7 +276,10 @@ export class WebStack extends pulumi.ComponentResource {
                     allocatedStorageGb: args.dbAllocatedStorage ?? 20,
                 },
                 failoverController: this.failoverController
-                    ? { functionName: this.failoverController.function.name, logGroupName: this.failoverController.logGroup.name }
+                    ? {
+                          functionName: this.failoverController.function.name,
+                          logGroupName: this.failoverController.logGroup.name,
+                      }
                     : undefined,
                 topicArn: this.failoverController?.topicArn,
                 alertEmail: args.alertEmail,

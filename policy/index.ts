@@ -10,7 +10,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./policies";
 
 new PolicyPack("ha-webstack-security", {
-    description: "Security baseline of ha-webstack: closed firewall, TLS 1.2+ only, encrypted storage, IMDSv2, no SSH, least-privilege IAM.",
+    description:
+        "Security baseline of ha-webstack: closed firewall, TLS 1.2+ only, encrypted storage, IMDSv2, no SSH, least-privilege IAM.",
     enforcementLevel: "mandatory",
     policies,
 });

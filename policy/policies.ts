@@ -37,7 +37,12 @@ import {
 // ---------------------------------------------------------------------------------------------
 
 /** The resource types that carry security group rules (the default group has its own policy). */
-const SECURITY_GROUP_RULE_TYPES = [aws.ec2.SecurityGroup, aws.ec2.SecurityGroupRule, aws.vpc.SecurityGroupIngressRule, aws.vpc.SecurityGroupEgressRule];
+const SECURITY_GROUP_RULE_TYPES = [
+    aws.ec2.SecurityGroup,
+    aws.ec2.SecurityGroupRule,
+    aws.vpc.SecurityGroupIngressRule,
+    aws.vpc.SecurityGroupEgressRule,
+];
 
 /** Ports the internet may reach: the ALB's HTTP (redirect only) and HTTPS listeners. */
 export const INTERNET_INGRESS_TCP_PORTS: ReadonlyArray<number> = [80, 443];
@@ -55,8 +60,10 @@ const sgNoInternetIngress: ResourceValidationPolicy = {
         for (const rule of rules.filter((r) => r.direction === "ingress")) {
             for (const source of rule.sources.filter((s) => isWorldCidr(s.cidr))) {
                 if (!isInternetServingRule(rule)) {
-                    report(`${source.property} "${source.cidr}" opens ${describeRule(rule)} to the internet; ` +
-                        `only TCP ${INTERNET_INGRESS_TCP_PORTS.join(" and ")} (the ALB's listeners) may be open to 0.0.0.0/0 or ::/0.`);
+                    report(
+                        `${source.property} "${source.cidr}" opens ${describeRule(rule)} to the internet; ` +
+                            `only TCP ${INTERNET_INGRESS_TCP_PORTS.join(" and ")} (the ALB's listeners) may be open to 0.0.0.0/0 or ::/0.`,
+                    );
                 }
             }
         }
@@ -73,7 +80,10 @@ const sgNoSsh: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: validateSecurityGroupRules((rules, report) => {
         for (const rule of rules.filter((r) => r.direction === "ingress")) {
-            if ((rule.protocol === "tcp" || rule.protocol === "-1") && coversPort(rule.protocol, rule.fromPort, rule.toPort, 22)) {
+            if (
+                (rule.protocol === "tcp" || rule.protocol === "-1") &&
+                coversPort(rule.protocol, rule.fromPort, rule.toPort, 22)
+            ) {
                 report(`${describeRule(rule)} covers port 22 (SSH); no SSH is allowed (use SSM Session Manager).`);
             }
         }
@@ -87,7 +97,9 @@ const sgNoAllProtocolIngress: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: validateSecurityGroupRules((rules, report) => {
         for (const rule of rules.filter((r) => r.direction === "ingress" && r.protocol === "-1")) {
-            report(`${rule.protocolProperty} "${rule.rawProtocol}" admits every protocol and port; name the protocol and port range.`);
+            report(
+                `${rule.protocolProperty} "${rule.rawProtocol}" admits every protocol and port; name the protocol and port range.`,
+            );
         }
     }),
 };
@@ -103,8 +115,10 @@ const sgNoAllProtocolEgressToInternet: ResourceValidationPolicy = {
     validateResource: validateSecurityGroupRules((rules, report) => {
         for (const rule of rules.filter((r) => r.direction === "egress" && r.protocol === "-1")) {
             for (const source of rule.sources.filter((s) => isWorldCidr(s.cidr))) {
-                report(`${rule.protocolProperty} "${rule.rawProtocol}" with ${source.property} "${source.cidr}" allows all traffic out to the internet; ` +
-                    `limit egress to the protocols and ports the tier needs.`);
+                report(
+                    `${rule.protocolProperty} "${rule.rawProtocol}" with ${source.property} "${source.cidr}" allows all traffic out to the internet; ` +
+                        `limit egress to the protocols and ports the tier needs.`,
+                );
             }
         }
     }),
@@ -124,7 +138,9 @@ const defaultSecurityGroupClosed: ResourceValidationPolicy = {
         for (const property of ["ingress", "egress"] as const) {
             const rules = sg[property] ?? [];
             if (rules.length > 0) {
-                report(`${property} has ${rules.length} rule(s); the default security group must stay empty (${JSON.stringify(rules[0])}).`);
+                report(
+                    `${property} has ${rules.length} rule(s); the default security group must stay empty (${JSON.stringify(rules[0])}).`,
+                );
             }
         }
     }),
@@ -136,13 +152,17 @@ const defaultSecurityGroupClosed: ResourceValidationPolicy = {
  */
 const vpcDefaultSecurityGroupAdopted: StackValidationPolicy = {
     name: "vpc-default-security-group-adopted",
-    description: "Every VPC has an aws.ec2.DefaultSecurityGroup resource (with no rules) that closes its default security group.",
+    description:
+        "Every VPC has an aws.ec2.DefaultSecurityGroup resource (with no rules) that closes its default security group.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const defaults = args.resources.filter((r) => r.type === getPulumiType(aws.ec2.DefaultSecurityGroup));
         for (const vpc of args.resources.filter((r) => r.type === getPulumiType(aws.ec2.Vpc))) {
             if (!defaults.some((sg) => refersTo(sg, "vpcId", vpc, knownValues(vpc, ["id"])))) {
-                report(`VPC "${vpc.name}" has no aws.ec2.DefaultSecurityGroup whose vpcId is this VPC; its default security group stays open.`, vpc.urn);
+                report(
+                    `VPC "${vpc.name}" has no aws.ec2.DefaultSecurityGroup whose vpcId is this VPC; its default security group stays open.`,
+                    vpc.urn,
+                );
             }
         }
     },
@@ -170,24 +190,35 @@ function checkListener(listener: ListenerInputs, report: ReportViolation): void 
     const protocol = (listener.protocol ?? "HTTP").toUpperCase(); // an ALB listener defaults to HTTP
     if (protocol === "HTTPS" || protocol === "TLS") {
         if (!listener.sslPolicy) {
-            report(`sslPolicy is not set on a ${protocol} listener: AWS then applies ELBSecurityPolicy-2016-08 (TLS 1.0+); use ${ALLOWED_SSL_POLICIES[0]}.`);
+            report(
+                `sslPolicy is not set on a ${protocol} listener: AWS then applies ELBSecurityPolicy-2016-08 (TLS 1.0+); use ${ALLOWED_SSL_POLICIES[0]}.`,
+            );
         } else if (ALLOWED_SSL_POLICIES.indexOf(listener.sslPolicy) < 0) {
-            report(`sslPolicy "${listener.sslPolicy}" is not an allowed TLS 1.2/1.3 policy; use ${ALLOWED_SSL_POLICIES[0]} (see ALLOWED_SSL_POLICIES).`);
+            report(
+                `sslPolicy "${listener.sslPolicy}" is not an allowed TLS 1.2/1.3 policy; use ${ALLOWED_SSL_POLICIES[0]} (see ALLOWED_SSL_POLICIES).`,
+            );
         }
         return;
     }
     const actions = listener.defaultActions ?? [];
-    const notRedirect = actions.filter((a) => a.type !== "redirect" || (a.redirect?.protocol ?? "").toUpperCase() !== "HTTPS");
+    const notRedirect = actions.filter(
+        (a) => a.type !== "redirect" || (a.redirect?.protocol ?? "").toUpperCase() !== "HTTPS",
+    );
     if (actions.length === 0 || notRedirect.length > 0) {
-        const offending = notRedirect.map((a) => `type "${a.type}"${a.redirect ? ` to protocol "${a.redirect.protocol ?? "#{protocol}"}"` : ""}`);
-        report(`protocol "${protocol}" serves plaintext: every defaultActions entry must redirect to protocol "HTTPS" ` +
-            `(found ${offending.length > 0 ? offending.join(", ") : "no default action"}).`);
+        const offending = notRedirect.map(
+            (a) => `type "${a.type}"${a.redirect ? ` to protocol "${a.redirect.protocol ?? "#{protocol}"}"` : ""}`,
+        );
+        report(
+            `protocol "${protocol}" serves plaintext: every defaultActions entry must redirect to protocol "HTTPS" ` +
+                `(found ${offending.length > 0 ? offending.join(", ") : "no default action"}).`,
+        );
     }
 }
 
 const listenerTls: ResourceValidationPolicy = {
     name: "lb-listener-https-modern-tls",
-    description: "Load balancer listeners use HTTPS with a TLS 1.2/1.3 security policy from the allow-list; HTTP listeners only redirect to HTTPS.",
+    description:
+        "Load balancer listeners use HTTPS with a TLS 1.2/1.3 security policy from the allow-list; HTTP listeners only redirect to HTTPS.",
     enforcementLevel: "mandatory",
     validateResource: [
         validateResourceOfType(aws.lb.Listener, (listener, _args, report) => checkListener(listener, report)),
@@ -208,13 +239,16 @@ interface LoadBalancerInputs {
 function checkDropInvalidHeaders(lb: LoadBalancerInputs, report: ReportViolation): void {
     const type = lb.loadBalancerType ?? "application"; // the provider's default
     if (type === "application" && lb.dropInvalidHeaderFields !== true) {
-        report(`dropInvalidHeaderFields is ${JSON.stringify(lb.dropInvalidHeaderFields)} on an application load balancer; set it to true.`);
+        report(
+            `dropInvalidHeaderFields is ${JSON.stringify(lb.dropInvalidHeaderFields)} on an application load balancer; set it to true.`,
+        );
     }
 }
 
 const albDropInvalidHeaders: ResourceValidationPolicy = {
     name: "alb-drop-invalid-header-fields",
-    description: "Application load balancers drop HTTP headers with invalid field names (dropInvalidHeaderFields: true).",
+    description:
+        "Application load balancers drop HTTP headers with invalid field names (dropInvalidHeaderFields: true).",
     enforcementLevel: "mandatory",
     validateResource: [
         validateResourceOfType(aws.lb.LoadBalancer, (lb, _args, report) => checkDropInvalidHeaders(lb, report)),
@@ -234,7 +268,9 @@ const rdsEncrypted: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(aws.rds.Instance, (db, _args, report) => {
         if (!db.replicateSourceDb && db.storageEncrypted !== true) {
-            report(`storageEncrypted is ${JSON.stringify(db.storageEncrypted)}; set it to true (encryption cannot be added to an existing instance).`);
+            report(
+                `storageEncrypted is ${JSON.stringify(db.storageEncrypted)}; set it to true (encryption cannot be added to an existing instance).`,
+            );
         }
     }),
 };
@@ -257,11 +293,14 @@ const rdsNotPublic: ResourceValidationPolicy = {
  */
 const rdsBackups: ResourceValidationPolicy = {
     name: "rds-backup-retention",
-    description: "RDS source instances keep automated backups for at least 1 day (backupRetentionPeriod >= 1; required for replicas).",
+    description:
+        "RDS source instances keep automated backups for at least 1 day (backupRetentionPeriod >= 1; required for replicas).",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(aws.rds.Instance, (db, _args, report) => {
         if (!db.replicateSourceDb && !(typeof db.backupRetentionPeriod === "number" && db.backupRetentionPeriod >= 1)) {
-            report(`backupRetentionPeriod is ${JSON.stringify(db.backupRetentionPeriod)}; set it to at least 1 day (read replicas need automated backups on the source).`);
+            report(
+                `backupRetentionPeriod is ${JSON.stringify(db.backupRetentionPeriod)}; set it to at least 1 day (read replicas need automated backups on the source).`,
+            );
         }
     }),
 };
@@ -273,17 +312,22 @@ const rdsBackups: ResourceValidationPolicy = {
  */
 const rdsFinalSnapshot: ResourceValidationPolicy = {
     name: "rds-final-snapshot",
-    description: "RDS source instances take a final snapshot on delete (skipFinalSnapshot false, finalSnapshotIdentifier set); replicas may skip it.",
+    description:
+        "RDS source instances take a final snapshot on delete (skipFinalSnapshot false, finalSnapshotIdentifier set); replicas may skip it.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(aws.rds.Instance, (db, _args, report) => {
         if (db.replicateSourceDb) {
             return;
         }
         if (db.skipFinalSnapshot === true) {
-            report(`skipFinalSnapshot is true on a source instance; deleting it would lose the data without a snapshot.`);
+            report(
+                `skipFinalSnapshot is true on a source instance; deleting it would lose the data without a snapshot.`,
+            );
         }
         if (!db.finalSnapshotIdentifier) {
-            report(`finalSnapshotIdentifier is ${JSON.stringify(db.finalSnapshotIdentifier)}; set one so a delete keeps a final snapshot (and can succeed).`);
+            report(
+                `finalSnapshotIdentifier is ${JSON.stringify(db.finalSnapshotIdentifier)}; set one so a delete keeps a final snapshot (and can succeed).`,
+            );
         }
     }),
 };
@@ -298,10 +342,12 @@ const rdsFinalSnapshot: ResourceValidationPolicy = {
  */
 const ec2Imdsv2: ResourceValidationPolicy = {
     name: "ec2-imdsv2-required",
-    description: "Launch templates and instances require IMDSv2 (metadataOptions.httpTokens: \"required\").",
+    description: 'Launch templates and instances require IMDSv2 (metadataOptions.httpTokens: "required").',
     enforcementLevel: "mandatory",
     validateResource: [
-        validateResourceOfType(aws.ec2.LaunchTemplate, (lt, _args, report) => checkHttpTokens(lt.metadataOptions, report)),
+        validateResourceOfType(aws.ec2.LaunchTemplate, (lt, _args, report) =>
+            checkHttpTokens(lt.metadataOptions, report),
+        ),
         validateResourceOfType(aws.ec2.Instance, (instance, _args, report) => {
             if (!instance.metadataOptions && instance.launchTemplate) {
                 return; // takes its metadata options from the launch template, checked on its own
@@ -313,7 +359,9 @@ const ec2Imdsv2: ResourceValidationPolicy = {
 
 function checkHttpTokens(options: { httpTokens?: string } | undefined, report: ReportViolation): void {
     if (options?.httpTokens !== "required") {
-        report(`metadataOptions.httpTokens is ${JSON.stringify(options?.httpTokens)}; set it to "required" (IMDSv2 only).`);
+        report(
+            `metadataOptions.httpTokens is ${JSON.stringify(options?.httpTokens)}; set it to "required" (IMDSv2 only).`,
+        );
     }
 }
 
@@ -324,7 +372,8 @@ function checkHttpTokens(options: { httpTokens?: string } | undefined, report: R
  */
 const ec2EbsEncrypted: ResourceValidationPolicy = {
     name: "ec2-ebs-encrypted",
-    description: "Launch template EBS mappings, instance root/EBS block devices and EBS volumes are encrypted; a launch template maps an encrypted root volume.",
+    description:
+        "Launch template EBS mappings, instance root/EBS block devices and EBS volumes are encrypted; a launch template maps an encrypted root volume.",
     enforcementLevel: "mandatory",
     validateResource: [
         validateResourceOfType(aws.ec2.LaunchTemplate, (lt, _args, report) => {
@@ -332,20 +381,31 @@ const ec2EbsEncrypted: ResourceValidationPolicy = {
             mappings.forEach((mapping, i) => {
                 // In pulumi-aws the launch template's `ebs.encrypted` is a string ("true"/"false").
                 if (mapping.ebs && !isTrue(mapping.ebs.encrypted)) {
-                    report(`blockDeviceMappings[${i}].ebs.encrypted is ${JSON.stringify(mapping.ebs.encrypted)} (device ${mapping.deviceName ?? "?"}); set it to "true".`);
+                    report(
+                        `blockDeviceMappings[${i}].ebs.encrypted is ${JSON.stringify(mapping.ebs.encrypted)} (device ${mapping.deviceName ?? "?"}); set it to "true".`,
+                    );
                 }
             });
             if (!mappings.some((m) => m.ebs)) {
-                report(`blockDeviceMappings has no EBS mapping, so the root volume keeps the AMI's (unencrypted) settings; map the root device with ebs.encrypted "true".`);
+                report(
+                    `blockDeviceMappings has no EBS mapping, so the root volume keeps the AMI's (unencrypted) settings; map the root device with ebs.encrypted "true".`,
+                );
             }
         }),
         validateResourceOfType(aws.ec2.Instance, (instance, _args, report) => {
-            if (instance.rootBlockDevice?.encrypted !== true && !(instance.launchTemplate && !instance.rootBlockDevice)) {
-                report(`rootBlockDevice.encrypted is ${JSON.stringify(instance.rootBlockDevice?.encrypted)}; set it to true.`);
+            if (
+                instance.rootBlockDevice?.encrypted !== true &&
+                !(instance.launchTemplate && !instance.rootBlockDevice)
+            ) {
+                report(
+                    `rootBlockDevice.encrypted is ${JSON.stringify(instance.rootBlockDevice?.encrypted)}; set it to true.`,
+                );
             }
             (instance.ebsBlockDevices ?? []).forEach((device, i) => {
                 if (device.encrypted !== true) {
-                    report(`ebsBlockDevices[${i}].encrypted is ${JSON.stringify(device.encrypted)} (device ${device.deviceName}); set it to true.`);
+                    report(
+                        `ebsBlockDevices[${i}].encrypted is ${JSON.stringify(device.encrypted)} (device ${device.deviceName}); set it to true.`,
+                    );
                 }
             });
         }),
@@ -380,13 +440,16 @@ function checkNoKeyName(keyName: string | undefined, report: ReportViolation): v
  */
 const ec2NoPublicIp: ResourceValidationPolicy = {
     name: "ec2-no-public-ip",
-    description: "Launch templates and instances do not associate a public IP address (servers sit in private subnets).",
+    description:
+        "Launch templates and instances do not associate a public IP address (servers sit in private subnets).",
     enforcementLevel: "mandatory",
     validateResource: [
         validateResourceOfType(aws.ec2.LaunchTemplate, (lt, _args, report) => {
             (lt.networkInterfaces ?? []).forEach((nic, i) => {
                 if (isTrue(nic.associatePublicIpAddress)) {
-                    report(`networkInterfaces[${i}].associatePublicIpAddress is ${JSON.stringify(nic.associatePublicIpAddress)}; servers get no public IP.`);
+                    report(
+                        `networkInterfaces[${i}].associatePublicIpAddress is ${JSON.stringify(nic.associatePublicIpAddress)}; servers get no public IP.`,
+                    );
                 }
             });
         }),
@@ -404,11 +467,17 @@ const ec2NoPublicIp: ResourceValidationPolicy = {
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-encryption.html
 // ---------------------------------------------------------------------------------------------
 
-const PUBLIC_ACCESS_BLOCK_FLAGS = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"] as const;
+const PUBLIC_ACCESS_BLOCK_FLAGS = [
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+] as const;
 
 const s3PublicAccessBlock: ResourceValidationPolicy = {
     name: "s3-public-access-block-all-true",
-    description: "S3 public access blocks set all four flags (blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets) to true.",
+    description:
+        "S3 public access blocks set all four flags (blockPublicAcls, blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets) to true.",
     enforcementLevel: "mandatory",
     validateResource: validateResourceOfType(aws.s3.BucketPublicAccessBlock, (block, _args, report) => {
         for (const flag of PUBLIC_ACCESS_BLOCK_FLAGS) {
@@ -434,7 +503,8 @@ const ENCRYPTION_CONFIG_TYPES = [
  */
 const s3BucketProtected: StackValidationPolicy = {
     name: "s3-bucket-public-access-block-and-encryption",
-    description: "Every S3 bucket has a BucketPublicAccessBlock and a server-side encryption configuration that target it.",
+    description:
+        "Every S3 bucket has a BucketPublicAccessBlock and a server-side encryption configuration that target it.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const blocks = args.resources.filter((r) => r.type === getPulumiType(aws.s3.BucketPublicAccessBlock));
@@ -442,10 +512,16 @@ const s3BucketProtected: StackValidationPolicy = {
         for (const bucket of args.resources.filter((r) => BUCKET_TYPES.indexOf(r.type) >= 0)) {
             const ids = knownValues(bucket, ["id", "bucket"]);
             if (!blocks.some((b) => refersTo(b, "bucket", bucket, ids))) {
-                report(`bucket "${bucket.name}" (${ids[0] ?? "name unknown"}) has no aws.s3.BucketPublicAccessBlock whose bucket is this bucket.`, bucket.urn);
+                report(
+                    `bucket "${bucket.name}" (${ids[0] ?? "name unknown"}) has no aws.s3.BucketPublicAccessBlock whose bucket is this bucket.`,
+                    bucket.urn,
+                );
             }
             if (!encryption.some((e) => refersTo(e, "bucket", bucket, ids))) {
-                report(`bucket "${bucket.name}" (${ids[0] ?? "name unknown"}) has no aws.s3.BucketServerSideEncryptionConfiguration whose bucket is this bucket.`, bucket.urn);
+                report(
+                    `bucket "${bucket.name}" (${ids[0] ?? "name unknown"}) has no aws.s3.BucketServerSideEncryptionConfiguration whose bucket is this bucket.`,
+                    bucket.urn,
+                );
             }
         }
     },
@@ -453,7 +529,8 @@ const s3BucketProtected: StackValidationPolicy = {
 
 /** The `aws:SecureTransport` value of a statement's `Bool` condition, as written ("false", false or ["false"]). */
 function secureTransportCondition(statement: Record<string, unknown>): string | undefined {
-    const bool = (statement.Condition as Record<string, unknown> | undefined)?.Bool as Record<string, unknown> | undefined;
+    const bool = (statement.Condition as Record<string, unknown> | undefined)?.Bool as
+        Record<string, unknown> | undefined;
     const value = bool?.["aws:SecureTransport"];
     const first = Array.isArray(value) ? value[0] : value;
     return first === undefined ? undefined : String(first).toLowerCase();
@@ -462,9 +539,18 @@ function secureTransportCondition(statement: Record<string, unknown>): string | 
 /** Does this raw bucket policy statement deny every S3 action to everyone on requests without TLS? */
 function deniesInsecureTransport(statement: Record<string, unknown>): boolean {
     const principal = statement.Principal;
-    const everyone = principal === "*" || (principal !== null && typeof principal === "object" && toStringArray((principal as Record<string, unknown>).AWS).indexOf("*") >= 0);
+    const everyone =
+        principal === "*" ||
+        (principal !== null &&
+            typeof principal === "object" &&
+            toStringArray((principal as Record<string, unknown>).AWS).indexOf("*") >= 0);
     const actions = toStringArray(statement.Action);
-    return statement.Effect === "Deny" && everyone && actions.some((a) => a === "*" || a === "s3:*") && secureTransportCondition(statement) === "false";
+    return (
+        statement.Effect === "Deny" &&
+        everyone &&
+        actions.some((a) => a === "*" || a === "s3:*") &&
+        secureTransportCondition(statement) === "false"
+    );
 }
 
 /**
@@ -475,7 +561,8 @@ function deniesInsecureTransport(statement: Record<string, unknown>): boolean {
  */
 const s3BucketTlsOnly: StackValidationPolicy = {
     name: "s3-bucket-deny-insecure-transport",
-    description: "Every S3 bucket has an aws.s3.BucketPolicy that denies s3:* to everyone when aws:SecureTransport is false.",
+    description:
+        "Every S3 bucket has an aws.s3.BucketPolicy that denies s3:* to everyone when aws:SecureTransport is false.",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const bucketPolicies = args.resources.filter((r) => r.type === getPulumiType(aws.s3.BucketPolicy));
@@ -484,7 +571,10 @@ const s3BucketTlsOnly: StackValidationPolicy = {
             const own = bucketPolicies.filter((p) => refersTo(p, "bucket", bucket, ids));
             const label = `bucket "${bucket.name}" (${ids[0] ?? "name unknown"})`;
             if (own.length === 0) {
-                report(`${label} has no aws.s3.BucketPolicy; add one that denies s3:* to Principal "*" when aws:SecureTransport is "false".`, bucket.urn);
+                report(
+                    `${label} has no aws.s3.BucketPolicy; add one that denies s3:* to Principal "*" when aws:SecureTransport is "false".`,
+                    bucket.urn,
+                );
                 continue;
             }
             const documents = own.map((p) => readKnown(p.props, "policy"));
@@ -499,11 +589,16 @@ const s3BucketTlsOnly: StackValidationPolicy = {
                     return false;
                 }
                 const raw = (doc as Record<string, unknown> | null)?.Statement;
-                const statements = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as Array<Record<string, unknown>>;
+                const statements = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as Array<
+                    Record<string, unknown>
+                >;
                 return statements.some((st) => st !== null && typeof st === "object" && deniesInsecureTransport(st));
             });
             if (!denies) {
-                report(`${label}: its bucket policy has no statement denying s3:* to Principal "*" when aws:SecureTransport is "false" (requests without TLS are accepted).`, bucket.urn);
+                report(
+                    `${label}: its bucket policy has no statement denying s3:* to Principal "*" when aws:SecureTransport is "false" (requests without TLS are accepted).`,
+                    bucket.urn,
+                );
             }
         }
     },
@@ -516,7 +611,8 @@ const s3BucketTlsOnly: StackValidationPolicy = {
 
 const wafWebAclAssociated: StackValidationPolicy = {
     name: "wafv2-web-acl-associated",
-    description: "Every regional aws.wafv2.WebAcl is associated with a resource (an aws.wafv2.WebAclAssociation whose webAclArn is the ACL).",
+    description:
+        "Every regional aws.wafv2.WebAcl is associated with a resource (an aws.wafv2.WebAclAssociation whose webAclArn is the ACL).",
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         const associations = args.resources.filter((r) => r.type === getPulumiType(aws.wafv2.WebAclAssociation));
@@ -525,7 +621,10 @@ const wafWebAclAssociated: StackValidationPolicy = {
                 continue; // CloudFront ACLs are attached through the distribution's webAclId
             }
             if (!associations.some((a) => refersTo(a, "webAclArn", acl, knownValues(acl, ["arn"])))) {
-                report(`web ACL "${acl.name}" has no aws.wafv2.WebAclAssociation whose webAclArn is this ACL: it filters no traffic.`, acl.urn);
+                report(
+                    `web ACL "${acl.name}" has no aws.wafv2.WebAclAssociation whose webAclArn is this ACL: it filters no traffic.`,
+                    acl.urn,
+                );
             }
         }
     },
@@ -548,7 +647,9 @@ function policyDocumentsOf(args: ResourceValidationArgs): Array<{ property: stri
 const IAM_DOCUMENT_TYPES = [aws.iam.Policy, aws.iam.RolePolicy, aws.iam.UserPolicy, aws.iam.GroupPolicy, aws.iam.Role];
 
 /** Runs `check` on every Allow statement of every policy document of the IAM resource. */
-function validateAllowStatements(check: (statement: PolicyStatement, where: string, report: ReportViolation) => void): ResourceValidation[] {
+function validateAllowStatements(
+    check: (statement: PolicyStatement, where: string, report: ReportViolation) => void,
+): ResourceValidation[] {
     return validateResourcesOfTypes(IAM_DOCUMENT_TYPES, (_props, args, report) => {
         for (const { property, document } of policyDocumentsOf(args)) {
             const parsed = parsePolicyDocument(document);
@@ -558,7 +659,11 @@ function validateAllowStatements(check: (statement: PolicyStatement, where: stri
             }
             parsed.statements.forEach((statement, i) => {
                 if (statement.effect === "Allow") {
-                    check(statement, `${property} Statement[${i}]${statement.sid ? ` (Sid "${statement.sid}")` : ""}`, report);
+                    check(
+                        statement,
+                        `${property} Statement[${i}]${statement.sid ? ` (Sid "${statement.sid}")` : ""}`,
+                        report,
+                    );
                 }
             });
         }
@@ -567,12 +672,14 @@ function validateAllowStatements(check: (statement: PolicyStatement, where: stri
 
 const iamNoAdminStatements: ResourceValidationPolicy = {
     name: "iam-no-admin-statements",
-    description: "No IAM policy statement allows Action \"*\" (or \"*:*\") on Resource \"*\".",
+    description: 'No IAM policy statement allows Action "*" (or "*:*") on Resource "*".',
     enforcementLevel: "mandatory",
     validateResource: validateAllowStatements((statement, where, report) => {
         const admin = statement.actions.filter(isFullWildcardAction);
         if (admin.length > 0 && statement.resources.indexOf("*") >= 0) {
-            report(`${where} allows Action ${JSON.stringify(admin[0])} on Resource "*" (full administrator rights); name the actions and resources.`);
+            report(
+                `${where} allows Action ${JSON.stringify(admin[0])} on Resource "*" (full administrator rights); name the actions and resources.`,
+            );
         }
     }),
 };
@@ -583,12 +690,15 @@ const iamNoAdminStatements: ResourceValidationPolicy = {
  */
 const iamNoPassRoleOnAll: ResourceValidationPolicy = {
     name: "iam-no-passrole-on-any-role",
-    description: "No IAM policy statement allows iam:PassRole (directly or through a wildcard such as iam:*) on Resource \"*\".",
+    description:
+        'No IAM policy statement allows iam:PassRole (directly or through a wildcard such as iam:*) on Resource "*".',
     enforcementLevel: "mandatory",
     validateResource: validateAllowStatements((statement, where, report) => {
         const passRole = statement.actions.filter((a) => !isFullWildcardAction(a) && actionMatches(a, "iam:PassRole"));
         if (passRole.length > 0 && statement.resources.indexOf("*") >= 0) {
-            report(`${where} allows Action ${JSON.stringify(passRole[0])} (iam:PassRole) on Resource "*"; name the roles that may be passed.`);
+            report(
+                `${where} allows Action ${JSON.stringify(passRole[0])} (iam:PassRole) on Resource "*"; name the roles that may be passed.`,
+            );
         }
     }),
 };
@@ -610,15 +720,26 @@ const iamNoBroadManagedPolicies: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     validateResource: [
         ...validateResourcesOfTypes(
-            [aws.iam.RolePolicyAttachment, aws.iam.UserPolicyAttachment, aws.iam.GroupPolicyAttachment, aws.iam.PolicyAttachment],
-            (attachment, _args, report) => checkManagedPolicyArns("policyArn", [attachment.policyArn], report)),
-        validateResourceOfType(aws.iam.Role, (role, _args, report) => checkManagedPolicyArns("managedPolicyArns", role.managedPolicyArns ?? [], report)),
+            [
+                aws.iam.RolePolicyAttachment,
+                aws.iam.UserPolicyAttachment,
+                aws.iam.GroupPolicyAttachment,
+                aws.iam.PolicyAttachment,
+            ],
+            (attachment, _args, report) => checkManagedPolicyArns("policyArn", [attachment.policyArn], report),
+        ),
+        validateResourceOfType(aws.iam.Role, (role, _args, report) =>
+            checkManagedPolicyArns("managedPolicyArns", role.managedPolicyArns ?? [], report),
+        ),
     ],
 };
 
 function checkManagedPolicyArns(property: string, arns: ReadonlyArray<unknown>, report: ReportViolation): void {
     for (const arn of arns) {
-        if (typeof arn === "string" && FORBIDDEN_MANAGED_POLICY_ARNS.some((f) => arn.replace(/^arn:aws-[a-z-]+:/, "arn:aws:") === f)) {
+        if (
+            typeof arn === "string" &&
+            FORBIDDEN_MANAGED_POLICY_ARNS.some((f) => arn.replace(/^arn:aws-[a-z-]+:/, "arn:aws:") === f)
+        ) {
             report(`${property} attaches "${arn}"; grant the tier only the actions it needs.`);
         }
     }
@@ -650,7 +771,12 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     iamNoBroadManagedPolicies,
 ];
 
-export const stackPolicies: StackValidationPolicy[] = [vpcDefaultSecurityGroupAdopted, s3BucketProtected, s3BucketTlsOnly, wafWebAclAssociated];
+export const stackPolicies: StackValidationPolicy[] = [
+    vpcDefaultSecurityGroupAdopted,
+    s3BucketProtected,
+    s3BucketTlsOnly,
+    wafWebAclAssociated,
+];
 
 /** Everything `policy/index.ts` hands to `new PolicyPack(...)`. */
 export const policies: Policies = [...resourcePolicies, ...stackPolicies];
@@ -697,9 +823,13 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
 type AnyResourceClass = new (name: string, args: any, ...rest: any[]) => pulumi.Resource;
 
 /** `validateResourceOfType` for several classes sharing one (loosely typed) check. */
-function validateResourcesOfTypes(classes: ReadonlyArray<AnyResourceClass>,
-    validate: (props: Record<string, any>, args: ResourceValidationArgs, report: ReportViolation) => void): ResourceValidation[] {
-    return classes.map((cls) => validateResourceOfType(cls, (props, args, report) => validate(props as Record<string, any>, args, report)));
+function validateResourcesOfTypes(
+    classes: ReadonlyArray<AnyResourceClass>,
+    validate: (props: Record<string, any>, args: ResourceValidationArgs, report: ReportViolation) => void,
+): ResourceValidation[] {
+    return classes.map((cls) =>
+        validateResourceOfType(cls, (props, args, report) => validate(props as Record<string, any>, args, report)),
+    );
 }
 
 /** The type token of a generated resource class (`aws.s3.Bucket` → "aws:s3/bucket:Bucket"). */
@@ -709,7 +839,9 @@ export function getPulumiType(resourceClass: unknown): string | undefined {
 }
 
 /** Builds the `ResourceValidationArgs` the policy server would pass for a resource with these inputs. */
-export function resourceArgs(resource: Pick<PolicyResourceRecord, "type" | "props"> & Partial<PolicyResourceRecord>): ResourceValidationArgs {
+export function resourceArgs(
+    resource: Pick<PolicyResourceRecord, "type" | "props"> & Partial<PolicyResourceRecord>,
+): ResourceValidationArgs {
     const name = resource.name ?? "test";
     const props = unwrapSecrets(resource.props) as Record<string, any>;
     return {
@@ -717,10 +849,17 @@ export function resourceArgs(resource: Pick<PolicyResourceRecord, "type" | "prop
         props,
         urn: resource.urn ?? `urn:pulumi:test::ha-webstack::${resource.type}::${name}`,
         name,
-        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+            additionalSecretOutputs: [],
+        },
         stackTags: new Map<string, string>(),
         isType: (cls) => isTypeOf(resource.type, cls),
-        asType: ((cls: unknown) => (isTypeOf(resource.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+        asType: ((cls: unknown) =>
+            isTypeOf(resource.type, cls) ? props : undefined) as ResourceValidationArgs["asType"],
         getConfig: <T extends object>() => ({}) as T,
         notApplicable: throwNotApplicable,
     };
@@ -730,7 +869,10 @@ export function resourceArgs(resource: Pick<PolicyResourceRecord, "type" | "prop
 export function stackArgs(resources: ReadonlyArray<PolicyResourceRecord>): StackValidationArgs {
     const byUrn = new Map<string, PolicyResource>();
     const policyResources = resources.map((r): PolicyResource => {
-        const props = unwrapSecrets({ ...r.props, ...(r.id !== undefined && r.props.id === undefined ? { id: r.id } : {}) }) as Record<string, any>;
+        const props = unwrapSecrets({
+            ...r.props,
+            ...(r.id !== undefined && r.props.id === undefined ? { id: r.id } : {}),
+        }) as Record<string, any>;
         const resource: PolicyResource = {
             type: r.type,
             props,
@@ -752,7 +894,12 @@ export function stackArgs(resources: ReadonlyArray<PolicyResourceRecord>): Stack
             policyResources[i].dependencies.push(...deps.filter((d) => policyResources[i].dependencies.indexOf(d) < 0));
         }
     });
-    return { resources: policyResources, stackTags: new Map(), getConfig: <T extends object>() => ({}) as T, notApplicable: throwNotApplicable };
+    return {
+        resources: policyResources,
+        stackTags: new Map(),
+        getConfig: <T extends object>() => ({}) as T,
+        notApplicable: throwNotApplicable,
+    };
 }
 
 /**
@@ -765,14 +912,21 @@ export function runPolicies(resources: ReadonlyArray<PolicyResourceRecord>, only
     for (const policy of only) {
         if ("validateStack" in policy) {
             const args = stackArgs(resources);
-            callSync(policy.name, () => policy.validateStack(args, (message, urn) => violations.push({ policy: policy.name, urn: urn ?? "", message })));
+            callSync(policy.name, () =>
+                policy.validateStack(args, (message, urn) =>
+                    violations.push({ policy: policy.name, urn: urn ?? "", message }),
+                ),
+            );
             continue;
         }
-        const validations = policy.validateResource === undefined ? [] : ([] as ResourceValidation[]).concat(policy.validateResource);
+        const validations =
+            policy.validateResource === undefined ? [] : ([] as ResourceValidation[]).concat(policy.validateResource);
         for (const resource of resources) {
             const args = resourceArgs(resource);
             for (const validate of validations) {
-                callSync(policy.name, () => validate(args, (message) => violations.push({ policy: policy.name, urn: resource.urn, message })));
+                callSync(policy.name, () =>
+                    validate(args, (message) => violations.push({ policy: policy.name, urn: resource.urn, message })),
+                );
             }
         }
     }
@@ -882,11 +1036,27 @@ interface LooseRule {
     ipv6CidrBlocks?: ReadonlyArray<string>;
 }
 
-function normalizeRule(direction: "ingress" | "egress", path: string, protocolKey: string, rawProtocol: unknown,
-    fromPort: unknown, toPort: unknown, sources: Array<{ property: string; cidr: string }>): NormalizedRule {
+function normalizeRule(
+    direction: "ingress" | "egress",
+    path: string,
+    protocolKey: string,
+    rawProtocol: unknown,
+    fromPort: unknown,
+    toPort: unknown,
+    sources: Array<{ property: string; cidr: string }>,
+): NormalizedRule {
     const protocol = normalizeProtocol(rawProtocol);
     const [from, to] = portRange(protocol, fromPort, toPort);
-    return { direction, protocol, rawProtocol: String(rawProtocol), protocolProperty: `${path}${protocolKey}`, fromPort: from, toPort: to, path, sources };
+    return {
+        direction,
+        protocol,
+        rawProtocol: String(rawProtocol),
+        protocolProperty: `${path}${protocolKey}`,
+        fromPort: from,
+        toPort: to,
+        path,
+        sources,
+    };
 }
 
 function cidrSources(path: string, rule: LooseRule): Array<{ property: string; cidr: string }> {
@@ -898,7 +1068,15 @@ function cidrSources(path: string, rule: LooseRule): Array<{ property: string; c
 function inlineRules(direction: "ingress" | "egress", rules: ReadonlyArray<LooseRule> | undefined): NormalizedRule[] {
     return (rules ?? []).map((rule, i) => {
         const path = `${direction}[${i}].`;
-        return normalizeRule(direction, path, "protocol", rule.protocol, rule.fromPort, rule.toPort, cidrSources(path, rule));
+        return normalizeRule(
+            direction,
+            path,
+            "protocol",
+            rule.protocol,
+            rule.fromPort,
+            rule.toPort,
+            cidrSources(path, rule),
+        );
     });
 }
 
@@ -910,7 +1088,17 @@ export function securityGroupRules(type: string, props: Record<string, any>): No
             return inlineRules("ingress", props.ingress).concat(inlineRules("egress", props.egress));
         case getPulumiType(aws.ec2.SecurityGroupRule): {
             const direction = props.type === "egress" ? "egress" : "ingress";
-            return [normalizeRule(direction, "", "protocol", props.protocol, props.fromPort, props.toPort, cidrSources("", props))];
+            return [
+                normalizeRule(
+                    direction,
+                    "",
+                    "protocol",
+                    props.protocol,
+                    props.fromPort,
+                    props.toPort,
+                    cidrSources("", props),
+                ),
+            ];
         }
         case getPulumiType(aws.vpc.SecurityGroupIngressRule):
         case getPulumiType(aws.vpc.SecurityGroupEgressRule): {
@@ -918,7 +1106,9 @@ export function securityGroupRules(type: string, props: Record<string, any>): No
             const sources = (["cidrIpv4", "cidrIpv6"] as const)
                 .filter((k) => typeof props[k] === "string")
                 .map((k) => ({ property: k, cidr: props[k] as string }));
-            return [normalizeRule(direction, "", "ipProtocol", props.ipProtocol, props.fromPort, props.toPort, sources)];
+            return [
+                normalizeRule(direction, "", "ipProtocol", props.ipProtocol, props.fromPort, props.toPort, sources),
+            ];
         }
         default:
             return [];
@@ -926,17 +1116,28 @@ export function securityGroupRules(type: string, props: Record<string, any>): No
 }
 
 /** One validation per security-group-shaped type, each handing `check` the resource's normalized rules. */
-function validateSecurityGroupRules(check: (rules: NormalizedRule[], report: ReportViolation) => void): ResourceValidation[] {
-    return validateResourcesOfTypes(SECURITY_GROUP_RULE_TYPES, (props, args, report) => check(securityGroupRules(args.type, props), report));
+function validateSecurityGroupRules(
+    check: (rules: NormalizedRule[], report: ReportViolation) => void,
+): ResourceValidation[] {
+    return validateResourcesOfTypes(SECURITY_GROUP_RULE_TYPES, (props, args, report) =>
+        check(securityGroupRules(args.type, props), report),
+    );
 }
 
 /** The ALB's listeners: TCP on exactly port 80 or exactly port 443. */
 function isInternetServingRule(rule: NormalizedRule): boolean {
-    return rule.protocol === "tcp" && rule.fromPort === rule.toPort && INTERNET_INGRESS_TCP_PORTS.indexOf(rule.fromPort) >= 0;
+    return (
+        rule.protocol === "tcp" &&
+        rule.fromPort === rule.toPort &&
+        INTERNET_INGRESS_TCP_PORTS.indexOf(rule.fromPort) >= 0
+    );
 }
 
 function describeRule(rule: NormalizedRule): string {
-    const ports = rule.protocol === "-1" ? "all ports" : `${rule.path}fromPort ${rule.fromPort} to ${rule.path}toPort ${rule.toPort}`;
+    const ports =
+        rule.protocol === "-1"
+            ? "all ports"
+            : `${rule.path}fromPort ${rule.fromPort} to ${rule.path}toPort ${rule.toPort}`;
     return `${rule.protocolProperty} "${rule.rawProtocol}" (${ports})`;
 }
 
@@ -1001,7 +1202,13 @@ export function isFullWildcardAction(action: string): boolean {
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
  */
 export function actionMatches(pattern: string, action: string): boolean {
-    const regex = "^" + pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&"))).join("") + "$";
+    const regex =
+        "^" +
+        pattern
+            .split("")
+            .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
+            .join("") +
+        "$";
     return new RegExp(regex, "i").test(action);
 }
 
@@ -1012,8 +1219,12 @@ function readKnown(props: Record<string, any>, key: string): unknown {
     } catch (e) {
         // The policy server's proxy throws UnknownValueError for preview unknowns; @pulumi/policy
         // exports the class at run time but not in its typings.
-        const unknownValueError = (policySdk as unknown as { UnknownValueError?: new (...args: any[]) => Error }).UnknownValueError;
-        if ((unknownValueError && e instanceof unknownValueError) || (e instanceof Error && e.constructor.name === "UnknownValueError")) {
+        const unknownValueError = (policySdk as unknown as { UnknownValueError?: new (...args: any[]) => Error })
+            .UnknownValueError;
+        if (
+            (unknownValueError && e instanceof unknownValueError) ||
+            (e instanceof Error && e.constructor.name === "UnknownValueError")
+        ) {
             return undefined;
         }
         throw e;
@@ -1029,7 +1240,12 @@ function knownValues(resource: PolicyResource, keys: ReadonlyArray<string>): str
  * Does `dependent.props[property]` refer to `target`? The engine's property dependencies say so
  * even while values are unknown (preview); otherwise compare the value with the target's ids.
  */
-function refersTo(dependent: PolicyResource, property: string, target: PolicyResource, targetValues: ReadonlyArray<string>): boolean {
+function refersTo(
+    dependent: PolicyResource,
+    property: string,
+    target: PolicyResource,
+    targetValues: ReadonlyArray<string>,
+): boolean {
     const deps = dependent.propertyDependencies?.[property] ?? [];
     if (deps.some((d) => d.urn === target.urn)) {
         return true;

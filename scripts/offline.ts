@@ -77,7 +77,18 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
             const { parentUrn, options } = request ?? { options: emptyOptions() };
             request = undefined;
             const custom = args.custom !== false;
-            resources.push({ type: args.type, name: args.name, urn: "", parentUrn, custom, id: custom ? id : undefined, inputs, secretPaths, state: { ...inputs, ...state }, options });
+            resources.push({
+                type: args.type,
+                name: args.name,
+                urn: "",
+                parentUrn,
+                custom,
+                id: custom ? id : undefined,
+                inputs,
+                secretPaths,
+                state: { ...inputs, ...state },
+                options,
+            });
             return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...state } };
         },
         call: (args) => mockCall(args.token, args.inputs ?? {}, region),
@@ -126,7 +137,14 @@ export async function settle(): Promise<void> {
 /** Resolves Outputs (nested in arrays and objects) to plain values. */
 export async function resolve(value: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(value)) {
-        return resolve(await new Promise((r) => (value as pulumi.Output<unknown>).apply((v) => { r(v); return v; })));
+        return resolve(
+            await new Promise((r) =>
+                (value as pulumi.Output<unknown>).apply((v) => {
+                    r(v);
+                    return v;
+                }),
+            ),
+        );
     }
     if (value instanceof Promise) {
         return resolve(await value);
@@ -175,10 +193,17 @@ export function listStacks(dir: string = REPO_ROOT): string[] {
 // ---- mocks ----
 
 /** The outputs AWS would compute for a resource of `type`: ids, ARNs, names, DNS names, endpoints. */
-export function mockOutputs(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
+export function mockOutputs(
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+    region: string,
+): { id: string; state: Record<string, any> } {
     const [pkg, module] = type.split(":");
     const service = pkg === "aws" ? module.split("/")[0] : pkg;
-    const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}${hex(name).slice(0, 20)}` : `${name}-${hex(name).slice(0, 7)}`);
+    const physicalName =
+        inputs.name ??
+        (inputs.namePrefix ? `${inputs.namePrefix}${hex(name).slice(0, 20)}` : `${name}-${hex(name).slice(0, 7)}`);
     const arn = `arn:aws:${service}:${region}:${ACCOUNT_ID}:${type.split(":")[2].toLowerCase()}/${physicalName}`;
     const state: Record<string, any> = { arn, name: physicalName };
     switch (type) {
@@ -213,7 +238,11 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, a
             state.mainRouteTableId = `${name}-main-rt`;
             break;
         case "aws:rds/instance:Instance": {
-            const identifier = inputs.identifier ?? (inputs.identifierPrefix ? `${inputs.identifierPrefix}${hex(name).slice(0, 8)}` : `${name}-${hex(name).slice(0, 7)}`);
+            const identifier =
+                inputs.identifier ??
+                (inputs.identifierPrefix
+                    ? `${inputs.identifierPrefix}${hex(name).slice(0, 8)}`
+                    : `${name}-${hex(name).slice(0, 7)}`);
             state.identifier = identifier;
             state.address = `${identifier}.c0abcdefghij.${region}.rds.amazonaws.com`;
             state.port = inputs.port ?? 3306;
@@ -260,12 +289,14 @@ export function mockOutputs(type: string, name: string, inputs: Record<string, a
         case "aws:acm/certificate:Certificate":
             // A DNS-validated certificate (not an imported one) gets one CNAME per domain to create.
             if (inputs.domainName && !inputs.certificateBody) {
-                state.domainValidationOptions = [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map((domain: string) => ({
-                    domainName: domain,
-                    resourceRecordName: `_${hex(domain).slice(0, 32)}.${domain}.`,
-                    resourceRecordType: "CNAME",
-                    resourceRecordValue: `_${hex(`${domain}#value`).slice(0, 32)}.mock.acm-validations.aws.`,
-                }));
+                state.domainValidationOptions = [inputs.domainName, ...(inputs.subjectAlternativeNames ?? [])].map(
+                    (domain: string) => ({
+                        domainName: domain,
+                        resourceRecordName: `_${hex(domain).slice(0, 32)}.${domain}.`,
+                        resourceRecordType: "CNAME",
+                        resourceRecordValue: `_${hex(`${domain}#value`).slice(0, 32)}.mock.acm-validations.aws.`,
+                    }),
+                );
             }
             break;
         case "aws:route53/record:Record":
@@ -291,14 +322,25 @@ export function mockCall(token: string, inputs: Record<string, any>, region: str
     switch (token) {
         case "aws:index/getAvailabilityZones:getAvailabilityZones": {
             const letters = ["a", "b", "c", "d", "e", "f"];
-            return { id: region, names: letters.map((l) => `${region}${l}`), zoneIds: letters.map((_, i) => `use1-az${i + 1}`), groupNames: [region], state: "available" };
+            return {
+                id: region,
+                names: letters.map((l) => `${region}${l}`),
+                zoneIds: letters.map((_, i) => `use1-az${i + 1}`),
+                groupNames: [region],
+                state: "available",
+            };
         }
         case "aws:index/getRegion:getRegion":
             return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
         case "aws:index/getPartition:getPartition":
             return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
         case "aws:index/getCallerIdentity:getCallerIdentity":
-            return { id: ACCOUNT_ID, accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/mock`, userId: "AIDAMOCK" };
+            return {
+                id: ACCOUNT_ID,
+                accountId: ACCOUNT_ID,
+                arn: `arn:aws:iam::${ACCOUNT_ID}:user/mock`,
+                userId: "AIDAMOCK",
+            };
         default:
             throw new Error(`offline evaluation has no mock for the invoke ${token}; add it to scripts/offline.ts`);
     }
@@ -326,7 +368,14 @@ function unwrapSecrets(value: any, at = "", paths: string[] = []): { inputs: any
 }
 
 function emptyOptions(): RegisteredOptions {
-    return { protect: false, ignoreChanges: [], replaceOnChanges: [], deleteBeforeReplace: false, retainOnDelete: false, dependencies: [] };
+    return {
+        protect: false,
+        ignoreChanges: [],
+        replaceOnChanges: [],
+        deleteBeforeReplace: false,
+        retainOnDelete: false,
+        dependencies: [],
+    };
 }
 
 /**
@@ -334,7 +383,11 @@ function emptyOptions(): RegisteredOptions {
  * the mock monitor's registerResource to hand them to newResource (called synchronously inside it)
  * and to record the URN the monitor answers with.
  */
-function recordRegistrations(monitor: any, announce: (r: { parentUrn?: string; options: RegisteredOptions }) => void, resources: RegisteredResource[]): void {
+function recordRegistrations(
+    monitor: any,
+    announce: (r: { parentUrn?: string; options: RegisteredOptions }) => void,
+    resources: RegisteredResource[],
+): void {
     const registerResource = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: unknown, response: any) => void) => {
         announce({

@@ -18,13 +18,18 @@ const DESCRIBE: Record<string, Describe> = {
         (r.inputs.routes ?? []).length === 0
             ? "local routes only"
             : r.inputs.routes.map((x: any) => `${x.cidrBlock} → ${ref(x.gatewayId ?? x.natGatewayId)}`).join(", "),
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": (r, ref) => `${ref(r.inputs.subnetId)} → ${ref(r.inputs.routeTableId)}`,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": (r, ref) =>
+        `${ref(r.inputs.subnetId)} → ${ref(r.inputs.routeTableId)}`,
     "aws:ec2/natGateway:NatGateway": (r, ref) => `in ${ref(r.inputs.subnetId)}`,
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (r) => `${(r.inputs.ingress ?? []).length} ingress, ${(r.inputs.egress ?? []).length} egress rules`,
-    "aws:ec2/vpcEndpoint:VpcEndpoint": (r, ref) => `${r.inputs.vpcEndpointType} ${r.inputs.serviceName} for ${(r.inputs.routeTableIds ?? []).map(ref).join(", ")}`,
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": (r) =>
+        `${(r.inputs.ingress ?? []).length} ingress, ${(r.inputs.egress ?? []).length} egress rules`,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": (r, ref) =>
+        `${r.inputs.vpcEndpointType} ${r.inputs.serviceName} for ${(r.inputs.routeTableIds ?? []).map(ref).join(", ")}`,
     "aws:ec2/securityGroup:SecurityGroup": (r) => r.inputs.description ?? "",
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (r, ref) => `${ref(r.inputs.securityGroupId)} ← ${rule(r, ref)}`,
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (r, ref) => `${ref(r.inputs.securityGroupId)} → ${rule(r, ref)}`,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (r, ref) =>
+        `${ref(r.inputs.securityGroupId)} ← ${rule(r, ref)}`,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (r, ref) =>
+        `${ref(r.inputs.securityGroupId)} → ${rule(r, ref)}`,
     "aws:lb/loadBalancer:LoadBalancer": (r, ref) =>
         `${r.inputs.internal ? "internal" : "internet-facing"} ${r.inputs.loadBalancerType} in ${(r.inputs.subnets ?? []).map(ref).join(", ")}; ` +
         `dropInvalidHeaderFields ${on(r.inputs.dropInvalidHeaderFields)}, deletion protection ${on(r.inputs.enableDeletionProtection)}`,
@@ -38,7 +43,10 @@ const DESCRIBE: Record<string, Describe> = {
             }
             return a.type;
         });
-        const tls = r.inputs.protocol === "HTTPS" ? ` (${r.inputs.sslPolicy}, certificate ${ref(r.inputs.certificateArn)})` : "";
+        const tls =
+            r.inputs.protocol === "HTTPS"
+                ? ` (${r.inputs.sslPolicy}, certificate ${ref(r.inputs.certificateArn)})`
+                : "";
         return `${r.inputs.protocol}:${r.inputs.port}${tls} → ${actions.join("; ")}`;
     },
     "aws:lb/targetGroup:TargetGroup": (r) => {
@@ -62,14 +70,21 @@ const DESCRIBE: Record<string, Describe> = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (r, ref) => `${ref(r.inputs.role)} ← ${r.inputs.policyArn}`,
     "aws:lambda/function:Function": (r) =>
         `${r.inputs.runtime} ${r.inputs.architectures?.join(",") ?? ""}, timeout ${r.inputs.timeout}s, reserved concurrency ${r.inputs.reservedConcurrentExecutions ?? "none"}` +
-        (r.inputs.environment?.variables?.FAILBACK ? `; failback ${r.inputs.environment.variables.FAILBACK} after ${r.inputs.environment.variables.FAILBACK_AFTER_SECONDS}s` : ""),
+        (r.inputs.environment?.variables?.FAILBACK
+            ? `; failback ${r.inputs.environment.variables.FAILBACK} after ${r.inputs.environment.variables.FAILBACK_AFTER_SECONDS}s`
+            : ""),
     "aws:cloudwatch/eventRule:EventRule": (r) => r.inputs.scheduleExpression ?? r.inputs.eventPattern ?? "",
     "aws:cloudwatch/metricAlarm:MetricAlarm": (r, ref) =>
         `${r.inputs.namespace ?? "metric math"} ${r.inputs.metricName ?? ""} ${r.inputs.comparisonOperator} ${r.inputs.threshold} → ${(r.inputs.alarmActions ?? []).map(ref).join(", ")}`,
     "aws:lambda/permission:Permission": (r, ref) => `${r.inputs.principal} may invoke ${ref(r.inputs.function)}`,
     "aws:iam/rolePolicy:RolePolicy": (r, ref) => {
         const statements = JSON.parse(r.inputs.policy ?? "{}").Statement ?? [];
-        return `${ref(r.inputs.role)}: ` + statements.map((st: any) => `${[].concat(st.Action).join(",")} on ${[].concat(st.Resource).map(ref).join(",")}`).join("; ");
+        return (
+            `${ref(r.inputs.role)}: ` +
+            statements
+                .map((st: any) => `${[].concat(st.Action).join(",")} on ${[].concat(st.Resource).map(ref).join(",")}`)
+                .join("; ")
+        );
     },
     "aws:rds/instance:Instance": (r, ref) =>
         r.inputs.replicateSourceDb
@@ -77,17 +92,27 @@ const DESCRIBE: Record<string, Describe> = {
             : `MySQL ${r.inputs.engineVersion} ${r.inputs.instanceClass} in ${r.inputs.multiAz ? "Multi-AZ" : r.inputs.availabilityZone}, ` +
               `${r.inputs.allocatedStorage} GiB ${r.inputs.storageType} encrypted=${r.inputs.storageEncrypted}, public=${r.inputs.publiclyAccessible}, ` +
               `backups ${r.inputs.backupRetentionPeriod} d, final snapshot ${r.inputs.skipFinalSnapshot ? "skipped" : r.inputs.finalSnapshotIdentifier}`,
-    "aws:rds/parameterGroup:ParameterGroup": (r) => `${r.inputs.family}: ${(r.inputs.parameters ?? []).map((p: any) => `${p.name}=${p.value}`).join(", ")}`,
+    "aws:rds/parameterGroup:ParameterGroup": (r) =>
+        `${r.inputs.family}: ${(r.inputs.parameters ?? []).map((p: any) => `${p.name}=${p.value}`).join(", ")}`,
     "aws:rds/subnetGroup:SubnetGroup": (r, ref) => (r.inputs.subnetIds ?? []).map(ref).join(", "),
-    "aws:secretsmanager/secretVersion:SecretVersion": (r) => (r.secretPaths.includes("secretString") ? "secret string (a Pulumi secret)" : "secret string in plain text!"),
-    "aws:s3/bucket:Bucket": (r) => `prefix ${r.inputs.bucketPrefix ?? r.inputs.bucket}, forceDestroy ${on(r.inputs.forceDestroy)}`,
+    "aws:secretsmanager/secretVersion:SecretVersion": (r) =>
+        r.secretPaths.includes("secretString") ? "secret string (a Pulumi secret)" : "secret string in plain text!",
+    "aws:s3/bucket:Bucket": (r) =>
+        `prefix ${r.inputs.bucketPrefix ?? r.inputs.bucket}, forceDestroy ${on(r.inputs.forceDestroy)}`,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (r) =>
-        ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => r.inputs[k]) ? "all public access blocked" : "public access NOT fully blocked",
-    "aws:ec2/flowLog:FlowLog": (r, ref) => `${r.inputs.trafficType} traffic of ${ref(r.inputs.vpcId)} → ${r.inputs.logDestinationType ?? "cloud-watch-logs"}`,
-    "aws:cloudwatch/logGroup:LogGroup": (r) => `${r.inputs.name ?? r.inputs.namePrefix}…, kept ${r.inputs.retentionInDays} days`,
+        ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => r.inputs[k])
+            ? "all public access blocked"
+            : "public access NOT fully blocked",
+    "aws:ec2/flowLog:FlowLog": (r, ref) =>
+        `${r.inputs.trafficType} traffic of ${ref(r.inputs.vpcId)} → ${r.inputs.logDestinationType ?? "cloud-watch-logs"}`,
+    "aws:cloudwatch/logGroup:LogGroup": (r) =>
+        `${r.inputs.name ?? r.inputs.namePrefix}…, kept ${r.inputs.retentionInDays} days`,
     "aws:wafv2/webAcl:WebAcl": (r) => `${r.inputs.scope}: ${(r.inputs.rules ?? []).map((x: any) => x.name).join(", ")}`,
     "aws:route53/record:Record": (r) => `${r.inputs.type} ${r.inputs.name}`,
-    "aws:acm/certificate:Certificate": (r) => (r.inputs.certificateBody ? "imported (self-signed)" : `${r.inputs.domainName} validated by ${r.inputs.validationMethod}`),
+    "aws:acm/certificate:Certificate": (r) =>
+        r.inputs.certificateBody
+            ? "imported (self-signed)"
+            : `${r.inputs.domainName} validated by ${r.inputs.validationMethod}`,
 };
 
 function on(flag: unknown): string {
@@ -95,8 +120,14 @@ function on(flag: unknown): string {
 }
 
 function rule(r: RegisteredResource, ref: (v: unknown) => string): string {
-    const source = r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6 ?? (r.inputs.referencedSecurityGroupId ? ref(r.inputs.referencedSecurityGroupId) : r.inputs.prefixListId);
-    const ports = r.inputs.ipProtocol === "-1" ? "all traffic" : `${r.inputs.ipProtocol} ${r.inputs.fromPort === r.inputs.toPort ? r.inputs.fromPort : `${r.inputs.fromPort}-${r.inputs.toPort}`}`;
+    const source =
+        r.inputs.cidrIpv4 ??
+        r.inputs.cidrIpv6 ??
+        (r.inputs.referencedSecurityGroupId ? ref(r.inputs.referencedSecurityGroupId) : r.inputs.prefixListId);
+    const ports =
+        r.inputs.ipProtocol === "-1"
+            ? "all traffic"
+            : `${r.inputs.ipProtocol} ${r.inputs.fromPort === r.inputs.toPort ? r.inputs.fromPort : `${r.inputs.fromPort}-${r.inputs.toPort}`}`;
     return `${ports} ${source}`;
 }
 
@@ -104,18 +135,23 @@ function shortType(type: string): string {
     return type.split(":")[2];
 }
 
-export function renderPlan(stack: string, config: Record<string, string>, resources: RegisteredResource[], outputs: Record<string, unknown>): string {
+export function renderPlan(
+    stack: string,
+    config: Record<string, string>,
+    resources: RegisteredResource[],
+    outputs: Record<string, unknown>,
+): string {
     // References print as the name of the resource they point at, not its mock id or ARN.
     const names = new Map<string, string>();
     for (const r of resources) {
         for (const key of ["arn", "id", "name"]) {
-            const v = key === "id" ? r.id ?? r.name : r.state[key];
+            const v = key === "id" ? (r.id ?? r.name) : r.state[key];
             if (typeof v === "string" && !names.has(v)) {
                 names.set(v, r.name);
             }
         }
     }
-    const ref = (v: unknown) => (typeof v === "string" ? names.get(v) ?? v : JSON.stringify(v));
+    const ref = (v: unknown) => (typeof v === "string" ? (names.get(v) ?? v) : JSON.stringify(v));
     const children = new Map<string | undefined, RegisteredResource[]>();
     for (const r of resources) {
         children.set(r.parentUrn, [...(children.get(r.parentUrn) ?? []), r]);
@@ -125,7 +161,12 @@ export function renderPlan(stack: string, config: Record<string, string>, resour
         const describe = DESCRIBE[r.type];
         const detail = describe ? `  ${describe(r, ref)}` : "";
         lines.push(`${root ? "" : prefix + (last ? "└─ " : "├─ ")}${shortType(r.type)} ${r.name}${detail}`);
-        const kids = (children.get(r.urn) ?? []).sort((a, b) => Number(a.custom) - Number(b.custom) || a.type.localeCompare(b.type) || a.name.localeCompare(b.name, "en", { numeric: true }));
+        const kids = (children.get(r.urn) ?? []).sort(
+            (a, b) =>
+                Number(a.custom) - Number(b.custom) ||
+                a.type.localeCompare(b.type) ||
+                a.name.localeCompare(b.name, "en", { numeric: true }),
+        );
         kids.forEach((k, i) => walk(k, root ? "" : prefix + (last ? "   " : "│  "), i === kids.length - 1, false));
     };
     (children.get(undefined) ?? []).forEach((r) => walk(r, "", true, true));

@@ -127,14 +127,29 @@ describe("Database", () => {
     });
 
     it("should turn on Multi-AZ (without an explicit AZ), deletion protection and Performance Insights where supported", async () => {
-        const ev = await build({ multiAz: true, deletionProtection: true, instanceClass: "db.m7g.large", backupRetentionDays: 14 });
+        const ev = await build({
+            multiAz: true,
+            deletionProtection: true,
+            instanceClass: "db.m7g.large",
+            backupRetentionDays: 14,
+        });
         const primary = primaryOf(ev);
-        expect(primary.inputs).toMatchObject({ multiAz: true, deletionProtection: true, instanceClass: "db.m7g.large", performanceInsightsEnabled: true, backupRetentionPeriod: 14 });
+        expect(primary.inputs).toMatchObject({
+            multiAz: true,
+            deletionProtection: true,
+            instanceClass: "db.m7g.large",
+            performanceInsightsEnabled: true,
+            backupRetentionPeriod: 14,
+        });
         // RDS refuses AvailabilityZone on a Multi-AZ instance.
         expect(primary.inputs.availabilityZone).toBeUndefined();
         // Replicas: the same class by default; no deletion protection (they hold no data of their own).
         expect(replicasOf(ev).map((r) => r.inputs)).toEqual([
-            expect.objectContaining({ instanceClass: "db.m7g.large", performanceInsightsEnabled: true, deletionProtection: false }),
+            expect.objectContaining({
+                instanceClass: "db.m7g.large",
+                performanceInsightsEnabled: true,
+                deletionProtection: false,
+            }),
         ]);
     });
 
@@ -143,55 +158,83 @@ describe("Database", () => {
         const primary = primaryOf(ev);
         expect(primary.inputs).toMatchObject({ engineVersion: "8.0.39", autoMinorVersionUpgrade: false });
         expect(ofType(ev, DB.parameterGroup).map((g) => g.inputs.family)).toEqual(["mysql8.0", "mysql8.0"]);
-        expect(replicasOf(ev)[0].inputs).toMatchObject({ instanceClass: "db.t4g.small", autoMinorVersionUpgrade: false });
+        expect(replicasOf(ev)[0].inputs).toMatchObject({
+            instanceClass: "db.t4g.small",
+            autoMinorVersionUpgrade: false,
+        });
         expect(parameterGroupFamily("8.4")).toBe("mysql8.4");
         expect(parameterGroupFamily("8.4.7")).toBe("mysql8.4");
         expect(parameterGroupFamily("8.0")).toBe("mysql8.0");
     });
 
-    it.each([0, 1, 3, 15])("should create %i read replicas of the primary, none in the primary's AZ", async (replicaCount) => {
-        const ev = await buildWithOutputs({ replicaCount });
-        const primary = primaryOf(ev);
-        const replicas = replicasOf(ev);
-        const replicaParams = byName(ev, DB.parameterGroup, "db-replica-params");
-        expect(replicas.map((r) => r.name)).toEqual([...Array(replicaCount).keys()].map((i) => `db-replica-${i}`));
-        replicas.forEach((replica, i) => {
-            expect(replica.inputs.replicateSourceDb).toBe(primary.state.identifier);
-            expect(replica.inputs).toMatchObject({
-                instanceClass: "db.t4g.micro",
-                publiclyAccessible: false,
-                skipFinalSnapshot: true,
-                backupRetentionPeriod: 0,
-                parameterGroupName: replicaParams.state.name,
-                vpcSecurityGroupIds: ["db-sg"],
-                maxAllocatedStorage: 100,
-                caCertIdentifier: CA_CERT_IDENTIFIER,
-                enabledCloudwatchLogsExports: ["error", "slowquery"],
+    it.each([0, 1, 3, 15])(
+        "should create %i read replicas of the primary, none in the primary's AZ",
+        async (replicaCount) => {
+            const ev = await buildWithOutputs({ replicaCount });
+            const primary = primaryOf(ev);
+            const replicas = replicasOf(ev);
+            const replicaParams = byName(ev, DB.parameterGroup, "db-replica-params");
+            expect(replicas.map((r) => r.name)).toEqual([...Array(replicaCount).keys()].map((i) => `db-replica-${i}`));
+            replicas.forEach((replica, i) => {
+                expect(replica.inputs.replicateSourceDb).toBe(primary.state.identifier);
+                expect(replica.inputs).toMatchObject({
+                    instanceClass: "db.t4g.micro",
+                    publiclyAccessible: false,
+                    skipFinalSnapshot: true,
+                    backupRetentionPeriod: 0,
+                    parameterGroupName: replicaParams.state.name,
+                    vpcSecurityGroupIds: ["db-sg"],
+                    maxAllocatedStorage: 100,
+                    caCertIdentifier: CA_CERT_IDENTIFIER,
+                    enabledCloudwatchLogsExports: ["error", "slowquery"],
+                });
+                // Inherited from the source: setting them on a replica is refused or ignored.
+                for (const key of [
+                    "username",
+                    "password",
+                    "dbName",
+                    "engine",
+                    "engineVersion",
+                    "allocatedStorage",
+                    "finalSnapshotIdentifier",
+                    "dbSubnetGroupName",
+                    "manageMasterUserPassword",
+                ]) {
+                    expect([key, replica.inputs[key]]).toEqual([key, undefined]);
+                }
+                expect(replica.secretPaths).toEqual([]);
+                expect(replica.inputs.availabilityZone).not.toBe(primary.inputs.availabilityZone);
+                expect(replica.inputs.availabilityZone).toBe(ZONES[1 + (i % 2)]);
             });
-            // Inherited from the source: setting them on a replica is refused or ignored.
-            for (const key of ["username", "password", "dbName", "engine", "engineVersion", "allocatedStorage", "finalSnapshotIdentifier", "dbSubnetGroupName", "manageMasterUserPassword"]) {
-                expect([key, replica.inputs[key]]).toEqual([key, undefined]);
+            // The app reads from the replicas; with none, from the writer (readers empty).
+            expect(ev.outputs.readers).toEqual(replicas.map((r) => r.state.address));
+            if (replicaCount === 0) {
+                expect(ev.outputs.readers).toEqual([]);
             }
-            expect(replica.secretPaths).toEqual([]);
-            expect(replica.inputs.availabilityZone).not.toBe(primary.inputs.availabilityZone);
-            expect(replica.inputs.availabilityZone).toBe(ZONES[1 + (i % 2)]);
-        });
-        // The app reads from the replicas; with none, from the writer (readers empty).
-        expect(ev.outputs.readers).toEqual(replicas.map((r) => r.state.address));
-        if (replicaCount === 0) {
-            expect(ev.outputs.readers).toEqual([]);
-        }
-        expect(ev.outputs.writer).toBe(primary.state.address);
-        expect(ev.outputs.port).toBe(3306);
-    });
+            expect(ev.outputs.writer).toBe(primary.state.address);
+            expect(ev.outputs.port).toBe(3306);
+        },
+    );
 
     it("should spread replicas over every AZ but the primary's", () => {
-        expect([0, 1, 2, 3, 4].map((i) => replicaAvailabilityZone(ZONES, i))).toEqual(["us-east-1b", "us-east-1c", "us-east-1b", "us-east-1c", "us-east-1b"]);
-        expect([0, 1].map((i) => replicaAvailabilityZone(["us-east-1a", "us-east-1b"], i))).toEqual(["us-east-1b", "us-east-1b"]);
+        expect([0, 1, 2, 3, 4].map((i) => replicaAvailabilityZone(ZONES, i))).toEqual([
+            "us-east-1b",
+            "us-east-1c",
+            "us-east-1b",
+            "us-east-1c",
+            "us-east-1b",
+        ]);
+        expect([0, 1].map((i) => replicaAvailabilityZone(["us-east-1a", "us-east-1b"], i))).toEqual([
+            "us-east-1b",
+            "us-east-1b",
+        ]);
     });
 
     it("should take the AZs as an Output, such as a Network's", async () => {
-        const ev = await build({ availabilityZones: pulumi.output(["us-west-2a", "us-west-2b", "us-west-2c"]), replicaCount: 2 });
+        const ev = await build({
+            availabilityZones: pulumi.output(["us-west-2a", "us-west-2b", "us-west-2c"]),
+            replicaCount: 2,
+        });
         expect(primaryOf(ev).inputs.availabilityZone).toBe("us-west-2a");
         expect(replicasOf(ev).map((r) => r.inputs.availabilityZone)).toEqual(["us-west-2b", "us-west-2c"]);
     });
@@ -201,7 +244,9 @@ describe("Database", () => {
         expect(() => dbAvailabilityZones("Database args.availabilityZones", ["us-east-1a", "us-east-1b"], 3)).toThrow(
             'Database args.availabilityZones=["us-east-1a","us-east-1b"] is not valid: expected the AZ of each of the 3 subnetIds, in the same order',
         );
-        expect(() => dbAvailabilityZones("Database args.availabilityZones", ["us-east-1a", "1b"], 2)).toThrow("expected a list of 2 to 6 distinct AZ names");
+        expect(() => dbAvailabilityZones("Database args.availabilityZones", ["us-east-1a", "1b"], 2)).toThrow(
+            "expected a list of 2 to 6 distinct AZ names",
+        );
     });
 
     it("should give the primary and the replicas parameter groups with utf8mb4, the slow log and TLS required, leaving read_only to RDS", async () => {
@@ -210,7 +255,9 @@ describe("Database", () => {
         expect(groups.map((g) => g.name).sort()).toEqual(["db-params", "db-replica-params"]);
         for (const group of groups) {
             expect(group.inputs.family).toBe("mysql8.4");
-            const params = Object.fromEntries(group.inputs.parameters.map((p: { name: string; value: string }) => [p.name, p.value]));
+            const params = Object.fromEntries(
+                group.inputs.parameters.map((p: { name: string; value: string }) => [p.name, p.value]),
+            );
             expect(params).toEqual({
                 character_set_server: "utf8mb4",
                 collation_server: "utf8mb4_0900_ai_ci",
@@ -219,7 +266,9 @@ describe("Database", () => {
                 log_output: "FILE",
                 require_secure_transport: "1",
             });
-            expect(group.inputs.parameters.every((p: { applyMethod: string }) => p.applyMethod === "immediate")).toBe(true);
+            expect(group.inputs.parameters.every((p: { applyMethod: string }) => p.applyMethod === "immediate")).toBe(
+                true,
+            );
         }
         expect(MYSQL_PARAMETERS.map((p) => p.name)).not.toContain("read_only");
     });
@@ -281,14 +330,52 @@ describe("Database", () => {
         const ingress = ofType(ev, T.ingress);
         const egress = ofType(ev, T.egress);
         expect(ingress.map((r) => [r.name, r.inputs])).toEqual([
-            ["db-client-0-in", expect.objectContaining({ securityGroupId: "db-sg", referencedSecurityGroupId: "sg-web-a", ipProtocol: "tcp", fromPort: 3306, toPort: 3306 })],
-            ["db-web-b-in", expect.objectContaining({ securityGroupId: "db-sg", referencedSecurityGroupId: "sg-web-b", ipProtocol: "tcp", fromPort: 3306, toPort: 3306 })],
+            [
+                "db-client-0-in",
+                expect.objectContaining({
+                    securityGroupId: "db-sg",
+                    referencedSecurityGroupId: "sg-web-a",
+                    ipProtocol: "tcp",
+                    fromPort: 3306,
+                    toPort: 3306,
+                }),
+            ],
+            [
+                "db-web-b-in",
+                expect.objectContaining({
+                    securityGroupId: "db-sg",
+                    referencedSecurityGroupId: "sg-web-b",
+                    ipProtocol: "tcp",
+                    fromPort: 3306,
+                    toPort: 3306,
+                }),
+            ],
         ]);
         expect(egress.map((r) => [r.name, r.inputs])).toEqual([
-            ["db-client-0-out", expect.objectContaining({ securityGroupId: "sg-web-a", referencedSecurityGroupId: "db-sg", ipProtocol: "tcp", fromPort: 3306, toPort: 3306 })],
-            ["db-web-b-out", expect.objectContaining({ securityGroupId: "sg-web-b", referencedSecurityGroupId: "db-sg", ipProtocol: "tcp", fromPort: 3306, toPort: 3306 })],
+            [
+                "db-client-0-out",
+                expect.objectContaining({
+                    securityGroupId: "sg-web-a",
+                    referencedSecurityGroupId: "db-sg",
+                    ipProtocol: "tcp",
+                    fromPort: 3306,
+                    toPort: 3306,
+                }),
+            ],
+            [
+                "db-web-b-out",
+                expect.objectContaining({
+                    securityGroupId: "sg-web-b",
+                    referencedSecurityGroupId: "db-sg",
+                    ipProtocol: "tcp",
+                    fromPort: 3306,
+                    toPort: 3306,
+                }),
+            ],
         ]);
-        expect([...ingress, ...egress].every((r) => r.inputs.cidrIpv4 === undefined && r.inputs.cidrIpv6 === undefined)).toBe(true);
+        expect(
+            [...ingress, ...egress].every((r) => r.inputs.cidrIpv4 === undefined && r.inputs.cidrIpv6 === undefined),
+        ).toBe(true);
         expect(egress.some((r) => r.inputs.securityGroupId === "db-sg")).toBe(false);
         // The rules are the Database's children, even when added after construction.
         const component = only(ev, DB.component);
@@ -311,7 +398,14 @@ describe("Database", () => {
 
     it("should pass the policy pack's resource policies (encryption, no public access, backups, final snapshot, firewall)", async () => {
         const ev = await evaluate(
-            () => new Database("db", { ...base, replicaCount: 3, multiAz: true, deletionProtection: true, clientSecurityGroupIds: ["sg-web"] }),
+            () =>
+                new Database("db", {
+                    ...base,
+                    replicaCount: 3,
+                    multiAz: true,
+                    deletionProtection: true,
+                    clientSecurityGroupIds: ["sg-web"],
+                }),
             { stack: "test" },
         );
         const violations = runPolicies(policyView(ev), resourcePolicies);
@@ -335,34 +429,73 @@ describe("Database", () => {
     });
 
     it.each([
-        [{ replicaCount: 16 }, "Database args.replicaCount=16 is not valid: expected an integer from 0 to 15 (RDS for MySQL allows at most 15 read replicas per source)"],
+        [
+            { replicaCount: 16 },
+            "Database args.replicaCount=16 is not valid: expected an integer from 0 to 15 (RDS for MySQL allows at most 15 read replicas per source)",
+        ],
         [{ replicaCount: -1 }, "Database args.replicaCount=-1 is not valid: expected an integer from 0 to 15"],
         [{ replicaCount: "two" }, "Database args.replicaCount=two is not valid: expected an integer from 0 to 15"],
         [{ replicaCount: 1.5 }, "Database args.replicaCount=1.5 is not valid"],
-        [{ backupRetentionDays: 0 }, "Database args.backupRetentionDays=0 is not valid: expected an integer from 1 to 35 days (0 turns automated backups off, and read replicas and point-in-time recovery need them)"],
+        [
+            { backupRetentionDays: 0 },
+            "Database args.backupRetentionDays=0 is not valid: expected an integer from 1 to 35 days (0 turns automated backups off, and read replicas and point-in-time recovery need them)",
+        ],
         [{ backupRetentionDays: 36 }, "Database args.backupRetentionDays=36 is not valid"],
-        [{ instanceClass: "t4g.micro" }, "Database args.instanceClass=t4g.micro is not valid: expected an RDS instance class with the db. prefix, such as db.t4g.micro or db.m7g.large"],
-        [{ replicaInstanceClass: "m7g.large" }, "Database args.replicaInstanceClass=m7g.large is not valid: expected an RDS instance class"],
-        [{ allocatedStorage: 10 }, "Database args.allocatedStorage=10 is not valid: expected an integer number of GiB from 20 to 59578"],
+        [
+            { instanceClass: "t4g.micro" },
+            "Database args.instanceClass=t4g.micro is not valid: expected an RDS instance class with the db. prefix, such as db.t4g.micro or db.m7g.large",
+        ],
+        [
+            { replicaInstanceClass: "m7g.large" },
+            "Database args.replicaInstanceClass=m7g.large is not valid: expected an RDS instance class",
+        ],
+        [
+            { allocatedStorage: 10 },
+            "Database args.allocatedStorage=10 is not valid: expected an integer number of GiB from 20 to 59578",
+        ],
         [{ allocatedStorage: 70000 }, "Database args.allocatedStorage=70000 is not valid"],
-        [{ maxAllocatedStorage: 21 }, "Database args.maxAllocatedStorage=21 is not valid: expected an integer number of GiB from 22 (10% above the allocated 20 GiB) to 65536"],
-        [{ allocatedStorage: 200, maxAllocatedStorage: 100 }, "Database args.maxAllocatedStorage=100 is not valid: expected an integer number of GiB from 220 (10% above the allocated 200 GiB) to 65536"],
-        [{ engineVersion: "5.7" }, "Database args.engineVersion=5.7 is not valid: expected MySQL 8.4 (the default, LTS) or 8.0, alone or with a minor version such as 8.4.7"],
+        [
+            { maxAllocatedStorage: 21 },
+            "Database args.maxAllocatedStorage=21 is not valid: expected an integer number of GiB from 22 (10% above the allocated 20 GiB) to 65536",
+        ],
+        [
+            { allocatedStorage: 200, maxAllocatedStorage: 100 },
+            "Database args.maxAllocatedStorage=100 is not valid: expected an integer number of GiB from 220 (10% above the allocated 200 GiB) to 65536",
+        ],
+        [
+            { engineVersion: "5.7" },
+            "Database args.engineVersion=5.7 is not valid: expected MySQL 8.4 (the default, LTS) or 8.0, alone or with a minor version such as 8.4.7",
+        ],
         [{ engineVersion: "8.1" }, "Database args.engineVersion=8.1 is not valid"],
         [{ engineVersion: "8.4.x" }, "Database args.engineVersion=8.4.x is not valid"],
         [{ multiAz: "yes" }, "Database args.multiAz=yes is not valid: expected true or false"],
         [{ deletionProtection: 1 }, "Database args.deletionProtection=1 is not valid: expected true or false"],
-        [{ databaseName: "1app" }, "Database args.databaseName=1app is not valid: expected 1 to 64 letters, digits or underscores starting with a letter"],
+        [
+            { databaseName: "1app" },
+            "Database args.databaseName=1app is not valid: expected 1 to 64 letters, digits or underscores starting with a letter",
+        ],
         [{ databaseName: "my-app" }, "Database args.databaseName=my-app is not valid"],
         [{ databaseName: "select" }, "Database args.databaseName=select is not valid"],
         [{ databaseName: "mysql" }, "Database args.databaseName=mysql is not valid"],
         [{ databaseName: "a".repeat(65) }, "Database args.databaseName=" + "a".repeat(65) + " is not valid"],
-        [{ username: "Group" }, "Database args.username=Group is not valid: expected 1 to 16 letters, digits or underscores starting with a letter, not a MySQL reserved word"],
+        [
+            { username: "Group" },
+            "Database args.username=Group is not valid: expected 1 to 16 letters, digits or underscores starting with a letter, not a MySQL reserved word",
+        ],
         [{ username: "rdsadmin" }, "Database args.username=rdsadmin is not valid"],
         [{ username: "a_seventeen_chars" }, "Database args.username=a_seventeen_chars is not valid"],
-        [{ subnetIds: ["subnet-iso-a"] }, "Database args.subnetIds=[\"subnet-iso-a\"] is not valid: expected at least two isolated subnets, in different AZs"],
-        [{ availabilityZones: ["us-east-1a", "us-east-1b"] }, "Database args.availabilityZones=[\"us-east-1a\",\"us-east-1b\"] is not valid: expected the AZ of each of the 3 subnetIds, in the same order"],
-        [{ availabilityZones: ["us-east-1a", "us-east-1a", "us-east-1b"] }, "Database args.availabilityZones=[\"us-east-1a\",\"us-east-1a\",\"us-east-1b\"] is not valid: expected a list of 2 to 6 distinct AZ names"],
+        [
+            { subnetIds: ["subnet-iso-a"] },
+            'Database args.subnetIds=["subnet-iso-a"] is not valid: expected at least two isolated subnets, in different AZs',
+        ],
+        [
+            { availabilityZones: ["us-east-1a", "us-east-1b"] },
+            'Database args.availabilityZones=["us-east-1a","us-east-1b"] is not valid: expected the AZ of each of the 3 subnetIds, in the same order',
+        ],
+        [
+            { availabilityZones: ["us-east-1a", "us-east-1a", "us-east-1b"] },
+            'Database args.availabilityZones=["us-east-1a","us-east-1a","us-east-1b"] is not valid: expected a list of 2 to 6 distinct AZ names',
+        ],
     ])("should reject %j before creating anything", async (args, message) => {
         await expectRejectedBeforeCreate(build(args as any), message);
     });
@@ -376,15 +509,29 @@ describe("Database validators, for the stack's config reader", () => {
             "ha-webstack:replicaCount=two is not valid: expected an integer from 0 to 15 (RDS for MySQL allows at most 15 read replicas per source)",
         );
         expect(dbInstanceClass("ha-webstack:dbInstanceClass", "db.r7g.xlarge")).toBe("db.r7g.xlarge");
-        expect(() => dbInstanceClass("ha-webstack:dbInstanceClass", "t4g.micro")).toThrow("ha-webstack:dbInstanceClass=t4g.micro is not valid");
+        expect(() => dbInstanceClass("ha-webstack:dbInstanceClass", "t4g.micro")).toThrow(
+            "ha-webstack:dbInstanceClass=t4g.micro is not valid",
+        );
         expect(dbEngineVersion("ha-webstack:dbEngineVersion", "8.0")).toBe("8.0");
-        expect(() => dbEngineVersion("ha-webstack:dbEngineVersion", "5.7")).toThrow("ha-webstack:dbEngineVersion=5.7 is not valid");
+        expect(() => dbEngineVersion("ha-webstack:dbEngineVersion", "5.7")).toThrow(
+            "ha-webstack:dbEngineVersion=5.7 is not valid",
+        );
         expect(dbBackupRetentionDays("ha-webstack:dbBackupRetentionDays", "35")).toBe(35);
-        expect(() => dbBackupRetentionDays("ha-webstack:dbBackupRetentionDays", "0")).toThrow("ha-webstack:dbBackupRetentionDays=0 is not valid");
+        expect(() => dbBackupRetentionDays("ha-webstack:dbBackupRetentionDays", "0")).toThrow(
+            "ha-webstack:dbBackupRetentionDays=0 is not valid",
+        );
     });
 
     it("should know which classes support Performance Insights", () => {
-        expect(["db.t4g.micro", "db.t4g.small", "db.t3.micro"].map(supportsPerformanceInsights)).toEqual([false, false, false]);
-        expect(["db.t4g.medium", "db.m7g.large", "db.r7g.xlarge"].map(supportsPerformanceInsights)).toEqual([true, true, true]);
+        expect(["db.t4g.micro", "db.t4g.small", "db.t3.micro"].map(supportsPerformanceInsights)).toEqual([
+            false,
+            false,
+            false,
+        ]);
+        expect(["db.t4g.medium", "db.m7g.large", "db.r7g.xlarge"].map(supportsPerformanceInsights)).toEqual([
+            true,
+            true,
+            true,
+        ]);
     });
 });

@@ -32,7 +32,9 @@ export function ofType(ev: Evaluation, type: string): RegisteredResource[] {
 export function only(ev: Evaluation, type: string, suffix = ""): RegisteredResource {
     const found = ofType(ev, type).filter((r) => r.name.endsWith(suffix));
     if (found.length !== 1) {
-        throw new Error(`expected one ${type}${suffix ? ` named *${suffix}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        throw new Error(
+            `expected one ${type}${suffix ? ` named *${suffix}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`,
+        );
     }
     return found[0];
 }
@@ -70,7 +72,10 @@ export function userDataOf(launchTemplate: RegisteredResource): string {
  * Expects the evaluation to fail with `message` before any cloud resource was registered
  * (components may have registered themselves: they create nothing in the cloud).
  */
-export async function expectRejectedBeforeCreate(evaluation: Promise<Evaluation>, message: string | RegExp): Promise<void> {
+export async function expectRejectedBeforeCreate(
+    evaluation: Promise<Evaluation>,
+    message: string | RegExp,
+): Promise<void> {
     const error = await evaluation.then(
         () => undefined,
         (e: unknown) => e as Error & { registeredResources?: RegisteredResource[] },
@@ -78,6 +83,8 @@ export async function expectRejectedBeforeCreate(evaluation: Promise<Evaluation>
     if (!error) {
         throw new Error(`expected the evaluation to fail with ${String(message)}, but it succeeded`);
     }
-    expect(error.message).toEqual(typeof message === "string" ? expect.stringContaining(message) : expect.stringMatching(message));
+    expect(error.message).toEqual(
+        typeof message === "string" ? expect.stringContaining(message) : expect.stringMatching(message),
+    );
     expect((error.registeredResources ?? []).filter((r) => r.custom).map((r) => r.name)).toEqual([]);
 }

@@ -3,7 +3,8 @@ import { evaluate } from "../scripts/offline";
 import { expectRejectedBeforeCreate, T, ofType, only, resolveRef } from "./helpers";
 
 const base: LoadBalancerArgs = { vpcId: "vpc-1", subnetIds: ["subnet-a", "subnet-b"] };
-const build = (args: Partial<LoadBalancerArgs> = {}, name = "web") => evaluate(() => new LoadBalancer(name, { ...base, ...args }), { stack: "test" });
+const build = (args: Partial<LoadBalancerArgs> = {}, name = "web") =>
+    evaluate(() => new LoadBalancer(name, { ...base, ...args }), { stack: "test" });
 const CERT = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-4333-8444-555555555555";
 
 describe("LoadBalancer", () => {
@@ -25,14 +26,28 @@ describe("LoadBalancer", () => {
         expect(http.inputs.protocol).toBe("HTTP");
         expect(http.inputs.port).toBe(80);
         expect(http.inputs.defaultActions).toEqual([
-            { type: "redirect", redirect: { protocol: "HTTPS", port: "443", host: "#{host}", path: "/#{path}", query: "#{query}", statusCode: "HTTP_301" } },
+            {
+                type: "redirect",
+                redirect: {
+                    protocol: "HTTPS",
+                    port: "443",
+                    host: "#{host}",
+                    path: "/#{path}",
+                    query: "#{query}",
+                    statusCode: "HTTP_301",
+                },
+            },
         ]);
     });
 
     it("should weight the active target group 100 and the failover group 0 in one forward action (active-passive)", async () => {
         const ev = await build();
         const https = only(ev, T.listener, "-https");
-        expect(https.inputs).toMatchObject({ protocol: "HTTPS", port: 443, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
+        expect(https.inputs).toMatchObject({
+            protocol: "HTTPS",
+            port: 443,
+            sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        });
         expect(https.inputs.defaultActions).toHaveLength(1);
         const targets = https.inputs.defaultActions[0].forward.targetGroups;
         expect(targets.map((t: any) => [resolveRef(ev, t.arn)?.name, t.weight])).toEqual([
@@ -75,7 +90,13 @@ describe("LoadBalancer", () => {
                     vpcId: "vpc-1",
                     loadBalancingAlgorithmType: algorithm,
                     loadBalancingAnomalyMitigation: algorithm === "weighted_random" ? "on" : "off",
-                    healthCheck: { path: "/healthz", interval: 5, unhealthyThreshold: 2, healthyThreshold: 2, matcher: "200" },
+                    healthCheck: {
+                        path: "/healthz",
+                        interval: 5,
+                        unhealthyThreshold: 2,
+                        healthyThreshold: 2,
+                        matcher: "200",
+                    },
                 });
                 expect(group.inputs.healthCheck.timeout).toBeLessThan(group.inputs.healthCheck.interval);
             }
@@ -84,7 +105,13 @@ describe("LoadBalancer", () => {
 
     it("should admit 80 and 443 from each allowed CIDR and nothing else", async () => {
         const ev = await build({ allowedCidrs: ["203.0.113.0/24", "198.51.100.0/24"] });
-        const rules = ofType(ev, T.ingress).map((r) => [r.inputs.securityGroupId, r.inputs.cidrIpv4, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.toPort]);
+        const rules = ofType(ev, T.ingress).map((r) => [
+            r.inputs.securityGroupId,
+            r.inputs.cidrIpv4,
+            r.inputs.ipProtocol,
+            r.inputs.fromPort,
+            r.inputs.toPort,
+        ]);
         expect(rules.sort()).toEqual(
             [
                 ["web-alb-sg", "198.51.100.0/24", "tcp", 443, 443],
@@ -102,7 +129,11 @@ describe("LoadBalancer", () => {
 
     it("should default to the world on 80/443 only", async () => {
         const ev = await build();
-        expect(ofType(ev, T.ingress).map((r) => `${r.inputs.cidrIpv4}:${r.inputs.fromPort}`).sort()).toEqual(["0.0.0.0/0:443", "0.0.0.0/0:80"]);
+        expect(
+            ofType(ev, T.ingress)
+                .map((r) => `${r.inputs.cidrIpv4}:${r.inputs.fromPort}`)
+                .sort(),
+        ).toEqual(["0.0.0.0/0:443", "0.0.0.0/0:80"]);
     });
 
     it("should generate a self-signed certificate, import it into ACM and keep the key secret", async () => {
@@ -136,7 +167,11 @@ describe("LoadBalancer", () => {
         const https = only(ev, T.listener, "-https");
         expect(https.inputs.certificateArn).toBe(cert.state.arn);
         expect(https.inputs.routingHttpResponseStrictTransportSecurityHeaderValue).toBe("max-age=31536000");
-        expect(ofType(ev, "aws:route53/record:Record").map((r) => r.inputs.type).sort()).toEqual(["A", "CNAME"]);
+        expect(
+            ofType(ev, "aws:route53/record:Record")
+                .map((r) => r.inputs.type)
+                .sort(),
+        ).toEqual(["A", "CNAME"]);
     });
 
     it("should keep access logs in a bucket of its own by default, and add a WAF only when asked", async () => {
@@ -150,25 +185,61 @@ describe("LoadBalancer", () => {
     });
 
     it.each([
-        [{ mode: "active-pasive" }, "LoadBalancer args.mode=active-pasive is not valid: expected one of active-passive, active-active"],
-        [{ algorithm: "random" }, "LoadBalancer args.algorithm=random is not valid: expected one of round_robin, least_outstanding_requests, weighted_random"],
-        [{ sslPolicy: "ELBSecurityPolicy-2016-08" }, "LoadBalancer args.sslPolicy=ELBSecurityPolicy-2016-08 is not valid: expected one of ELBSecurityPolicy-TLS13-1-2-2021-06"],
+        [
+            { mode: "active-pasive" },
+            "LoadBalancer args.mode=active-pasive is not valid: expected one of active-passive, active-active",
+        ],
+        [
+            { algorithm: "random" },
+            "LoadBalancer args.algorithm=random is not valid: expected one of round_robin, least_outstanding_requests, weighted_random",
+        ],
+        [
+            { sslPolicy: "ELBSecurityPolicy-2016-08" },
+            "LoadBalancer args.sslPolicy=ELBSecurityPolicy-2016-08 is not valid: expected one of ELBSecurityPolicy-TLS13-1-2-2021-06",
+        ],
         [{ allowedCidrs: ["10.0.0.0/33"] }, "LoadBalancer args.allowedCidrs[0]=10.0.0.0/33 is not valid"],
-        [{ allowedCidrs: [] }, "LoadBalancer args.allowedCidrs=[] is not valid: expected a list of 1 to 20 IPv4 CIDR blocks"],
-        [{ allowedCidrs: ["0.0.0.0/0", "0.0.0.0/0"] }, "LoadBalancer args.allowedCidrs=[\"0.0.0.0/0\",\"0.0.0.0/0\"] is not valid: expected distinct CIDR blocks"],
-        [{ subnetIds: ["subnet-a"] }, "LoadBalancer args.subnetIds=1 subnet(s) is not valid: expected public subnets in at least two AZs"],
+        [
+            { allowedCidrs: [] },
+            "LoadBalancer args.allowedCidrs=[] is not valid: expected a list of 1 to 20 IPv4 CIDR blocks",
+        ],
+        [
+            { allowedCidrs: ["0.0.0.0/0", "0.0.0.0/0"] },
+            'LoadBalancer args.allowedCidrs=["0.0.0.0/0","0.0.0.0/0"] is not valid: expected distinct CIDR blocks',
+        ],
+        [
+            { subnetIds: ["subnet-a"] },
+            "LoadBalancer args.subnetIds=1 subnet(s) is not valid: expected public subnets in at least two AZs",
+        ],
         [{ certificateArn: "not-an-arn" }, "LoadBalancer args.certificateArn=not-an-arn is not valid"],
         [{ targetPort: 70000 }, "LoadBalancer args.targetPort=70000 is not valid: expected an integer from 1 to 65535"],
-        [{ healthCheckPath: "healthz" }, "LoadBalancer args.healthCheckPath=healthz is not valid: expected a path starting with /"],
-        [{ domainName: "shop.example.com" }, "LoadBalancer args.domainName is set but LoadBalancer args.hostedZoneId is not"],
-        [{ certificateArn: CERT, domainName: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" }, "set only one of them"],
-        [{ waf: { rateLimitPerFiveMinutes: 10 } }, "LoadBalancer args.waf.rateLimitPerFiveMinutes=10 is not valid: expected an integer from 100 to 2000000000"],
-        [{ accessLogs: { retentionDays: 0 } }, "LoadBalancer args.accessLogs.retentionDays=0 is not valid: expected an integer from 1 to 3650"],
+        [
+            { healthCheckPath: "healthz" },
+            "LoadBalancer args.healthCheckPath=healthz is not valid: expected a path starting with /",
+        ],
+        [
+            { domainName: "shop.example.com" },
+            "LoadBalancer args.domainName is set but LoadBalancer args.hostedZoneId is not",
+        ],
+        [
+            { certificateArn: CERT, domainName: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" },
+            "set only one of them",
+        ],
+        [
+            { waf: { rateLimitPerFiveMinutes: 10 } },
+            "LoadBalancer args.waf.rateLimitPerFiveMinutes=10 is not valid: expected an integer from 100 to 2000000000",
+        ],
+        [
+            { accessLogs: { retentionDays: 0 } },
+            "LoadBalancer args.accessLogs.retentionDays=0 is not valid: expected an integer from 1 to 3650",
+        ],
     ])("should reject %j before creating anything", async (args, message) => {
         await expectRejectedBeforeCreate(build(args as any), message);
     });
 
     it("should reject a name that would make the ALB's name longer than AWS allows", async () => {
-        await expectRejectedBeforeCreate(build({}, "a-very-long-stack-name-x"), /LoadBalancer name=a-very-long-stack-name-x is not valid: expected at most 20/);
+        await expectRejectedBeforeCreate(
+            build({}, "a-very-long-stack-name-x"),
+            /LoadBalancer name=a-very-long-stack-name-x is not valid: expected at most 20/,
+        );
     });
 });

@@ -81,7 +81,11 @@ const THRESHOLDS = {
  * (stack "test", so the default name prefix is <key>-test): the mock harness costs ~150 ms per
  * evaluation, not per resource. `variant(key)` picks one component's children.
  */
-const ACTIVE_ACTIVE: MonitoringArgs = { loadBalancer: { arnSuffix: LB }, targetGroups: [{ role: "web", arnSuffix: ACTIVE_TG }], serverLogs: false };
+const ACTIVE_ACTIVE: MonitoringArgs = {
+    loadBalancer: { arnSuffix: LB },
+    targetGroups: [{ role: "web", arnSuffix: ACTIVE_TG }],
+    serverLogs: false,
+};
 const VARIANTS: Record<string, MonitoringArgs> = {
     mon: full,
     base,
@@ -97,7 +101,11 @@ const VARIANTS: Record<string, MonitoringArgs> = {
         serverLogs: false,
         thresholds: THRESHOLDS,
     },
-    detailed: { ...ACTIVE_ACTIVE, autoScalingGroups: [{ role: "active", name: ACTIVE_ASG }], serverDetailedMonitoring: true },
+    detailed: {
+        ...ACTIVE_ACTIVE,
+        autoScalingGroups: [{ role: "active", name: ACTIVE_ASG }],
+        serverDetailedMonitoring: true,
+    },
     given: { ...ACTIVE_ACTIVE, alertEmail: "ops@example.com", topicArn: GIVEN_TOPIC },
     kms: { ...ACTIVE_ACTIVE, topicKmsKeyId: CMK },
     pfx: { ...ACTIVE_ACTIVE, namePrefix: "shop-prod" },
@@ -110,7 +118,11 @@ type Variant = Evaluation & { key: string };
 let all: Evaluation;
 function variant(key: string): Variant {
     const parent = `ha-webstack:index:Monitoring::${key}`;
-    return { key, resources: all.resources.filter((r) => r.parentUrn?.endsWith(parent)), outputs: all.outputs[key] as Record<string, unknown> };
+    return {
+        key,
+        resources: all.resources.filter((r) => r.parentUrn?.endsWith(parent)),
+        outputs: all.outputs[key] as Record<string, unknown>,
+    };
 }
 
 /** A single Monitoring "mon" (for the validation cases: they fail before creating anything). */
@@ -120,14 +132,29 @@ const alarmsOf = (ev: Evaluation) => ofType(ev, ALARM);
 function alarm(v: Variant, key: string): RegisteredResource {
     const found = alarmsOf(v).filter((a) => a.name === `${v.key}-${key}`);
     if (found.length !== 1) {
-        throw new Error(`expected one alarm ${v.key}-${key}, found ${alarmsOf(v).map((a) => a.name).join(", ")}`);
+        throw new Error(
+            `expected one alarm ${v.key}-${key}, found ${alarmsOf(v)
+                .map((a) => a.name)
+                .join(", ")}`,
+        );
     }
     return found[0];
 }
 const topicArnOf = (ev: Evaluation) => only(ev, TOPIC).state.arn;
 
 /** What each alarm watches, with the args of `full`. */
-const EXPECTED: Record<string, { namespace: string; metricName: string; stat: string; dimensions: Record<string, string>; operator: string; threshold: number; missing: string }> = {
+const EXPECTED: Record<
+    string,
+    {
+        namespace: string;
+        metricName: string;
+        stat: string;
+        dimensions: Record<string, string>;
+        operator: string;
+        threshold: number;
+        missing: string;
+    }
+> = {
     "alb-active-no-healthy-hosts": {
         namespace: "AWS/ApplicationELB",
         metricName: "HealthyHostCount",
@@ -304,9 +331,17 @@ const EXPECTED: Record<string, { namespace: string; metricName: string; stat: st
 const RATE_ALARMS = ["alb-5xx-rate", "alb-target-5xx-rate"];
 
 /** [namespace, metricName, dimensions] of every metric an alarm reads. */
-function alarmMetrics(a: RegisteredResource): { namespace: string; metricName: string; dimensions: Record<string, string> }[] {
+function alarmMetrics(
+    a: RegisteredResource,
+): { namespace: string; metricName: string; dimensions: Record<string, string> }[] {
     if (a.inputs.metricQueries) {
-        return a.inputs.metricQueries.filter((q: any) => q.metric).map((q: any) => ({ namespace: q.metric.namespace, metricName: q.metric.metricName, dimensions: q.metric.dimensions ?? {} }));
+        return a.inputs.metricQueries
+            .filter((q: any) => q.metric)
+            .map((q: any) => ({
+                namespace: q.metric.namespace,
+                metricName: q.metric.metricName,
+                dimensions: q.metric.dimensions ?? {},
+            }));
     }
     return [{ namespace: a.inputs.namespace, metricName: a.inputs.metricName, dimensions: a.inputs.dimensions ?? {} }];
 }
@@ -319,7 +354,16 @@ describe("Monitoring", () => {
                 Object.fromEntries(
                     Object.entries(VARIANTS).map(([key, args]) => {
                         const m = new Monitoring(key, args);
-                        return [key, { topicArn: m.topicArn, dashboardUrl: m.dashboardUrl, dashboardName: m.dashboardName, alarmCount: m.alarms.length, logGroupNames: m.logGroupNames }];
+                        return [
+                            key,
+                            {
+                                topicArn: m.topicArn,
+                                dashboardUrl: m.dashboardUrl,
+                                dashboardName: m.dashboardName,
+                                alarmCount: m.alarms.length,
+                                logGroupNames: m.logGroupNames,
+                            },
+                        ];
                     }),
                 ),
             { stack: "test" },
@@ -335,7 +379,11 @@ describe("Monitoring", () => {
 
     describe("alarms", () => {
         it("should create exactly the alarms of the tiers it was given, named <name>-<stack>-<what>", () => {
-            expect(alarmsOf(ev).map((a) => a.inputs.name.replace(/^mon-test-/, "")).sort()).toEqual([...Object.keys(EXPECTED), ...RATE_ALARMS].sort());
+            expect(
+                alarmsOf(ev)
+                    .map((a) => a.inputs.name.replace(/^mon-test-/, ""))
+                    .sort(),
+            ).toEqual([...Object.keys(EXPECTED), ...RATE_ALARMS].sort());
             expect(ev.outputs.alarmCount).toBe(alarmsOf(ev).length);
             // Alarm names are unique per account and region; resource names unique per stack.
             expect(new Set(alarmsOf(ev).map((a) => a.urn)).size).toBe(alarmsOf(ev).length);
@@ -344,7 +392,13 @@ describe("Monitoring", () => {
         it.each(Object.keys(EXPECTED))("%s: watches the right metric of the right resource", (key) => {
             const e = EXPECTED[key];
             const a = alarm(ev, key);
-            expect(a.inputs).toMatchObject({ namespace: e.namespace, metricName: e.metricName, comparisonOperator: e.operator, threshold: e.threshold, treatMissingData: e.missing });
+            expect(a.inputs).toMatchObject({
+                namespace: e.namespace,
+                metricName: e.metricName,
+                comparisonOperator: e.operator,
+                threshold: e.threshold,
+                treatMissingData: e.missing,
+            });
             expect(a.inputs.dimensions ?? {}).toEqual(e.dimensions);
             if (e.stat.startsWith("p")) {
                 expect(a.inputs.extendedStatistic).toBe(e.stat);
@@ -369,15 +423,29 @@ describe("Monitoring", () => {
                 expect(a.inputs.tags).toMatchObject({ Name: a.inputs.name });
                 const period = a.inputs.period ?? a.inputs.metricQueries?.find((q: any) => q.metric)?.metric.period;
                 // Server CPU waits for 5-minute data under basic monitoring (see below).
-                expect(period).toBe(a.inputs.metricName === "CPUUtilization" && a.inputs.namespace === "AWS/EC2" ? 300 : 60);
+                expect(period).toBe(
+                    a.inputs.metricName === "CPUUtilization" && a.inputs.namespace === "AWS/EC2" ? 300 : 60,
+                );
             }
         });
 
         it("should page on critical conditions after 2 minutes and on sustained ones after 3 of 5", () => {
-            for (const key of ["alb-active-no-healthy-hosts", "alb-failover-no-standby", "servers-active-status-check-failed", "db-replica-1-replication-stopped", "controller-blind"]) {
+            for (const key of [
+                "alb-active-no-healthy-hosts",
+                "alb-failover-no-standby",
+                "servers-active-status-check-failed",
+                "db-replica-1-replication-stopped",
+                "controller-blind",
+            ]) {
                 expect(alarm(ev, key).inputs).toMatchObject({ evaluationPeriods: 2, datapointsToAlarm: 2 });
             }
-            for (const key of ["alb-5xx-rate", "alb-target-5xx-rate", "alb-p99-response-time", "db-primary-cpu-high", "db-replica-1-lag-high"]) {
+            for (const key of [
+                "alb-5xx-rate",
+                "alb-target-5xx-rate",
+                "alb-p99-response-time",
+                "db-primary-cpu-high",
+                "db-replica-1-lag-high",
+            ]) {
                 expect(alarm(ev, key).inputs).toMatchObject({ evaluationPeriods: 5, datapointsToAlarm: 3 });
             }
             for (const key of ["failover-happened", "failover-move-failed", "controller-faults", "controller-errors"]) {
@@ -390,20 +458,61 @@ describe("Monitoring", () => {
         it.each([
             ["alb-5xx-rate", "HTTPCode_ELB_5XX_Count", 5],
             ["alb-target-5xx-rate", "HTTPCode_Target_5XX_Count", 5],
-        ])("%s: alarms on %s as a %% of RequestCount, zero-filled, not on an idle load balancer", (key, metricName, threshold) => {
-            const a = alarm(ev, key);
-            expect(a.inputs).toMatchObject({ comparisonOperator: "GreaterThanThreshold", threshold, treatMissingData: "notBreaching" });
-            for (const field of ["namespace", "metricName", "period", "statistic", "extendedStatistic", "dimensions"]) {
-                expect(a.inputs[field]).toBeUndefined();
-            }
-            const q = a.inputs.metricQueries;
-            expect(q).toEqual([
-                { id: "errors", label: expect.any(String), returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName, dimensions: { LoadBalancer: LB }, stat: "Sum", period: 60 } },
-                { id: "requests", label: "requests", returnData: false, metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: { LoadBalancer: LB }, stat: "Sum", period: 60 } },
-                { id: "rate", label: expect.stringContaining("% of requests"), expression: "IF(FILL(requests, 0) >= 10, 100 * FILL(errors, 0) / FILL(requests, 1), 0)", returnData: true },
-            ]);
-            expect(q.filter((x: any) => x.returnData)).toHaveLength(1);
-        });
+        ])(
+            "%s: alarms on %s as a %% of RequestCount, zero-filled, not on an idle load balancer",
+            (key, metricName, threshold) => {
+                const a = alarm(ev, key);
+                expect(a.inputs).toMatchObject({
+                    comparisonOperator: "GreaterThanThreshold",
+                    threshold,
+                    treatMissingData: "notBreaching",
+                });
+                for (const field of [
+                    "namespace",
+                    "metricName",
+                    "period",
+                    "statistic",
+                    "extendedStatistic",
+                    "dimensions",
+                ]) {
+                    expect(a.inputs[field]).toBeUndefined();
+                }
+                const q = a.inputs.metricQueries;
+                expect(q).toEqual([
+                    {
+                        id: "errors",
+                        label: expect.any(String),
+                        returnData: false,
+                        metric: {
+                            namespace: "AWS/ApplicationELB",
+                            metricName,
+                            dimensions: { LoadBalancer: LB },
+                            stat: "Sum",
+                            period: 60,
+                        },
+                    },
+                    {
+                        id: "requests",
+                        label: "requests",
+                        returnData: false,
+                        metric: {
+                            namespace: "AWS/ApplicationELB",
+                            metricName: "RequestCount",
+                            dimensions: { LoadBalancer: LB },
+                            stat: "Sum",
+                            period: 60,
+                        },
+                    },
+                    {
+                        id: "rate",
+                        label: expect.stringContaining("% of requests"),
+                        expression: "IF(FILL(requests, 0) >= 10, 100 * FILL(errors, 0) / FILL(requests, 1), 0)",
+                        returnData: true,
+                    },
+                ]);
+                expect(q.filter((x: any) => x.returnData)).toHaveLength(1);
+            },
+        );
 
         it.each([0, 1, 3])("should give each of %i replicas a lag alarm and a replication-stopped alarm", (n) => {
             const e = variant(n === 1 ? "mon" : `r${n}`);
@@ -414,7 +523,11 @@ describe("Monitoring", () => {
                 const stopped = alarm(e, `db-replica-${i}-replication-stopped`);
                 expect(high.inputs.dimensions).toEqual({ DBInstanceIdentifier: `web-db-replica-${i}` });
                 expect(stopped.inputs.dimensions).toEqual({ DBInstanceIdentifier: `web-db-replica-${i}` });
-                expect(stopped.inputs).toMatchObject({ statistic: "Minimum", comparisonOperator: "LessThanOrEqualToThreshold", threshold: -1 });
+                expect(stopped.inputs).toMatchObject({
+                    statistic: "Minimum",
+                    comparisonOperator: "LessThanOrEqualToThreshold",
+                    threshold: -1,
+                });
             }
             // The primary's alarms do not depend on the replicas.
             expect(alarmsOf(e).filter((a) => a.inputs.dimensions?.DBInstanceIdentifier === PRIMARY)).toHaveLength(3);
@@ -424,41 +537,80 @@ describe("Monitoring", () => {
             const e = variant("base");
             expect(alarmsOf(e).filter((a) => a.inputs.namespace === "AWS/RDS")).toEqual([]);
             expect(alarmsOf(e).filter((a) => /^base-(controller|failover)-/.test(a.name))).toEqual([]);
-            expect(alarmsOf(e).filter((a) => a.inputs.namespace === "AWS/Lambda" || a.inputs.namespace?.startsWith("HaWebstack"))).toEqual([]);
+            expect(
+                alarmsOf(e).filter(
+                    (a) => a.inputs.namespace === "AWS/Lambda" || a.inputs.namespace?.startsWith("HaWebstack"),
+                ),
+            ).toEqual([]);
             expect(ofType(e, FILTER)).toEqual([]);
             expect(alarmsOf(e)).toHaveLength(11);
         });
 
         it("should alarm on 'no healthy server' for the single group of active-active, and on no server alarms without pools", () => {
             const e = variant("aa");
-            expect(alarmsOf(e).map((a) => a.inputs.name).sort()).toEqual(
-                ["alb-web-no-healthy-hosts", "alb-web-unhealthy-hosts", "alb-5xx-rate", "alb-target-5xx-rate", "alb-p99-response-time"].map((k) => `aa-test-${k}`).sort(),
+            expect(
+                alarmsOf(e)
+                    .map((a) => a.inputs.name)
+                    .sort(),
+            ).toEqual(
+                [
+                    "alb-web-no-healthy-hosts",
+                    "alb-web-unhealthy-hosts",
+                    "alb-5xx-rate",
+                    "alb-target-5xx-rate",
+                    "alb-p99-response-time",
+                ]
+                    .map((k) => `aa-test-${k}`)
+                    .sort(),
             );
-            expect(alarm(e, "alb-web-no-healthy-hosts").inputs.alarmDescription).toMatch(/No healthy server in the web target group/);
+            expect(alarm(e, "alb-web-no-healthy-hosts").inputs.alarmDescription).toMatch(
+                /No healthy server in the web target group/,
+            );
         });
 
         it("should take every threshold from the args, and size the free-storage alarm in bytes without allocated storage", () => {
             const e = variant("thr");
             expect(alarm(e, "servers-active-cpu-high").inputs.threshold).toBe(70);
             expect(alarm(e, "alb-5xx-rate").inputs.threshold).toBe(1.5);
-            expect(alarm(e, "alb-5xx-rate").inputs.metricQueries[2].expression).toBe(rateExpression("errors", "requests", 50));
+            expect(alarm(e, "alb-5xx-rate").inputs.metricQueries[2].expression).toBe(
+                rateExpression("errors", "requests", 50),
+            );
             expect(alarm(e, "alb-target-5xx-rate").inputs.threshold).toBe(2);
             expect(alarm(e, "alb-p99-response-time").inputs.threshold).toBe(0.5);
-            expect(alarm(e, "db-primary-cpu-high").inputs).toMatchObject({ threshold: 90, evaluationPeriods: 10, datapointsToAlarm: 10 });
+            expect(alarm(e, "db-primary-cpu-high").inputs).toMatchObject({
+                threshold: 90,
+                evaluationPeriods: 10,
+                datapointsToAlarm: 10,
+            });
             expect(alarm(e, "db-primary-low-free-storage").inputs.threshold).toBe(5 * 1024 ** 3);
             expect(alarm(e, "db-primary-connections-high").inputs.threshold).toBe(200);
             expect(alarm(e, "db-replica-1-lag-high").inputs.threshold).toBe(30);
-            expect(alarm(e, "alb-active-no-healthy-hosts").inputs).toMatchObject({ evaluationPeriods: 3, datapointsToAlarm: 3 });
+            expect(alarm(e, "alb-active-no-healthy-hosts").inputs).toMatchObject({
+                evaluationPeriods: 3,
+                datapointsToAlarm: 3,
+            });
             expect(alarm(e, "controller-blind").inputs.threshold).toBe(3);
             // Basic monitoring: 10 minutes of CPU are two 5-minute periods.
-            expect(alarm(e, "servers-active-cpu-high").inputs).toMatchObject({ period: 300, evaluationPeriods: 2, datapointsToAlarm: 2 });
+            expect(alarm(e, "servers-active-cpu-high").inputs).toMatchObject({
+                period: 300,
+                evaluationPeriods: 2,
+                datapointsToAlarm: 2,
+            });
         });
 
         it("should evaluate server CPU every minute when the launch templates have detailed monitoring", () => {
             const e = variant("detailed");
-            expect(alarm(e, "servers-active-cpu-high").inputs).toMatchObject({ period: 60, evaluationPeriods: 5, datapointsToAlarm: 3 });
+            expect(alarm(e, "servers-active-cpu-high").inputs).toMatchObject({
+                period: 60,
+                evaluationPeriods: 5,
+                datapointsToAlarm: 3,
+            });
             const basic = variant("base");
-            expect(alarm(basic, "servers-active-cpu-high").inputs).toMatchObject({ period: 300, evaluationPeriods: 1, datapointsToAlarm: 1 });
+            expect(alarm(basic, "servers-active-cpu-high").inputs).toMatchObject({
+                period: 300,
+                evaluationPeriods: 1,
+                datapointsToAlarm: 1,
+            });
         });
 
         it("should prefix names with namePrefix so two stacks in one account do not overwrite each other's alarms", () => {
@@ -474,16 +626,31 @@ describe("Monitoring", () => {
             expect(filters.map((f) => [f.inputs.name, f.inputs.pattern, f.inputs.metricTransformation.name])).toEqual([
                 ["mon-test-failovers", '{ $.event = "failover" }', "Failovers"],
                 ["mon-test-failbacks", '{ $.event = "failback" }', "Failbacks"],
-                ["mon-test-move-failures", '{ ($.event = "failover_failed") || ($.event = "failback_failed") }', "MoveFailures"],
-                ["mon-test-controller-faults", '{ ($.event = "config_error") || ($.event = "unexpected_error") }', "ControllerFaults"],
+                [
+                    "mon-test-move-failures",
+                    '{ ($.event = "failover_failed") || ($.event = "failback_failed") }',
+                    "MoveFailures",
+                ],
+                [
+                    "mon-test-controller-faults",
+                    '{ ($.event = "config_error") || ($.event = "unexpected_error") }',
+                    "ControllerFaults",
+                ],
                 ["mon-test-poll-errors", '{ $.event = "poll_error" }', "PollErrors"],
             ]);
             for (const f of filters) {
                 expect(f.inputs.logGroupName).toBe(CONTROLLER_LOGS);
-                expect(f.inputs.metricTransformation).toEqual({ name: expect.any(String), namespace: "HaWebstack/mon-test", value: "1", unit: "Count" });
+                expect(f.inputs.metricTransformation).toEqual({
+                    name: expect.any(String),
+                    namespace: "HaWebstack/mon-test",
+                    value: "1",
+                    unit: "Count",
+                });
             }
             // Every alarm on a counted metric reads a metric some filter publishes.
-            const published = new Set(filters.map((f) => `${f.inputs.metricTransformation.namespace}/${f.inputs.metricTransformation.name}`));
+            const published = new Set(
+                filters.map((f) => `${f.inputs.metricTransformation.namespace}/${f.inputs.metricTransformation.name}`),
+            );
             for (const a of alarmsOf(ev).filter((x) => x.inputs.namespace?.startsWith("HaWebstack"))) {
                 expect(published).toContain(`${a.inputs.namespace}/${a.inputs.metricName}`);
             }
@@ -491,7 +658,9 @@ describe("Monitoring", () => {
 
         it("should read the function's default log group when none is given", () => {
             const e = variant("fn");
-            expect(new Set(ofType(e, FILTER).map((f) => f.inputs.logGroupName))).toEqual(new Set([`/aws/lambda/${FUNCTION}`]));
+            expect(new Set(ofType(e, FILTER).map((f) => f.inputs.logGroupName))).toEqual(
+                new Set([`/aws/lambda/${FUNCTION}`]),
+            );
         });
 
         it("should match the event names the handler logs", () => {
@@ -542,55 +711,132 @@ describe("Monitoring", () => {
         });
 
         it("should subscribe the alert email iff one is given", () => {
-            expect(only(ev, SUBSCRIPTION).inputs).toMatchObject({ topic: topicArnOf(ev), protocol: "email", endpoint: "ops@example.com" });
+            expect(only(ev, SUBSCRIPTION).inputs).toMatchObject({
+                topic: topicArnOf(ev),
+                protocol: "email",
+                endpoint: "ops@example.com",
+            });
             const e = variant("base");
             expect(ofType(e, SUBSCRIPTION)).toEqual([]);
         });
     });
 
     describe("validation", () => {
-        it.each(["ops@", "not an email", "a@b", "@example.com", "ops@example", "ops@exa mple.com", "ops@@example.com", "ops@-example.com", ""])(
-            "should reject alertEmail=%j before creating anything",
-            async (email) => {
-                await expectRejectedBeforeCreate(build({ ...full, alertEmail: email }), `Monitoring args.alertEmail=${email === "" ? '""' : email} is not valid: expected an email address`);
-            },
-        );
+        it.each([
+            "ops@",
+            "not an email",
+            "a@b",
+            "@example.com",
+            "ops@example",
+            "ops@exa mple.com",
+            "ops@@example.com",
+            "ops@-example.com",
+            "",
+        ])("should reject alertEmail=%j before creating anything", async (email) => {
+            await expectRejectedBeforeCreate(
+                build({ ...full, alertEmail: email }),
+                `Monitoring args.alertEmail=${email === "" ? '""' : email} is not valid: expected an email address`,
+            );
+        });
 
         it("should accept plausible email addresses", () => {
             for (const email of ["ops@example.com", "first.last+alerts@sub.example.co.uk", "a_b-c@x-y.io"]) {
                 expect(emailAddress("ha-webstack:alertEmail", email)).toBe(email);
             }
-            expect(() => emailAddress("ha-webstack:alertEmail", "a@b")).toThrow("ha-webstack:alertEmail=a@b is not valid: expected an email address such as ops@example.com");
+            expect(() => emailAddress("ha-webstack:alertEmail", "a@b")).toThrow(
+                "ha-webstack:alertEmail=a@b is not valid: expected an email address such as ops@example.com",
+            );
         });
 
         it.each([
-            [{ serverCpuPercent: 150 }, "Monitoring args.thresholds.serverCpuPercent=150 is not valid: expected a number from 1 to 100"],
+            [
+                { serverCpuPercent: 150 },
+                "Monitoring args.thresholds.serverCpuPercent=150 is not valid: expected a number from 1 to 100",
+            ],
             [{ serverCpuPercent: "lots" }, "Monitoring args.thresholds.serverCpuPercent=lots is not valid"],
-            [{ elb5xxPercent: 0 }, "Monitoring args.thresholds.elb5xxPercent=0 is not valid: expected a number from 0.01 to 100"],
+            [
+                { elb5xxPercent: 0 },
+                "Monitoring args.thresholds.elb5xxPercent=0 is not valid: expected a number from 0.01 to 100",
+            ],
             [{ p99ResponseTimeSeconds: -1 }, "Monitoring args.thresholds.p99ResponseTimeSeconds=-1 is not valid"],
-            [{ replicaLagSeconds: 1.5 }, "Monitoring args.thresholds.replicaLagSeconds=1.5 is not valid: expected an integer from 1 to 86400"],
+            [
+                { replicaLagSeconds: 1.5 },
+                "Monitoring args.thresholds.replicaLagSeconds=1.5 is not valid: expected an integer from 1 to 86400",
+            ],
             [{ evaluationPeriods: 0 }, "Monitoring args.thresholds.evaluationPeriods=0 is not valid"],
-            [{ datapointsToAlarm: 6 }, "Monitoring args.thresholds.datapointsToAlarm=6 is not valid: expected an integer from 1 to evaluationPeriods (5)"],
+            [
+                { datapointsToAlarm: 6 },
+                "Monitoring args.thresholds.datapointsToAlarm=6 is not valid: expected an integer from 1 to evaluationPeriods (5)",
+            ],
             [{ databaseConnections: NaN }, "Monitoring args.thresholds.databaseConnections=null is not valid"],
-            [{ cpuPercent: 90 }, "Monitoring args.thresholds.cpuPercent is not a threshold: expected one of serverCpuPercent,"],
+            [
+                { cpuPercent: 90 },
+                "Monitoring args.thresholds.cpuPercent is not a threshold: expected one of serverCpuPercent,",
+            ],
         ])("should reject thresholds %j before creating anything", async (thresholds, message) => {
             await expectRejectedBeforeCreate(build({ ...full, thresholds: thresholds as any }), message);
         });
 
         it.each([
-            [{ serverLogRetentionDays: 10 }, "Monitoring args.serverLogRetentionDays=10 is not valid: expected a CloudWatch Logs retention in days: one of 1, 3, 5, 7, 14, 30"],
-            [{ loadBalancer: { arnSuffix: "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/0123456789abcdef" } }, "Monitoring args.loadBalancer.arnSuffix=arn:aws:elasticloadbalancing"],
-            [{ targetGroups: [] }, "Monitoring args.targetGroups=0 target group(s) is not valid: expected 1 to 3 target groups, one per role"],
-            [{ targetGroups: [{ role: "standby", arnSuffix: ACTIVE_TG }] }, "Monitoring args.targetGroups[0].role=standby is not valid: expected one of active, failover, web"],
-            [{ targetGroups: [{ role: "active", arnSuffix: ACTIVE_TG }, { role: "active", arnSuffix: FAILOVER_TG }] }, "Monitoring args.targetGroups[1].role=active is not valid"],
-            [{ targetGroups: [{ role: "active", arnSuffix: "act-a1b2c3" }] }, "Monitoring args.targetGroups[0].arnSuffix=act-a1b2c3 is not valid: expected a target group ARN suffix"],
-            [{ autoScalingGroups: [{ role: "Active Pool", name: ACTIVE_ASG }] }, "Monitoring args.autoScalingGroups[0].role=Active Pool is not valid"],
-            [{ database: { primaryIdentifier: PRIMARY, replicaIdentifiers: replicas(16) } }, "Monitoring args.database.replicaIdentifiers="],
-            [{ database: { primaryIdentifier: "web-db.c0abc.us-east-1.rds.amazonaws.com", replicaIdentifiers: [] } }, "Monitoring args.database.primaryIdentifier=web-db.c0abc"],
-            [{ database: { primaryIdentifier: PRIMARY, replicaIdentifiers: [], allocatedStorageGb: 5 } }, "Monitoring args.database.allocatedStorageGb=5 is not valid: expected an integer from 20 to 65536"],
-            [{ failoverController: { functionName: "arn:aws:lambda:us-east-1:123456789012:function:fc" } }, "Monitoring args.failoverController.functionName=arn:aws:lambda"],
+            [
+                { serverLogRetentionDays: 10 },
+                "Monitoring args.serverLogRetentionDays=10 is not valid: expected a CloudWatch Logs retention in days: one of 1, 3, 5, 7, 14, 30",
+            ],
+            [
+                {
+                    loadBalancer: {
+                        arnSuffix:
+                            "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/0123456789abcdef",
+                    },
+                },
+                "Monitoring args.loadBalancer.arnSuffix=arn:aws:elasticloadbalancing",
+            ],
+            [
+                { targetGroups: [] },
+                "Monitoring args.targetGroups=0 target group(s) is not valid: expected 1 to 3 target groups, one per role",
+            ],
+            [
+                { targetGroups: [{ role: "standby", arnSuffix: ACTIVE_TG }] },
+                "Monitoring args.targetGroups[0].role=standby is not valid: expected one of active, failover, web",
+            ],
+            [
+                {
+                    targetGroups: [
+                        { role: "active", arnSuffix: ACTIVE_TG },
+                        { role: "active", arnSuffix: FAILOVER_TG },
+                    ],
+                },
+                "Monitoring args.targetGroups[1].role=active is not valid",
+            ],
+            [
+                { targetGroups: [{ role: "active", arnSuffix: "act-a1b2c3" }] },
+                "Monitoring args.targetGroups[0].arnSuffix=act-a1b2c3 is not valid: expected a target group ARN suffix",
+            ],
+            [
+                { autoScalingGroups: [{ role: "Active Pool", name: ACTIVE_ASG }] },
+                "Monitoring args.autoScalingGroups[0].role=Active Pool is not valid",
+            ],
+            [
+                { database: { primaryIdentifier: PRIMARY, replicaIdentifiers: replicas(16) } },
+                "Monitoring args.database.replicaIdentifiers=",
+            ],
+            [
+                { database: { primaryIdentifier: "web-db.c0abc.us-east-1.rds.amazonaws.com", replicaIdentifiers: [] } },
+                "Monitoring args.database.primaryIdentifier=web-db.c0abc",
+            ],
+            [
+                { database: { primaryIdentifier: PRIMARY, replicaIdentifiers: [], allocatedStorageGb: 5 } },
+                "Monitoring args.database.allocatedStorageGb=5 is not valid: expected an integer from 20 to 65536",
+            ],
+            [
+                { failoverController: { functionName: "arn:aws:lambda:us-east-1:123456789012:function:fc" } },
+                "Monitoring args.failoverController.functionName=arn:aws:lambda",
+            ],
             [{ topicArn: "ops-alerts" }, "Monitoring args.topicArn=ops-alerts is not valid: expected an SNS topic ARN"],
-            [{ topicKmsKeyId: "alias/aws/sns" }, "Monitoring args.topicKmsKeyId=alias/aws/sns is not valid: expected a customer managed KMS key: CloudWatch alarms cannot publish"],
+            [
+                { topicKmsKeyId: "alias/aws/sns" },
+                "Monitoring args.topicKmsKeyId=alias/aws/sns is not valid: expected a customer managed KMS key: CloudWatch alarms cannot publish",
+            ],
             [{ namePrefix: "my prefix" }, "Monitoring args.namePrefix=my prefix is not valid"],
             [{ logGroupPrefix: "/ha webstack" }, "Monitoring args.logGroupPrefix=/ha webstack is not valid"],
             [{ metricNamespace: "AWS/Custom" }, "Monitoring args.metricNamespace=AWS/Custom is not valid"],
@@ -608,14 +854,24 @@ describe("Monitoring", () => {
         it("should be named after the prefix and linked from its console URL", () => {
             expect(only(ev, DASHBOARD).inputs.dashboardName).toBe("mon-test");
             expect(ev.outputs.dashboardName).toBe("mon-test");
-            expect(ev.outputs.dashboardUrl).toBe("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=mon-test");
+            expect(ev.outputs.dashboardUrl).toBe(
+                "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=mon-test",
+            );
         });
 
         it("should show every alarm's state on top", () => {
             const [status] = body.widgets;
             expect(status).toMatchObject({ type: "alarm", x: 0, y: 0, width: 24 });
-            expect(status.properties.alarms.sort()).toEqual(alarmsOf(ev).map((a) => a.state.arn).sort());
-            expect(status.properties.alarms.every((arn: string) => arn.startsWith("arn:aws:cloudwatch:us-east-1:123456789012:alarm:mon-test-"))).toBe(true);
+            expect(status.properties.alarms.sort()).toEqual(
+                alarmsOf(ev)
+                    .map((a) => a.state.arn)
+                    .sort(),
+            );
+            expect(
+                status.properties.alarms.every((arn: string) =>
+                    arn.startsWith("arn:aws:cloudwatch:us-east-1:123456789012:alarm:mon-test-"),
+                ),
+            ).toBe(true);
         });
 
         it("should have one row per tier: a text header, then its widgets side by side", () => {
@@ -625,7 +881,12 @@ describe("Monitoring", () => {
             }
             const ys = [...rows.keys()].sort((a, b) => a - b);
             const headers = ys.filter((y) => rows.get(y)!.every((w) => w.type === "text"));
-            expect(headers.map((y) => rows.get(y)![0].properties.markdown.replace(/ — .*/, ""))).toEqual(["## Load balancer", "## Servers", "## Database", "## Failover controller"]);
+            expect(headers.map((y) => rows.get(y)![0].properties.markdown.replace(/ — .*/, ""))).toEqual([
+                "## Load balancer",
+                "## Servers",
+                "## Database",
+                "## Failover controller",
+            ]);
             for (const y of headers) {
                 expect(rows.get(y)).toHaveLength(1);
                 expect(rows.get(y)![0]).toMatchObject({ x: 0, width: 24 });
@@ -645,7 +906,9 @@ describe("Monitoring", () => {
         it("should graph every metric an alarm reads, with the alarm's dimensions", () => {
             const key = (namespace: string, metricName: string, dims: Record<string, string>) =>
                 JSON.stringify([namespace, metricName, Object.entries(dims).sort(([a], [b]) => a.localeCompare(b))]);
-            const lines: unknown[][] = body.widgets.filter((w: any) => w.type === "metric").flatMap((w: any) => w.properties.metrics);
+            const lines: unknown[][] = body.widgets
+                .filter((w: any) => w.type === "metric")
+                .flatMap((w: any) => w.properties.metrics);
             const graphed = lines
                 .filter((l) => typeof l[0] === "string")
                 .map((l) => {
@@ -667,7 +930,11 @@ describe("Monitoring", () => {
         it("should leave out the rows of tiers it was not given", () => {
             const e = variant("aa");
             const b = JSON.parse(only(e, DASHBOARD).inputs.dashboardBody);
-            expect(b.widgets.filter((w: any) => w.type === "text").map((w: any) => w.properties.markdown.replace(/ — .*/, ""))).toEqual(["## Load balancer"]);
+            expect(
+                b.widgets
+                    .filter((w: any) => w.type === "text")
+                    .map((w: any) => w.properties.markdown.replace(/ — .*/, "")),
+            ).toEqual(["## Load balancer"]);
         });
     });
 
@@ -679,7 +946,11 @@ describe("Monitoring", () => {
                 ["/ha-webstack/test/nginx/error", 30],
                 ["/ha-webstack/test/app", 30],
             ]);
-            expect(ev.outputs.logGroupNames).toEqual({ nginxAccess: "/ha-webstack/test/nginx/access", nginxError: "/ha-webstack/test/nginx/error", app: "/ha-webstack/test/app" });
+            expect(ev.outputs.logGroupNames).toEqual({
+                nginxAccess: "/ha-webstack/test/nginx/access",
+                nginxError: "/ha-webstack/test/nginx/error",
+                app: "/ha-webstack/test/app",
+            });
             const e = variant("ret");
             expect(ofType(e, LOG_GROUP).map((g) => [g.inputs.name, g.inputs.retentionInDays])).toEqual([
                 ["/shop/prod/nginx/access", 90],
@@ -695,21 +966,41 @@ describe("Monitoring", () => {
             expect(policies.map((p) => p.inputs.role)).toEqual(["web-active-role", "web-failover-role"]);
             const arns = ofType(e, LOG_GROUP).map((g) => g.state.arn);
             for (const p of policies) {
-                expect(JSON.parse(p.inputs.policy)).toEqual(JSON.parse(serverLogsPolicyDocument({ logGroupArns: arns })));
+                expect(JSON.parse(p.inputs.policy)).toEqual(
+                    JSON.parse(serverLogsPolicyDocument({ logGroupArns: arns })),
+                );
             }
             expect(ofType(ev, ROLE_POLICY)).toEqual([]);
         });
 
         it("should build a least-privilege policy: streams and events in those groups, metrics only in their namespace", () => {
-            const arns = ["arn:aws:logs:us-east-1:123456789012:log-group:/ha-webstack/dev/nginx/access", "arn:aws:logs:us-east-1:123456789012:log-group:/ha-webstack/dev/app"];
+            const arns = [
+                "arn:aws:logs:us-east-1:123456789012:log-group:/ha-webstack/dev/nginx/access",
+                "arn:aws:logs:us-east-1:123456789012:log-group:/ha-webstack/dev/app",
+            ];
             const logsOnly = JSON.parse(serverLogsPolicyDocument({ logGroupArns: arns }));
             expect(logsOnly).toEqual({
                 Version: "2012-10-17",
-                Statement: [{ Sid: "ShipServerLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: arns.map((a) => `${a}:*`) }],
+                Statement: [
+                    {
+                        Sid: "ShipServerLogs",
+                        Effect: "Allow",
+                        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        Resource: arns.map((a) => `${a}:*`),
+                    },
+                ],
             });
-            const withMetrics = JSON.parse(serverLogsPolicyDocument({ logGroupArns: arns, metricsNamespace: "HaWebstack/Servers" }));
+            const withMetrics = JSON.parse(
+                serverLogsPolicyDocument({ logGroupArns: arns, metricsNamespace: "HaWebstack/Servers" }),
+            );
             expect(withMetrics.Statement.slice(1)).toEqual([
-                { Sid: "ServerMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "HaWebstack/Servers" } } },
+                {
+                    Sid: "ServerMetrics",
+                    Effect: "Allow",
+                    Action: "cloudwatch:PutMetricData",
+                    Resource: "*",
+                    Condition: { StringEquals: { "cloudwatch:namespace": "HaWebstack/Servers" } },
+                },
                 { Sid: "ReadOwnAutoScalingGroup", Effect: "Allow", Action: "ec2:DescribeTags", Resource: "*" },
             ]);
             for (const s of [...logsOnly.Statement, ...withMetrics.Statement]) {
@@ -717,7 +1008,9 @@ describe("Monitoring", () => {
                 expect(actions.some((a: string) => a.includes("*"))).toBe(false);
             }
             expect(() => serverLogsPolicyDocument({ logGroupArns: [] })).toThrow(/at least one log group/);
-            expect(() => serverLogsPolicyDocument({ logGroupArns: [`${arns[0]}:*`] })).toThrow(/a log group ARN without :\*/);
+            expect(() => serverLogsPolicyDocument({ logGroupArns: [`${arns[0]}:*`] })).toThrow(
+                /a log group ARN without :\*/,
+            );
         });
     });
 
@@ -731,9 +1024,27 @@ describe("Monitoring", () => {
         beforeAll(() => {
             fs.mkdirSync(stubs);
             // Record every call; `id` says the user is absent; FAIL_AGENT_DNF=1 fails the agent's install only.
-            for (const name of ["dnf", "systemctl", "useradd", "pip3", "nginx", "id", "sleep", "amazon-cloudwatch-agent-ctl"]) {
-                const fail = name === "id" ? "exit 1" : name === "dnf" ? 'case "$*" in *amazon-cloudwatch-agent*) [ -z "${FAIL_AGENT_DNF:-}" ] || exit 1 ;; esac' : "";
-                fs.writeFileSync(path.join(stubs, name), `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${calls}'\n${fail}\nexit 0\n`, { mode: 0o755 });
+            for (const name of [
+                "dnf",
+                "systemctl",
+                "useradd",
+                "pip3",
+                "nginx",
+                "id",
+                "sleep",
+                "amazon-cloudwatch-agent-ctl",
+            ]) {
+                const fail =
+                    name === "id"
+                        ? "exit 1"
+                        : name === "dnf"
+                          ? 'case "$*" in *amazon-cloudwatch-agent*) [ -z "${FAIL_AGENT_DNF:-}" ] || exit 1 ;; esac'
+                          : "";
+                fs.writeFileSync(
+                    path.join(stubs, name),
+                    `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${calls}'\n${fail}\nexit 0\n`,
+                    { mode: 0o755 },
+                );
             }
         });
         afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
@@ -744,14 +1055,20 @@ describe("Monitoring", () => {
             const tmpdir = `${root}-tmp`;
             fs.mkdirSync(tmpdir, { recursive: true });
             fs.rmSync(calls, { force: true });
-            const r = spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, ROOT: root, TMPDIR: tmpdir, PATH: `${stubs}:${process.env.PATH}`, ...env } });
+            const r = spawnSync("bash", [script], {
+                encoding: "utf8",
+                env: { ...process.env, ROOT: root, TMPDIR: tmpdir, PATH: `${stubs}:${process.env.PATH}`, ...env },
+            });
             return { ...r, calls: fs.readFileSync(calls, "utf8").trim().split("\n") };
         }
 
         it("should keep the rendered user data under EC2's 16 KB, even with 15 replicas", () => {
             const minimal = renderUserData({ region: "us-east-1", stack: "dev", appPort: 80, ...agent });
             expect(Buffer.byteLength(minimal)).toBeLessThan(USER_DATA_LIMIT);
-            const hosts = Array.from({ length: 15 }, (_, i) => `ha-webstack-prod-replica-${i}.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com`);
+            const hosts = Array.from(
+                { length: 15 },
+                (_, i) => `ha-webstack-prod-replica-${i}.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com`,
+            );
             const largest = renderUserData({
                 region: "eu-west-3",
                 stack: "prod",
@@ -764,7 +1081,10 @@ describe("Monitoring", () => {
                     secretArn: "arn:aws:secretsmanager:eu-west-3:123456789012:secret:ha-webstack-db-AbCdEf",
                     database: "webapp",
                 },
-                ...cloudWatchAgentUserData({ logGroups: serverLogGroupNames("/ha-webstack/prod"), metricsNamespace: "HaWebstack/Servers" }),
+                ...cloudWatchAgentUserData({
+                    logGroups: serverLogGroupNames("/ha-webstack/prod"),
+                    metricsNamespace: "HaWebstack/Servers",
+                }),
             });
             expect(Buffer.byteLength(largest)).toBeLessThan(USER_DATA_LIMIT);
             expect(spawnSync("bash", ["-n"], { input: minimal, encoding: "utf8" }).status).toBe(0);
@@ -788,9 +1108,14 @@ describe("Monitoring", () => {
             // The agent never sets retention (the stack owns it, and the role may not).
             expect(collected.every((c: any) => c.retention_in_days === undefined)).toBe(true);
             const withMetrics = cloudWatchAgentConfig({ logGroups, metricsNamespace: "HaWebstack/Servers" }) as any;
-            expect(withMetrics.metrics).toMatchObject({ namespace: "HaWebstack/Servers", append_dimensions: { AutoScalingGroupName: "${aws:AutoScalingGroupName}" } });
+            expect(withMetrics.metrics).toMatchObject({
+                namespace: "HaWebstack/Servers",
+                append_dimensions: { AutoScalingGroupName: "${aws:AutoScalingGroupName}" },
+            });
             expect(Object.keys(withMetrics.metrics.metrics_collected)).toEqual(["mem", "disk"]);
-            expect(() => cloudWatchAgentConfig({ logGroups: { ...logGroups, app: "bad name" } })).toThrow(/logGroups.app=bad name is not valid/);
+            expect(() => cloudWatchAgentConfig({ logGroups: { ...logGroups, app: "bad name" } })).toThrow(
+                /logGroups.app=bad name is not valid/,
+            );
         });
 
         it("should run after the bootstrap: send the app's output to a file, install and start the agent with that config", () => {
@@ -801,11 +1126,21 @@ describe("Monitoring", () => {
             expect(r.stdout).toMatch(/ha-webstack: CloudWatch agent started/);
             const read = (p: string) => fs.readFileSync(path.join(root, p), "utf8");
             expect(JSON.parse(read(CLOUDWATCH_AGENT_CONFIG_PATH))).toEqual(cloudWatchAgentConfig({ logGroups }));
-            expect(read(APP_LOG_DROP_IN_PATH).split("\n")).toEqual(expect.arrayContaining(["[Service]", `StandardOutput=append:${APP_LOG_FILE}`, `StandardError=append:${APP_LOG_FILE}`]));
-            expect(read(APP_LOGROTATE_PATH)).toMatch(new RegExp(`^${APP_LOG_FILE.replace(/\//g, "\\/")} \\{[\\s\\S]*copytruncate`));
+            expect(read(APP_LOG_DROP_IN_PATH).split("\n")).toEqual(
+                expect.arrayContaining([
+                    "[Service]",
+                    `StandardOutput=append:${APP_LOG_FILE}`,
+                    `StandardError=append:${APP_LOG_FILE}`,
+                ]),
+            );
+            expect(read(APP_LOGROTATE_PATH)).toMatch(
+                new RegExp(`^${APP_LOG_FILE.replace(/\//g, "\\/")} \\{[\\s\\S]*copytruncate`),
+            );
             expect(fs.statSync(path.join(root, path.dirname(APP_LOG_FILE))).isDirectory()).toBe(true);
             // The bootstrap's calls first, then ours.
-            const ours = r.calls.slice(r.calls.lastIndexOf("systemctl restart ha-webstack-app.service nginx.service") + 1);
+            const ours = r.calls.slice(
+                r.calls.lastIndexOf("systemctl restart ha-webstack-app.service nginx.service") + 1,
+            );
             expect(ours).toEqual([
                 "systemctl daemon-reload",
                 "systemctl restart ha-webstack-app.service",
@@ -823,6 +1158,13 @@ describe("Monitoring", () => {
     });
 
     it("should expose sensible defaults", () => {
-        expect(DEFAULT_THRESHOLDS).toMatchObject({ serverCpuPercent: 80, elb5xxPercent: 5, p99ResponseTimeSeconds: 2, replicaLagSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 });
+        expect(DEFAULT_THRESHOLDS).toMatchObject({
+            serverCpuPercent: 80,
+            elb5xxPercent: 5,
+            p99ResponseTimeSeconds: 2,
+            replicaLagSeconds: 60,
+            evaluationPeriods: 5,
+            datapointsToAlarm: 3,
+        });
     });
 });

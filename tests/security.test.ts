@@ -47,7 +47,8 @@ const buildNet = (args: NetworkArgs = {}) => evaluate(() => new Network("net", a
 
 /** What the engine would hand the policy pack: inputs plus the outputs the mocks computed. */
 const parse = (r: RegisteredResource, key: string) => JSON.parse(r.inputs[key]);
-const dependsOn = (dependent: RegisteredResource, dependency: RegisteredResource) => dependent.options.dependencies.includes(dependency.urn);
+const dependsOn = (dependent: RegisteredResource, dependency: RegisteredResource) =>
+    dependent.options.dependencies.includes(dependency.urn);
 
 describe("certificates: three modes", () => {
     it("should use an existing certificate ARN as it is: no ACM, Route 53 or TLS resources", async () => {
@@ -92,7 +93,12 @@ describe("certificates: three modes", () => {
         const alb = only(ev, T.alb);
         const aliases = ofType(ev, S.record).filter((r) => r !== validationRecord);
         expect(aliases.map((r) => r.inputs)).toEqual([
-            { zoneId: ZONE, name: DOMAIN, type: "A", aliases: [{ name: alb.state.dnsName, zoneId: alb.state.zoneId, evaluateTargetHealth: true }] },
+            {
+                zoneId: ZONE,
+                name: DOMAIN,
+                type: "A",
+                aliases: [{ name: alb.state.dnsName, zoneId: alb.state.zoneId, evaluateTargetHealth: true }],
+            },
         ]);
         expect(ev.outputs.url).toBe(`https://${DOMAIN}`);
     });
@@ -114,30 +120,78 @@ describe("bad security arguments are rejected before anything is created", () =>
     it.each([
         [{ domainName: DOMAIN }, "LoadBalancer args.domainName is set but LoadBalancer args.hostedZoneId is not"],
         [{ hostedZoneId: ZONE }, "LoadBalancer args.hostedZoneId is set but LoadBalancer args.domainName is not"],
-        [{ certificateArn: CERT, domainName: DOMAIN, hostedZoneId: ZONE }, "LoadBalancer args.certificateArn and LoadBalancer args.domainName are both set: set only one of them"],
-        [{ certificateArn: "arn:aws:iam::123456789012:server-certificate/x" }, "LoadBalancer args.certificateArn=arn:aws:iam::123456789012:server-certificate/x is not valid: expected an ACM certificate ARN"],
-        [{ allowedCidrs: ["203.0.113.0"] }, "LoadBalancer args.allowedCidrs[0]=203.0.113.0 is not valid: expected an IPv4 CIDR block"],
-        [{ allowedCidrs: ["203.0.113.7/24"] }, "LoadBalancer args.allowedCidrs[0]=203.0.113.7/24 is not valid: expected an IPv4 CIDR block with a prefix from /0 to /32, host bits zero (e.g. 10.0.0.0/16); did you mean 203.0.113.0/24?"],
-        [{ domainName: "Shop.Example.com", hostedZoneId: ZONE }, "LoadBalancer args.domainName=Shop.Example.com is not valid: expected a DNS name such as shop.example.com"],
-        [{ domainName: "shop.example.com.", hostedZoneId: ZONE }, "LoadBalancer args.domainName=shop.example.com. is not valid: expected a DNS name"],
-        [{ domainName: "localhost", hostedZoneId: ZONE }, "LoadBalancer args.domainName=localhost is not valid: expected a DNS name"],
-        [{ domainName: "-shop.example.com", hostedZoneId: ZONE }, "LoadBalancer args.domainName=-shop.example.com is not valid"],
-        [{ domainName: "shop_1.example.com", hostedZoneId: ZONE }, "LoadBalancer args.domainName=shop_1.example.com is not valid"],
-        [{ domainName: `${"a".repeat(60)}.example.com`, hostedZoneId: ZONE }, "is not valid: expected at most 64 characters: ACM puts the domain in the certificate's common name"],
-        [{ domainName: DOMAIN, hostedZoneId: "/hostedzone/Z0123456789ABCDEFGHIJ" }, "LoadBalancer args.hostedZoneId=/hostedzone/Z0123456789ABCDEFGHIJ is not valid: expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"],
+        [
+            { certificateArn: CERT, domainName: DOMAIN, hostedZoneId: ZONE },
+            "LoadBalancer args.certificateArn and LoadBalancer args.domainName are both set: set only one of them",
+        ],
+        [
+            { certificateArn: "arn:aws:iam::123456789012:server-certificate/x" },
+            "LoadBalancer args.certificateArn=arn:aws:iam::123456789012:server-certificate/x is not valid: expected an ACM certificate ARN",
+        ],
+        [
+            { allowedCidrs: ["203.0.113.0"] },
+            "LoadBalancer args.allowedCidrs[0]=203.0.113.0 is not valid: expected an IPv4 CIDR block",
+        ],
+        [
+            { allowedCidrs: ["203.0.113.7/24"] },
+            "LoadBalancer args.allowedCidrs[0]=203.0.113.7/24 is not valid: expected an IPv4 CIDR block with a prefix from /0 to /32, host bits zero (e.g. 10.0.0.0/16); did you mean 203.0.113.0/24?",
+        ],
+        [
+            { domainName: "Shop.Example.com", hostedZoneId: ZONE },
+            "LoadBalancer args.domainName=Shop.Example.com is not valid: expected a DNS name such as shop.example.com",
+        ],
+        [
+            { domainName: "shop.example.com.", hostedZoneId: ZONE },
+            "LoadBalancer args.domainName=shop.example.com. is not valid: expected a DNS name",
+        ],
+        [
+            { domainName: "localhost", hostedZoneId: ZONE },
+            "LoadBalancer args.domainName=localhost is not valid: expected a DNS name",
+        ],
+        [
+            { domainName: "-shop.example.com", hostedZoneId: ZONE },
+            "LoadBalancer args.domainName=-shop.example.com is not valid",
+        ],
+        [
+            { domainName: "shop_1.example.com", hostedZoneId: ZONE },
+            "LoadBalancer args.domainName=shop_1.example.com is not valid",
+        ],
+        [
+            { domainName: `${"a".repeat(60)}.example.com`, hostedZoneId: ZONE },
+            "is not valid: expected at most 64 characters: ACM puts the domain in the certificate's common name",
+        ],
+        [
+            { domainName: DOMAIN, hostedZoneId: "/hostedzone/Z0123456789ABCDEFGHIJ" },
+            "LoadBalancer args.hostedZoneId=/hostedzone/Z0123456789ABCDEFGHIJ is not valid: expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ",
+        ],
         [{ domainName: DOMAIN, hostedZoneId: "z123abc" }, "LoadBalancer args.hostedZoneId=z123abc is not valid"],
-        [{ waf: { rateLimitPerFiveMinutes: 99 } }, "LoadBalancer args.waf.rateLimitPerFiveMinutes=99 is not valid: expected an integer from 100 to 2000000000"],
-        [{ waf: { rateLimitPerFiveMinutes: 2_000_000_001 } }, "LoadBalancer args.waf.rateLimitPerFiveMinutes=2000000001 is not valid"],
-        [{ waf: { rateLimit: 500 } }, `LoadBalancer args.waf={"rateLimit":500} is not valid: expected true, false or { rateLimitPerFiveMinutes } (unknown field rateLimit)`],
+        [
+            { waf: { rateLimitPerFiveMinutes: 99 } },
+            "LoadBalancer args.waf.rateLimitPerFiveMinutes=99 is not valid: expected an integer from 100 to 2000000000",
+        ],
+        [
+            { waf: { rateLimitPerFiveMinutes: 2_000_000_001 } },
+            "LoadBalancer args.waf.rateLimitPerFiveMinutes=2000000001 is not valid",
+        ],
+        [
+            { waf: { rateLimit: 500 } },
+            `LoadBalancer args.waf={"rateLimit":500} is not valid: expected true, false or { rateLimitPerFiveMinutes } (unknown field rateLimit)`,
+        ],
         [{ waf: "on" }, "LoadBalancer args.waf=on is not valid: expected true, false or { rateLimitPerFiveMinutes }"],
-        [{ accessLogs: { retentionDays: 0 } }, "LoadBalancer args.accessLogs.retentionDays=0 is not valid: expected an integer from 1 to 3650"],
+        [
+            { accessLogs: { retentionDays: 0 } },
+            "LoadBalancer args.accessLogs.retentionDays=0 is not valid: expected an integer from 1 to 3650",
+        ],
         [{ accessLogs: { retentionDays: 3651 } }, "LoadBalancer args.accessLogs.retentionDays=3651 is not valid"],
     ])("should reject LoadBalancer %j", async (args, message) => {
         await expectRejectedBeforeCreate(buildLb(args as any), message);
     });
 
     it.each([
-        [{ flowLogs: { retentionDays: 31 } }, "Network args.flowLogs.retentionDays=31 is not valid: expected a CloudWatch Logs retention in days: one of 1, 3, 5, 7, 14, 30, 60, 90"],
+        [
+            { flowLogs: { retentionDays: 31 } },
+            "Network args.flowLogs.retentionDays=31 is not valid: expected a CloudWatch Logs retention in days: one of 1, 3, 5, 7, 14, 30, 60, 90",
+        ],
         [{ flowLogs: { retentionDays: 0 } }, "Network args.flowLogs.retentionDays=0 is not valid"],
         [{ flowLogs: "yes" }, "Network args.flowLogs=yes is not valid: expected true, false or { retentionDays }"],
     ])("should reject Network %j", async (args, message) => {
@@ -154,16 +208,26 @@ describe("WAF", () => {
     it("should put a regional web ACL with a per-IP rate limit and the AWS managed rules in front of the ALB", async () => {
         const ev = await buildLb({ waf: true });
         const acl = only(ev, S.webAcl);
-        expect(acl.inputs).toMatchObject({ scope: "REGIONAL", defaultAction: { allow: {} }, visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true } });
+        expect(acl.inputs).toMatchObject({
+            scope: "REGIONAL",
+            defaultAction: { allow: {} },
+            visibilityConfig: { cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true },
+        });
         const rules = acl.inputs.rules;
         expect(rules.map((r: any) => [r.priority, r.name])).toEqual([
             [0, "rate-limit-per-ip"],
             [1, "AWSManagedRulesCommonRuleSet"],
             [2, "AWSManagedRulesKnownBadInputsRuleSet"],
         ]);
-        expect(rules[0]).toMatchObject({ action: { block: {} }, statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP", evaluationWindowSec: 300 } } });
+        expect(rules[0]).toMatchObject({
+            action: { block: {} },
+            statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP", evaluationWindowSec: 300 } },
+        });
         for (const [i, group] of WAF_MANAGED_RULE_GROUPS.entries()) {
-            expect(rules[i + 1]).toMatchObject({ overrideAction: { none: {} }, statement: { managedRuleGroupStatement: { vendorName: "AWS", name: group } } });
+            expect(rules[i + 1]).toMatchObject({
+                overrideAction: { none: {} },
+                statement: { managedRuleGroupStatement: { vendorName: "AWS", name: group } },
+            });
             expect(rules[i + 1].action).toBeUndefined();
         }
         // Metric names: 1-128 characters, no whitespace, distinct.
@@ -195,7 +259,12 @@ describe("ALB access logs", () => {
             expect(found.inputs.bucket).toBe(bucket.id); // the bucket's id: its name
             return found.inputs;
         };
-        expect(ofBucket(S.publicAccessBlock)).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+        expect(ofBucket(S.publicAccessBlock)).toMatchObject({
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        });
         expect(ofBucket(S.ownership).rule).toEqual({ objectOwnership: "BucketOwnerEnforced" });
         expect(ofBucket(S.sse).rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
         expect(ofBucket(S.lifecycle).rules).toEqual([
@@ -218,8 +287,20 @@ describe("ALB access logs", () => {
         const allows = statements.filter((s: any) => s.Effect === "Allow");
         // us-east-1 is older than August 2022: the regional ELB account, and the service principal.
         expect(allows).toEqual([
-            { Sid: "ElbLogDelivery", Effect: "Allow", Principal: { Service: ELB_LOG_DELIVERY_SERVICE }, Action: "s3:PutObject", Resource: logs },
-            { Sid: "ElbRegionalAccountLogDelivery", Effect: "Allow", Principal: { AWS: "arn:aws:iam::127311923021:root" }, Action: "s3:PutObject", Resource: logs },
+            {
+                Sid: "ElbLogDelivery",
+                Effect: "Allow",
+                Principal: { Service: ELB_LOG_DELIVERY_SERVICE },
+                Action: "s3:PutObject",
+                Resource: logs,
+            },
+            {
+                Sid: "ElbRegionalAccountLogDelivery",
+                Effect: "Allow",
+                Principal: { AWS: "arn:aws:iam::127311923021:root" },
+                Action: "s3:PutObject",
+                Resource: logs,
+            },
         ]);
         const denies = statements.filter((s: any) => s.Effect === "Deny");
         expect(denies).toEqual([
@@ -243,7 +324,13 @@ describe("ALB access logs", () => {
     });
 
     it("should name the partition of the regional ELB account", () => {
-        const doc: any = accessLogBucketPolicy({ bucketArn: "arn:aws-us-gov:s3:::logs", prefix: "alb", accountId: "1", region: "us-gov-west-1", partition: "aws-us-gov" });
+        const doc: any = accessLogBucketPolicy({
+            bucketArn: "arn:aws-us-gov:s3:::logs",
+            prefix: "alb",
+            accountId: "1",
+            region: "us-gov-west-1",
+            partition: "aws-us-gov",
+        });
         expect(doc.Statement[1].Principal).toEqual({ AWS: "arn:aws-us-gov:iam::048591011584:root" });
     });
 
@@ -316,7 +403,13 @@ describe("egress per tier", () => {
         evaluate(
             () => {
                 const net = new Network("net", { flowLogs: false });
-                const lb = new LoadBalancer("web", { vpcId: net.vpcId, subnetIds: net.publicSubnetIds, mode: "active-active", targetPort: 8080, accessLogs: false });
+                const lb = new LoadBalancer("web", {
+                    vpcId: net.vpcId,
+                    subnetIds: net.publicSubnetIds,
+                    mode: "active-active",
+                    targetPort: 8080,
+                    accessLogs: false,
+                });
                 new ServerPool("web-pool", {
                     vpcId: net.vpcId,
                     subnetIds: net.privateSubnetIds,
@@ -332,7 +425,13 @@ describe("egress per tier", () => {
         const ev = await buildTiers();
         const albSg = only(ev, T.sg, "web-alb-sg").name;
         const serverSg = only(ev, T.sg, "web-pool-sg").name;
-        const rule = (r: RegisteredResource) => [r.inputs.securityGroupId, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.toPort, r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId];
+        const rule = (r: RegisteredResource) => [
+            r.inputs.securityGroupId,
+            r.inputs.ipProtocol,
+            r.inputs.fromPort,
+            r.inputs.toPort,
+            r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId,
+        ];
         expect(ofType(ev, T.egress).map(rule).sort()).toEqual(
             [
                 [albSg, "tcp", 8080, 8080, serverSg],
@@ -347,7 +446,9 @@ describe("egress per tier", () => {
             ].sort(),
         );
         // No inline rules anywhere (the provider then removes AWS's allow-all egress), the default group empty.
-        expect(ofType(ev, T.sg).every((g) => g.inputs.ingress === undefined && g.inputs.egress === undefined)).toBe(true);
+        expect(ofType(ev, T.sg).every((g) => g.inputs.ingress === undefined && g.inputs.egress === undefined)).toBe(
+            true,
+        );
         expect(only(ev, T.defaultSg).inputs.egress ?? []).toEqual([]);
     });
 });
@@ -357,7 +458,13 @@ describe("the policy pack", () => {
         const ev = await evaluate(
             () => {
                 const net = new Network("net", { natGateways: "perAz" });
-                new LoadBalancer("web", { vpcId: net.vpcId, subnetIds: net.publicSubnetIds, domainName: DOMAIN, hostedZoneId: ZONE, waf: true });
+                new LoadBalancer("web", {
+                    vpcId: net.vpcId,
+                    subnetIds: net.publicSubnetIds,
+                    domainName: DOMAIN,
+                    hostedZoneId: ZONE,
+                    waf: true,
+                });
             },
             { stack: "test" },
         );
@@ -367,6 +474,10 @@ describe("the policy pack", () => {
     it("should report a web ACL left unassociated and a log bucket without its policy", async () => {
         const ev = await buildLb({ waf: true });
         const records = policyView(ev).filter((r) => r.type !== S.webAclAssociation && r.type !== S.bucketPolicy);
-        expect(runPolicies(records).map((v) => v.policy).sort()).toEqual(["s3-bucket-deny-insecure-transport", "wafv2-web-acl-associated"]);
+        expect(
+            runPolicies(records)
+                .map((v) => v.policy)
+                .sort(),
+        ).toEqual(["s3-bucket-deny-insecure-transport", "wafv2-web-acl-associated"]);
     });
 });

@@ -10,27 +10,41 @@ const base: ServerPoolArgs = {
     targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/act-x/0123",
     loadBalancerSecurityGroupId: "sg-alb",
 };
-const build = (args: Partial<ServerPoolArgs> = {}) => evaluate(() => new ServerPool("pool", { ...base, ...args }), { stack: "test" });
+const build = (args: Partial<ServerPoolArgs> = {}) =>
+    evaluate(() => new ServerPool("pool", { ...base, ...args }), { stack: "test" });
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secret-AbCdEf";
 const database: ServerPoolDatabase = {
     writerHost: "db-primary.c0abcdefghij.us-east-1.rds.amazonaws.com",
-    readerHosts: ["db-replica-0.c0abcdefghij.us-east-1.rds.amazonaws.com", "db-replica-1.c0abcdefghij.us-east-1.rds.amazonaws.com"],
+    readerHosts: [
+        "db-replica-0.c0abcdefghij.us-east-1.rds.amazonaws.com",
+        "db-replica-1.c0abcdefghij.us-east-1.rds.amazonaws.com",
+    ],
     port: 3306,
     secretArn: SECRET_ARN,
     databaseName: "app",
 };
 /** The one inline policy's statements. */
-const secretStatements = (ev: Awaited<ReturnType<typeof build>>) => JSON.parse(only(ev, T.rolePolicy).inputs.policy).Statement;
+const secretStatements = (ev: Awaited<ReturnType<typeof build>>) =>
+    JSON.parse(only(ev, T.rolePolicy).inputs.policy).Statement;
 
 describe("ServerPool", () => {
     it("should launch Amazon Linux 2023 with IMDSv2 only, an encrypted gp3 root and no key pair", async () => {
         const ev = await build();
         const lt = only(ev, T.launchTemplate);
-        expect(lt.inputs.imageId).toBe("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
+        expect(lt.inputs.imageId).toBe(
+            "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
+        );
         expect(lt.inputs.instanceType).toBe("t4g.micro");
-        expect(lt.inputs.metadataOptions).toMatchObject({ httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+        expect(lt.inputs.metadataOptions).toMatchObject({
+            httpEndpoint: "enabled",
+            httpTokens: "required",
+            httpPutResponseHopLimit: 1,
+        });
         expect(lt.inputs.blockDeviceMappings).toEqual([
-            { deviceName: "/dev/xvda", ebs: { volumeType: "gp3", volumeSize: 16, encrypted: "true", deleteOnTermination: "true" } },
+            {
+                deviceName: "/dev/xvda",
+                ebs: { volumeType: "gp3", volumeSize: 16, encrypted: "true", deleteOnTermination: "true" },
+            },
         ]);
         expect(lt.inputs.keyName).toBeUndefined();
         expect(lt.inputs.vpcSecurityGroupIds).toEqual(["pool-sg"]);
@@ -39,7 +53,9 @@ describe("ServerPool", () => {
 
     it("should pick the x86_64 AMI for an Intel or AMD instance type", async () => {
         const ev = await build({ instanceType: "m7i.large" });
-        expect(only(ev, T.launchTemplate).inputs.imageId).toBe("resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64");
+        expect(only(ev, T.launchTemplate).inputs.imageId).toBe(
+            "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        );
     });
 
     it("should install nginx and the sample app by default, on the app port", async () => {
@@ -77,11 +93,24 @@ describe("ServerPool", () => {
         const ev = await build({ appPort: 8080 });
         const ingress = ofType(ev, T.ingress);
         expect(ingress.map((r) => r.inputs)).toEqual([
-            expect.objectContaining({ securityGroupId: "pool-sg", referencedSecurityGroupId: "sg-alb", ipProtocol: "tcp", fromPort: 8080, toPort: 8080 }),
+            expect.objectContaining({
+                securityGroupId: "pool-sg",
+                referencedSecurityGroupId: "sg-alb",
+                ipProtocol: "tcp",
+                fromPort: 8080,
+                toPort: 8080,
+            }),
         ]);
         expect(ingress[0].inputs.cidrIpv4).toBeUndefined();
         const egress = ofType(ev, T.egress).map((r) => r.inputs);
-        expect(egress).toContainEqual(expect.objectContaining({ securityGroupId: "sg-alb", referencedSecurityGroupId: "pool-sg", fromPort: 8080, toPort: 8080 }));
+        expect(egress).toContainEqual(
+            expect.objectContaining({
+                securityGroupId: "sg-alb",
+                referencedSecurityGroupId: "pool-sg",
+                fromPort: 8080,
+                toPort: 8080,
+            }),
+        );
         // The servers themselves may only speak HTTPS outwards: no port 22, no all-protocol rule.
         expect(egress.filter((r) => r.securityGroupId === "pool-sg")).toEqual([
             expect.objectContaining({ cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443 }),
@@ -95,7 +124,11 @@ describe("ServerPool", () => {
         expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
             { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
         ]);
-        expect(ofType(ev, T.policyAttachment).map((a) => a.inputs.policyArn).sort()).toEqual([extra, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+        expect(
+            ofType(ev, T.policyAttachment)
+                .map((a) => a.inputs.policyArn)
+                .sort(),
+        ).toEqual([extra, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
         expect(ofType(ev, T.rolePolicy)).toEqual([]);
     });
 
@@ -124,11 +157,18 @@ describe("ServerPool", () => {
         expect(policy.name).toBe("pool-db-secret");
         expect(policy.inputs.role).toBe(only(ev, T.role).state.name);
         expect(secretStatements(ev)).toEqual([
-            { Sid: "ReadDatabaseSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: SECRET_ARN },
+            {
+                Sid: "ReadDatabaseSecret",
+                Effect: "Allow",
+                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                Resource: SECRET_ARN,
+            },
         ]);
         expect(policy.inputs.policy).not.toContain("*");
         // Managed policies unchanged: SSM only.
-        expect(ofType(ev, T.policyAttachment).map((a) => a.inputs.policyArn)).toEqual(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+        expect(ofType(ev, T.policyAttachment).map((a) => a.inputs.policyArn)).toEqual([
+            "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        ]);
     });
 
     it("should grant the secret also to a pool with its own user data, which it leaves as it is", async () => {
@@ -172,26 +212,56 @@ describe("ServerPool", () => {
         );
         expect(secretStatements(ev)).toEqual([expect.objectContaining({ Resource: secretArn })]);
         // servers -> database on 3306 only, both directions of the chain.
-        expect(ofType(ev, T.ingress).filter((r) => r.inputs.securityGroupId === "db-sg").map((r) => r.inputs)).toEqual([
-            expect.objectContaining({ referencedSecurityGroupId: "pool-sg", fromPort: 3306, toPort: 3306 }),
-        ]);
-        expect(ofType(ev, T.egress).filter((r) => r.inputs.securityGroupId === "pool-sg").map((r) => [r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId, r.inputs.fromPort])).toEqual(
-            expect.arrayContaining([["0.0.0.0/0", 443], ["db-sg", 3306]]),
+        expect(
+            ofType(ev, T.ingress)
+                .filter((r) => r.inputs.securityGroupId === "db-sg")
+                .map((r) => r.inputs),
+        ).toEqual([expect.objectContaining({ referencedSecurityGroupId: "pool-sg", fromPort: 3306, toPort: 3306 })]);
+        expect(
+            ofType(ev, T.egress)
+                .filter((r) => r.inputs.securityGroupId === "pool-sg")
+                .map((r) => [r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId, r.inputs.fromPort]),
+        ).toEqual(
+            expect.arrayContaining([
+                ["0.0.0.0/0", 443],
+                ["db-sg", 3306],
+            ]),
         );
     });
 
     it.each([
-        [{ database: { ...database, secretArn: "*" } }, "ServerPool args.database.secretArn=* is not valid: expected a Secrets Manager secret ARN"],
-        [{ database: { ...database, secretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:*" } }, "ServerPool args.database.secretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:* is not valid"],
-        [{ database: { ...database, port: 0 } }, "ServerPool args.database.port=0 is not valid: expected an integer from 1 to 65535"],
+        [
+            { database: { ...database, secretArn: "*" } },
+            "ServerPool args.database.secretArn=* is not valid: expected a Secrets Manager secret ARN",
+        ],
+        [
+            { database: { ...database, secretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:*" } },
+            "ServerPool args.database.secretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:* is not valid",
+        ],
+        [
+            { database: { ...database, port: 0 } },
+            "ServerPool args.database.port=0 is not valid: expected an integer from 1 to 65535",
+        ],
         [{ size: 0 }, "ServerPool args.size=0 is not valid: expected an integer from 1 to 100"],
         [{ size: 3, maxSize: 2 }, "ServerPool args.maxSize=2 is not valid: expected an integer from 3 to 200"],
-        [{ instanceType: "db.t4g.micro" }, "ServerPool args.instanceType=db.t4g.micro is not valid: expected an EC2 instance type"],
+        [
+            { instanceType: "db.t4g.micro" },
+            "ServerPool args.instanceType=db.t4g.micro is not valid: expected an EC2 instance type",
+        ],
         [{ imageId: "ubuntu" }, "ServerPool args.imageId=ubuntu is not valid: expected an AMI id"],
         [{ appPort: 0 }, "ServerPool args.appPort=0 is not valid"],
-        [{ appPort: 8000 }, "ServerPool args.appPort=8000 is not valid: expected a port from 1 to 65535 other than 22 and 8000"],
-        [{ appPort: 22, userData: "#!/bin/bash\n" }, "ServerPool args.appPort=22 is not valid: expected a port from 1 to 65535 other than 22 (22: SSH stays closed)"],
-        [{ rootVolumeSizeGb: 4 }, "ServerPool args.rootVolumeSizeGb=4 is not valid: expected an integer from 8 to 16384"],
+        [
+            { appPort: 8000 },
+            "ServerPool args.appPort=8000 is not valid: expected a port from 1 to 65535 other than 22 and 8000",
+        ],
+        [
+            { appPort: 22, userData: "#!/bin/bash\n" },
+            "ServerPool args.appPort=22 is not valid: expected a port from 1 to 65535 other than 22 (22: SSH stays closed)",
+        ],
+        [
+            { rootVolumeSizeGb: 4 },
+            "ServerPool args.rootVolumeSizeGb=4 is not valid: expected an integer from 8 to 16384",
+        ],
         [{ subnetIds: [] }, "ServerPool args.subnetIds=[] is not valid: expected at least one private subnet"],
     ])("should reject %j before creating anything", async (args, message) => {
         await expectRejectedBeforeCreate(build(args as any), message);

@@ -5,11 +5,22 @@ import { cloudWatchAgentUserData, serverLogGroupNames } from "../components/moni
 import { renderUserData } from "../components/userData";
 import { defaultMaxConnections } from "../components/database";
 import { WebStack } from "../components/webStack";
-import { expectRejectedBeforeCreate, T, ofType, only, policyView, resolveRef, stackConfig, userDataOf } from "./helpers";
+import {
+    expectRejectedBeforeCreate,
+    T,
+    ofType,
+    only,
+    policyView,
+    resolveRef,
+    stackConfig,
+    userDataOf,
+} from "./helpers";
 
 const program = require("../index");
 const stacks = listStacks();
-const scenarios = stacks.flatMap((stack) => (["active-passive", "active-active"] as const).map((mode) => [stack, mode] as const));
+const scenarios = stacks.flatMap((stack) =>
+    (["active-passive", "active-active"] as const).map((mode) => [stack, mode] as const),
+);
 
 /** The AZ of a subnet referenced by id. */
 const azOf = (ev: Evaluation, subnetId: string) => resolveRef(ev, subnetId)?.inputs.availabilityZone;
@@ -36,22 +47,44 @@ describe("the stack program", () => {
             expect(typeNames.filter((n, i) => typeNames.indexOf(n) !== i)).toEqual([]);
             const orphans = ev.resources.filter((r) => r.custom && !r.parentUrn).map((r) => r.urn);
             expect(orphans).toEqual([]);
-            expect(ev.resources.filter((r) => !r.custom).map((r) => r.type.split(":")[2]).sort()).toEqual(
-                ["Database", "LoadBalancer", "Monitoring", "Network", "WebStack", ...(mode === "active-passive" ? ["ServerPool", "ServerPool", "FailoverController"] : ["ServerPool"])].sort(),
+            expect(
+                ev.resources
+                    .filter((r) => !r.custom)
+                    .map((r) => r.type.split(":")[2])
+                    .sort(),
+            ).toEqual(
+                [
+                    "Database",
+                    "LoadBalancer",
+                    "Monitoring",
+                    "Network",
+                    "WebStack",
+                    ...(mode === "active-passive"
+                        ? ["ServerPool", "ServerPool", "FailoverController"]
+                        : ["ServerPool"]),
+                ].sort(),
             );
         });
 
         it("should put the ALB in a public subnet of every AZ", () => {
             const alb = only(ev, T.alb);
-            expect(alb.inputs.subnets.map((s: string) => resolveRef(ev, s)?.inputs.tags.Tier)).toEqual(Array(azCount).fill("public"));
+            expect(alb.inputs.subnets.map((s: string) => resolveRef(ev, s)?.inputs.tags.Tier)).toEqual(
+                Array(azCount).fill("public"),
+            );
             expect(new Set(alb.inputs.subnets.map((s: string) => azOf(ev, s))).size).toBe(azCount);
         });
 
         it("should wire the mode's target groups to their server pools", () => {
             const https = only(ev, T.listener, "-https");
-            const weights = https.inputs.defaultActions[0].forward.targetGroups.map((t: any) => [resolveRef(ev, t.arn)?.name, t.weight]);
+            const weights = https.inputs.defaultActions[0].forward.targetGroups.map((t: any) => [
+                resolveRef(ev, t.arn)?.name,
+                t.weight,
+            ]);
             const asgs = ofType(ev, T.asg);
-            const poolOf = (tg: string) => asgs.filter((a) => a.inputs.targetGroupArns.map((arn: string) => resolveRef(ev, arn)?.name).includes(tg));
+            const poolOf = (tg: string) =>
+                asgs.filter((a) =>
+                    a.inputs.targetGroupArns.map((arn: string) => resolveRef(ev, arn)?.name).includes(tg),
+                );
             if (mode === "active-passive") {
                 expect(weights).toEqual([
                     [`${stack}-active-tg`, 100],
@@ -69,7 +102,11 @@ describe("the stack program", () => {
                 expect(new Set(pool.inputs.vpcZoneIdentifiers.map((s: string) => azOf(ev, s))).size).toBe(azCount);
             }
             for (const asg of asgs) {
-                expect(asg.inputs.vpcZoneIdentifiers.every((s: string) => resolveRef(ev, s)?.inputs.tags.Tier === "private")).toBe(true);
+                expect(
+                    asg.inputs.vpcZoneIdentifiers.every(
+                        (s: string) => resolveRef(ev, s)?.inputs.tags.Tier === "private",
+                    ),
+                ).toBe(true);
                 expect(asg.inputs.minSize).toBe(Number(config["ha-webstack:serversPerPool"] ?? 1));
             }
         });
@@ -77,19 +114,38 @@ describe("the stack program", () => {
         it("should chain the firewall: world → ALB on 80/443 only → servers on the app port only → database on 3306 only", () => {
             const albSg = only(ev, T.sg, "-alb-sg").name;
             const dbSg = only(ev, T.sg, "-db-sg").name;
-            const serverGroups = ofType(ev, T.sg).filter((g) => g.name !== albSg && g.name !== dbSg).map((g) => g.name);
+            const serverGroups = ofType(ev, T.sg)
+                .filter((g) => g.name !== albSg && g.name !== dbSg)
+                .map((g) => g.name);
             expect(serverGroups).toHaveLength(mode === "active-passive" ? 2 : 1);
             const ingress = ofType(ev, T.ingress).map((r) => r.inputs);
             const egress = ofType(ev, T.egress).map((r) => r.inputs);
             // From the internet: only the ALB, only 80 and 443.
-            expect(ingress.filter((r) => r.cidrIpv4 !== undefined).every((r) => r.securityGroupId === albSg && [80, 443].includes(r.fromPort) && r.fromPort === r.toPort)).toBe(true);
+            expect(
+                ingress
+                    .filter((r) => r.cidrIpv4 !== undefined)
+                    .every(
+                        (r) => r.securityGroupId === albSg && [80, 443].includes(r.fromPort) && r.fromPort === r.toPort,
+                    ),
+            ).toBe(true);
             for (const group of serverGroups) {
-                expect(ingress.filter((r) => r.securityGroupId === group)).toEqual([expect.objectContaining({ referencedSecurityGroupId: albSg, fromPort: 80, toPort: 80 })]);
-                expect(egress.filter((r) => r.securityGroupId === group && r.referencedSecurityGroupId === dbSg)).toEqual([expect.objectContaining({ fromPort: 3306, toPort: 3306 })]);
+                expect(ingress.filter((r) => r.securityGroupId === group)).toEqual([
+                    expect.objectContaining({ referencedSecurityGroupId: albSg, fromPort: 80, toPort: 80 }),
+                ]);
+                expect(
+                    egress.filter((r) => r.securityGroupId === group && r.referencedSecurityGroupId === dbSg),
+                ).toEqual([expect.objectContaining({ fromPort: 3306, toPort: 3306 })]);
             }
-            expect(ingress.filter((r) => r.securityGroupId === dbSg).map((r) => [r.referencedSecurityGroupId, r.fromPort, r.toPort]).sort()).toEqual(serverGroups.map((g) => [g, 3306, 3306]).sort());
+            expect(
+                ingress
+                    .filter((r) => r.securityGroupId === dbSg)
+                    .map((r) => [r.referencedSecurityGroupId, r.fromPort, r.toPort])
+                    .sort(),
+            ).toEqual(serverGroups.map((g) => [g, 3306, 3306]).sort());
             expect(egress.filter((r) => r.securityGroupId === dbSg)).toEqual([]);
-            expect(ingress.concat(egress).filter((r) => r.ipProtocol === "-1" || (r.fromPort <= 22 && r.toPort >= 22))).toEqual([]);
+            expect(
+                ingress.concat(egress).filter((r) => r.ipProtocol === "-1" || (r.fromPort <= 22 && r.toPort >= 22)),
+            ).toEqual([]);
         });
 
         it("should give the servers the writer, the readers and read access to the database secret only", () => {
@@ -103,7 +159,14 @@ describe("the stack program", () => {
                     region: "us-east-1",
                     stack,
                     appPort: 80,
-                    db: { writerHost: primary.state.address, writerPort: 3306, readerHosts: replicas.map((r) => r.state.address), readerPort: 3306, secretArn, database: "app" },
+                    db: {
+                        writerHost: primary.state.address,
+                        writerPort: 3306,
+                        readerHosts: replicas.map((r) => r.state.address),
+                        readerPort: 3306,
+                        secretArn,
+                        database: "app",
+                    },
                     ...cloudWatchAgentUserData({ logGroups: serverLogGroupNames(`/ha-webstack/${stack}`) }),
                 });
                 expect(userDataOf(lt)).toBe(expected);
@@ -121,7 +184,9 @@ describe("the stack program", () => {
             const nats = ofType(ev, T.natGateway).length;
             expect(nats).toBe({ none: 0, single: 1, perAz: azCount }[config["ha-webstack:natGateways"] ?? "single"]);
             const certificateArn = config["ha-webstack:certificateArn"];
-            expect(only(ev, T.listener, "-https").inputs.certificateArn).toBe(certificateArn ?? only(ev, T.certificate).state.arn);
+            expect(only(ev, T.listener, "-https").inputs.certificateArn).toBe(
+                certificateArn ?? only(ev, T.certificate).state.arn,
+            );
             expect(ev.outputs.selfSignedCertificate).toBe(certificateArn === undefined);
         });
 
@@ -147,7 +212,9 @@ describe("the stack program", () => {
 
         it("should watch every tier of this stack and alert one topic", () => {
             const alarms = ofType(ev, "aws:cloudwatch/metricAlarm:MetricAlarm");
-            const dims = (a: any) => a.inputs.dimensions ?? Object.assign({}, ...(a.inputs.metricQueries ?? []).map((q: any) => q.metric?.dimensions ?? {}));
+            const dims = (a: any) =>
+                a.inputs.dimensions ??
+                Object.assign({}, ...(a.inputs.metricQueries ?? []).map((q: any) => q.metric?.dimensions ?? {}));
             const alb = only(ev, T.alb);
             const tgSuffixes = ofType(ev, T.targetGroup).map((t) => t.state.arnSuffix);
             const albAlarms = alarms.filter((a) => dims(a).LoadBalancer !== undefined && !a.name.includes("backstop"));
@@ -171,18 +238,34 @@ describe("the stack program", () => {
                 expect(only(ev, "aws:lambda/function:Function").inputs.environment.variables.TOPIC_ARN).toBe(topicArn);
                 expect(alarms.some((a) => a.name.endsWith("failover-happened"))).toBe(true);
             }
-            expect(ev.outputs.dashboardUrl).toMatch(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#dashboards:name=/);
+            expect(ev.outputs.dashboardUrl).toMatch(
+                /^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#dashboards:name=/,
+            );
         });
 
         it("should let each server ship its logs to the stack's log groups and nowhere else", () => {
-            const logGroups = ofType(ev, "aws:cloudwatch/logGroup:LogGroup").filter((g) => g.inputs.name?.startsWith(`/ha-webstack/${stack}/`));
-            expect(logGroups.map((g) => g.inputs.name).sort()).toEqual([`/ha-webstack/${stack}/app`, `/ha-webstack/${stack}/nginx/access`, `/ha-webstack/${stack}/nginx/error`]);
-            const roles = ofType(ev, T.role).filter((r) => /-(active|failover|web)-role$/.test(r.name)).map((r) => r.state.name);
-            const shipping = ofType(ev, T.rolePolicy).filter((p) => JSON.stringify(p.inputs.policy).includes("logs:PutLogEvents") && roles.includes(p.inputs.role));
+            const logGroups = ofType(ev, "aws:cloudwatch/logGroup:LogGroup").filter((g) =>
+                g.inputs.name?.startsWith(`/ha-webstack/${stack}/`),
+            );
+            expect(logGroups.map((g) => g.inputs.name).sort()).toEqual([
+                `/ha-webstack/${stack}/app`,
+                `/ha-webstack/${stack}/nginx/access`,
+                `/ha-webstack/${stack}/nginx/error`,
+            ]);
+            const roles = ofType(ev, T.role)
+                .filter((r) => /-(active|failover|web)-role$/.test(r.name))
+                .map((r) => r.state.name);
+            const shipping = ofType(ev, T.rolePolicy).filter(
+                (p) => JSON.stringify(p.inputs.policy).includes("logs:PutLogEvents") && roles.includes(p.inputs.role),
+            );
             expect(shipping.map((p) => p.inputs.role).sort()).toEqual([...roles].sort());
             for (const policy of shipping) {
-                const resources = JSON.parse(policy.inputs.policy).Statement.flatMap((st: any) => [].concat(st.Resource));
-                expect(resources.every((arn: string) => logGroups.some((g) => arn.startsWith(g.state.arn)) || arn === "*")).toBe(true);
+                const resources = JSON.parse(policy.inputs.policy).Statement.flatMap((st: any) =>
+                    [].concat(st.Resource),
+                );
+                expect(
+                    resources.every((arn: string) => logGroups.some((g) => arn.startsWith(g.state.arn)) || arn === "*"),
+                ).toBe(true);
             }
         });
 
@@ -208,17 +291,28 @@ describe("the stack program", () => {
     });
 
     it("should serve a domain with a validated certificate behind WAF when configured", async () => {
-        const config = stackConfig("dev", { domainName: "shop.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ", waf: "true", wafRateLimit: "500" });
+        const config = stackConfig("dev", {
+            domainName: "shop.example.com",
+            hostedZoneId: "Z0123456789ABCDEFGHIJ",
+            waf: "true",
+            wafRateLimit: "500",
+        });
         const ev = await evaluate(program, { stack: "dev", config });
         expect(ev.outputs.url).toBe("https://shop.example.com");
         expect(ev.outputs.selfSignedCertificate).toBe(false);
         const validation = only(ev, "aws:acm/certificateValidation:CertificateValidation");
-        expect(only(ev, T.listener, "-https").inputs.certificateArn).toBe(validation.state.certificateArn ?? validation.inputs.certificateArn);
+        expect(only(ev, T.listener, "-https").inputs.certificateArn).toBe(
+            validation.state.certificateArn ?? validation.inputs.certificateArn,
+        );
         const alias = ofType(ev, "aws:route53/record:Record").find((r) => r.inputs.type === "A");
         expect(alias?.inputs).toMatchObject({ zoneId: "Z0123456789ABCDEFGHIJ", name: "shop.example.com" });
         const acl = only(ev, "aws:wafv2/webAcl:WebAcl");
-        expect(acl.inputs.rules.find((r: any) => r.statement.rateBasedStatement)?.statement.rateBasedStatement.limit).toBe(500);
-        expect(only(ev, "aws:wafv2/webAclAssociation:WebAclAssociation").inputs.resourceArn).toBe(only(ev, T.alb).state.arn);
+        expect(
+            acl.inputs.rules.find((r: any) => r.statement.rateBasedStatement)?.statement.rateBasedStatement.limit,
+        ).toBe(500);
+        expect(only(ev, "aws:wafv2/webAclAssociation:WebAclAssociation").inputs.resourceArn).toBe(
+            only(ev, T.alb).state.arn,
+        );
         const violations = runPolicies(policyView(ev));
         expect(violations).toEqual([]);
     });
@@ -227,8 +321,14 @@ describe("the stack program", () => {
         const on = await evaluate(program, { stack: "dev", config: stackConfig("dev") });
         expect(ofType(on, "aws:s3/bucket:Bucket")).toHaveLength(1);
         expect(ofType(on, "aws:ec2/flowLog:FlowLog")).toHaveLength(1);
-        expect(only(on, T.alb).inputs.accessLogs).toMatchObject({ enabled: true, bucket: ofType(on, "aws:s3/bucket:Bucket")[0].state.bucket });
-        const off = await evaluate(program, { stack: "dev", config: stackConfig("dev", { accessLogs: "false", flowLogs: "false" }) });
+        expect(only(on, T.alb).inputs.accessLogs).toMatchObject({
+            enabled: true,
+            bucket: ofType(on, "aws:s3/bucket:Bucket")[0].state.bucket,
+        });
+        const off = await evaluate(program, {
+            stack: "dev",
+            config: stackConfig("dev", { accessLogs: "false", flowLogs: "false" }),
+        });
         expect(ofType(off, "aws:s3/bucket:Bucket")).toEqual([]);
         expect(ofType(off, "aws:ec2/flowLog:FlowLog")).toEqual([]);
         expect(only(off, T.alb).inputs.accessLogs).toBeUndefined();
@@ -237,14 +337,26 @@ describe("the stack program", () => {
     it("should subscribe the alert email when configured, and only then", async () => {
         const without = await evaluate(program, { stack: "dev", config: stackConfig("dev") });
         expect(ofType(without, "aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
-        const withEmail = await evaluate(program, { stack: "dev", config: stackConfig("dev", { alertEmail: "ops@example.com" }) });
+        const withEmail = await evaluate(program, {
+            stack: "dev",
+            config: stackConfig("dev", { alertEmail: "ops@example.com" }),
+        });
         const subscription = only(withEmail, "aws:sns/topicSubscription:TopicSubscription");
-        expect(subscription.inputs).toMatchObject({ protocol: "email", endpoint: "ops@example.com", topic: withEmail.outputs.alertTopicArn });
+        expect(subscription.inputs).toMatchObject({
+            protocol: "email",
+            endpoint: "ops@example.com",
+            topic: withEmail.outputs.alertTopicArn,
+        });
     });
 
     it("should let two WebStacks share one program without claiming the same names", async () => {
-        const ev = await evaluate(() => [new WebStack("shop", { mode: "active-active" }), new WebStack("blog", { mode: "active-active" })], { stack: "dev" });
-        const logGroups = ofType(ev, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.name).filter(Boolean);
+        const ev = await evaluate(
+            () => [new WebStack("shop", { mode: "active-active" }), new WebStack("blog", { mode: "active-active" })],
+            { stack: "dev" },
+        );
+        const logGroups = ofType(ev, "aws:cloudwatch/logGroup:LogGroup")
+            .map((g) => g.inputs.name)
+            .filter(Boolean);
         expect(logGroups).toEqual(expect.arrayContaining(["/ha-webstack/dev/shop/app", "/ha-webstack/dev/blog/app"]));
         expect(new Set(logGroups).size).toBe(logGroups.length);
         const typeNames = ev.resources.filter((r) => r.custom).map((r) => `${r.type} ${r.name}`);
@@ -252,8 +364,14 @@ describe("the stack program", () => {
     });
 
     it("should refuse natGateways none for the stack's servers unless they bring their own user data", async () => {
-        await expectRejectedBeforeCreate(evaluate(() => new WebStack("web", { natGateways: "none" }), { stack: "dev" }), "WebStack args.natGateways=none is not valid: expected one of single, perAz");
-        const own = await evaluate(() => new WebStack("web", { natGateways: "none", userData: "#!/bin/bash\necho own\n" }), { stack: "dev" });
+        await expectRejectedBeforeCreate(
+            evaluate(() => new WebStack("web", { natGateways: "none" }), { stack: "dev" }),
+            "WebStack args.natGateways=none is not valid: expected one of single, perAz",
+        );
+        const own = await evaluate(
+            () => new WebStack("web", { natGateways: "none", userData: "#!/bin/bash\necho own\n" }),
+            { stack: "dev" },
+        );
         expect(ofType(own, T.natGateway)).toEqual([]);
     });
 
@@ -265,7 +383,9 @@ describe("the stack program", () => {
         const primary = ofType(ev, "aws:rds/instance:Instance").find((i) => !i.inputs.replicateSourceDb);
         expect(primary?.inputs).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionPeriod: 14 });
         // The connections alarm follows the class: 80 % of db.m7g.large's default max_connections.
-        const connections = ofType(ev, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.metricName === "DatabaseConnections");
+        const connections = ofType(ev, "aws:cloudwatch/metricAlarm:MetricAlarm").find(
+            (a) => a.inputs.metricName === "DatabaseConnections",
+        );
         expect(connections?.inputs.threshold).toBe(Math.floor(defaultMaxConnections("db.m7g.large")! * 0.8));
         expect(connections?.inputs.threshold).toBeGreaterThan(400);
         expect(ofType(ev, "aws:rds/instance:Instance").filter((i) => i.inputs.replicateSourceDb)).toHaveLength(2);

@@ -1,6 +1,15 @@
 import { subnetLayout, pickAvailabilityZones } from "../components/network";
 import { amazonLinuxParameter, isArmInstanceType } from "../components/serverPool";
-import { acmCertificateArn, booleanValue, instanceType, integerIn, ipv4Cidr, oneOf, subnetOf, ValidationError } from "../components/validation";
+import {
+    acmCertificateArn,
+    booleanValue,
+    instanceType,
+    integerIn,
+    ipv4Cidr,
+    oneOf,
+    subnetOf,
+    ValidationError,
+} from "../components/validation";
 import { poolPlacement } from "../components/webStack";
 
 describe("validators", () => {
@@ -10,10 +19,13 @@ describe("validators", () => {
         );
     });
 
-    it.each([["two"], ["1.5"], ["1e3"], [""], [" "], ["-1"], ["16"]])("should reject %j as an integer from 0 to 15", (raw) => {
-        expect(() => integerIn("k", raw, 0, 15)).toThrow(ValidationError);
-        expect(() => integerIn("k", raw, 0, 15)).toThrow(/an integer from 0 to 15/);
-    });
+    it.each([["two"], ["1.5"], ["1e3"], [""], [" "], ["-1"], ["16"]])(
+        "should reject %j as an integer from 0 to 15",
+        (raw) => {
+            expect(() => integerIn("k", raw, 0, 15)).toThrow(ValidationError);
+            expect(() => integerIn("k", raw, 0, 15)).toThrow(/an integer from 0 to 15/);
+        },
+    );
 
     it("should accept integers given as numbers or decimal strings", () => {
         expect(integerIn("k", "15", 0, 15)).toBe(15);
@@ -34,7 +46,9 @@ describe("validators", () => {
     it("should accept only ACM certificate ARNs", () => {
         const good = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000";
         expect(acmCertificateArn("k", good)).toBe(good);
-        expect(() => acmCertificateArn("k", "arn:aws:iam::123456789012:server-certificate/x")).toThrow(/an ACM certificate ARN/);
+        expect(() => acmCertificateArn("k", "arn:aws:iam::123456789012:server-certificate/x")).toThrow(
+            /an ACM certificate ARN/,
+        );
         expect(() => acmCertificateArn("k", "my-cert")).toThrow(/k=my-cert/);
     });
 
@@ -70,8 +84,13 @@ describe("subnet arithmetic", () => {
     });
 
     it("should pick the region's first AZs and fail clearly when there are too few", () => {
-        expect(pickAvailabilityZones(["us-west-2c", "us-west-2a", "us-west-2b"], 2)).toEqual(["us-west-2a", "us-west-2b"]);
-        expect(() => pickAvailabilityZones(["x-1a", "x-1b"], 3)).toThrow("azCount=3 is not valid here: the region has only 2 available AZs (x-1a, x-1b)");
+        expect(pickAvailabilityZones(["us-west-2c", "us-west-2a", "us-west-2b"], 2)).toEqual([
+            "us-west-2a",
+            "us-west-2b",
+        ]);
+        expect(() => pickAvailabilityZones(["x-1a", "x-1b"], 3)).toThrow(
+            "azCount=3 is not valid here: the region has only 2 available AZs (x-1a, x-1b)",
+        );
     });
 });
 
@@ -86,7 +105,9 @@ describe("server placement", () => {
         ["m7i-flex.large", false],
     ])("should tell whether %s is Graviton (%s)", (type, arm) => {
         expect(isArmInstanceType(type)).toBe(arm);
-        expect(amazonLinuxParameter(type)).toBe(`/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arm ? "arm64" : "x86_64"}`);
+        expect(amazonLinuxParameter(type)).toBe(
+            `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arm ? "arm64" : "x86_64"}`,
+        );
     });
 
     it("should put the active and failover pools in different AZs", () => {
