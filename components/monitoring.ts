@@ -1207,7 +1207,7 @@ function safeName(text: string): string {
 }
 
 export function defaultLogGroupPrefix(stack: string): string {
-    return `/ha-webstack/${stack.replace(/[^A-Za-z0-9._\/#-]/g, "-")}`;
+    return `/ha-webstack/${stack.replace(/[^A-Za-z0-9._/#-]/g, "-")}`;
 }
 
 /** The servers' log group names under a prefix (see {@link MonitoringArgs.logGroupPrefix}). */
@@ -1230,7 +1230,7 @@ export function validateMonitoringArgs(
     const metricNamespace = pattern(
         `${label}.metricNamespace`,
         args.metricNamespace ?? `HaWebstack/${namePrefix}`,
-        /^(?!AWS\/)[A-Za-z0-9._\/#:-]{1,255}$/,
+        /^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/,
         "a CloudWatch namespace (letters, digits, . _ / # : -; not starting with AWS/)",
     );
 
@@ -1288,7 +1288,7 @@ export function validateMonitoringArgs(
                   return pattern(
                       `${label}.topicKmsKeyId`,
                       key,
-                      /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9\/_-]+|alias\/[A-Za-z0-9\/_-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/,
+                      /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[0-9a-f-]{36}|mrk-[0-9a-f]{32})$/,
                       "a KMS key id, key ARN, alias or alias ARN",
                   );
               });
@@ -1429,7 +1429,7 @@ export function validateMonitoringArgs(
                           pattern(
                               `${label}.failoverController.logGroupName`,
                               n,
-                              /^[A-Za-z0-9._\/#-]{1,512}$/,
+                              /^[A-Za-z0-9._/#-]{1,512}$/,
                               "a log group name",
                           ),
                       )
@@ -1509,7 +1509,7 @@ export interface CloudWatchAgentOptions {
 export function cloudWatchAgentConfig(opts: CloudWatchAgentOptions): Record<string, unknown> {
     const g = opts.logGroups;
     for (const [key, value] of Object.entries(g)) {
-        pattern(`cloudWatchAgentUserData logGroups.${key}`, value, /^[A-Za-z0-9._\/#-]{1,512}$/, "a log group name");
+        pattern(`cloudWatchAgentUserData logGroups.${key}`, value, /^[A-Za-z0-9._/#-]{1,512}$/, "a log group name");
     }
     const file = (filePath: string, logGroup: string) => ({
         file_path: filePath,
@@ -1541,7 +1541,7 @@ export function cloudWatchAgentConfig(opts: CloudWatchAgentOptions): Record<stri
         pattern(
             "cloudWatchAgentUserData metricsNamespace",
             opts.metricsNamespace,
-            /^(?!AWS\/)[A-Za-z0-9._\/#:-]{1,255}$/,
+            /^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/,
             "a CloudWatch namespace not starting with AWS/",
         );
         config.metrics = {
@@ -1636,7 +1636,7 @@ export function serverLogsPolicyDocument(opts: { logGroupArns: string[]; metrics
         pattern(
             `serverLogsPolicyDocument logGroupArns[${i}]`,
             arn,
-            /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9._\/#-]{1,512}$/,
+            /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[A-Za-z0-9._/#-]{1,512}$/,
             "a log group ARN without :*",
         ),
     );

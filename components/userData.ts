@@ -165,7 +165,7 @@ function validate(o: UserDataOptions): void {
         if (d.tlsCa !== undefined) str(d.tlsCa, "db.tlsCa");
     }
     (o.extraFiles ?? []).forEach((f, i) => {
-        if (typeof f.path !== "string" || !/^\/[A-Za-z0-9._\/-]+$/.test(f.path) || f.path.split("/").includes(".."))
+        if (typeof f.path !== "string" || !/^\/[A-Za-z0-9._/-]+$/.test(f.path) || f.path.split("/").includes(".."))
             fail(`extraFiles[${i}].path must be an absolute path of [A-Za-z0-9._/-], got ${String(f.path)}`);
         if (typeof f.content !== "string") fail(`extraFiles[${i}].content must be a string`);
         if (f.mode !== undefined && !/^0?[0-7]{3}$/.test(f.mode))

@@ -582,7 +582,7 @@ const s3BucketTlsOnly: StackValidationPolicy = {
                 continue; // not known yet (preview): checked when it is
             }
             const denies = documents.some((document) => {
-                let doc: unknown = document;
+                let doc: unknown;
                 try {
                     doc = typeof document === "string" ? JSON.parse(document) : document;
                 } catch {

@@ -7,6 +7,7 @@
  * stack outputs. Exits non-zero with the message when the config is invalid.
  */
 import { evaluate, listStacks, readStackConfigFile, RegisteredResource } from "./offline";
+import program = require("../index");
 
 type Describe = (r: RegisteredResource, ref: (v: unknown) => string) => string;
 
@@ -193,7 +194,6 @@ export function renderPlan(
 async function main(): Promise<void> {
     const stack = process.argv[2] ?? "dev";
     const config = readStackConfigFile(stack);
-    const program = require("../index");
     const { resources, outputs } = await evaluate(program, { stack, config, preview: false });
     console.log(renderPlan(stack, config, resources, outputs));
     console.log(`\nstacks shipped: ${listStacks().join(", ")} (npm run plan -- <stack>)`);

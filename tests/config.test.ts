@@ -4,7 +4,7 @@ import { CONFIG_KEYS } from "../components/config";
 import { evaluate, REPO_ROOT } from "../scripts/offline";
 import { expectRejectedBeforeCreate, stackConfig } from "./helpers";
 
-const program = require("../index");
+import program = require("../index");
 const run = (overrides: Record<string, string | undefined>) =>
     evaluate(program, { stack: "dev", config: stackConfig("dev", overrides) });
 

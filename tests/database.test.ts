@@ -279,7 +279,7 @@ describe("Database", () => {
         expect(password.inputs.length).toBeGreaterThanOrEqual(32);
         expect(password.inputs.length).toBeLessThanOrEqual(41); // RDS for MySQL: 8 to 41 characters
         expect(password.inputs.special).toBe(true);
-        expect(password.inputs.overrideSpecial).not.toMatch(/[\/"@ ']/);
+        expect(password.inputs.overrideSpecial).not.toMatch(/[/"@ ']/);
         expect(password.inputs.overrideSpecial.length).toBeGreaterThan(0);
         const primary = primaryOf(ev);
         expect(primary.inputs.password).toBe(password.state.result);

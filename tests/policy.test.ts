@@ -1181,7 +1181,7 @@ describe("the pack", () => {
         expect(() => forLaunchTemplates!(resourceArgs({ type: T.rds, props: {} }), report)).toThrow(
             PolicyNotApplicable,
         );
-        forLaunchTemplates!(
+        void forLaunchTemplates!(
             resourceArgs({ type: T.launchTemplate, props: { metadataOptions: { httpTokens: "optional" } } }),
             report,
         );

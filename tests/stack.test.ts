@@ -16,7 +16,7 @@ import {
     userDataOf,
 } from "./helpers";
 
-const program = require("../index");
+import program = require("../index");
 const stacks = listStacks();
 const scenarios = stacks.flatMap((stack) =>
     (["active-passive", "active-active"] as const).map((mode) => [stack, mode] as const),
