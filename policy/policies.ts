@@ -10,9 +10,9 @@
  * port 22", "IMDSv2 only", "encrypted", "no key pair", ...), each linked to the AWS documentation
  * behind it.
  *
- * Keep this file loadable by the Pulumi CLI's policy runner: it compiles the pack with ts-node,
- * type-checking against ES2020 libs when `policy/` has no tsconfig.json, so no ES2021+ library
- * calls here (`replaceAll`, `Array.prototype.at`, `Object.hasOwn`).
+ * The Pulumi CLI's policy runner compiles the pack with ts-node and `policy/tsconfig.json`, whose
+ * ES2020 libraries `npm run typecheck` enforces: no ES2021+ library calls here or in what this
+ * imports (`replaceAll`, `Array.prototype.at`, `Object.hasOwn`).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
