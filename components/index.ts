@@ -4,21 +4,19 @@
  *     import { WebStack } from "ha-webstack";
  *     const web = new WebStack("shop", { mode: "active-passive", azCount: 3 });
  *     export const url = web.url;
+ *
+ * One folder per component (`network/`, `loadBalancer/`, `serverPool/`, `database/`,
+ * `failoverController/`, `monitoring/`, and `webStack/`, which composes them); helpers that
+ * several components use live in `shared/`.
  */
-export * from "./certificate";
-export * from "./config";
 export * from "./database";
 export * from "./failoverController";
-export * from "./features";
-export * from "./flowLogs";
 export * from "./loadBalancer";
-export * from "./logBucket";
 export * from "./monitoring";
 export * from "./network";
 export * from "./serverPool";
-export * from "./tags";
-export * from "./tlsPolicies";
-export * from "./userData";
-export * from "./validation";
-export * from "./webAcl";
+export * from "./shared/features";
+export * from "./shared/tags";
+export * from "./shared/tlsPolicies";
+export * from "./shared/validation";
 export * from "./webStack";

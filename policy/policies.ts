@@ -17,7 +17,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as policySdk from "@pulumi/policy";
-import { TLS_POLICIES } from "../components/tlsPolicies";
+import { TLS_POLICIES } from "../components/shared/tlsPolicies";
 import {
     Policies,
     PolicyResource,
@@ -172,7 +172,7 @@ const vpcDefaultSecurityGroupAdopted: StackValidationPolicy = {
 // 3. Load balancer
 // ---------------------------------------------------------------------------------------------
 
-/** The TLS 1.2/1.3 policies the library accepts (components/tlsPolicies.ts, one list for both). */
+/** The TLS 1.2/1.3 policies the library accepts (components/shared/tlsPolicies.ts, one list for both). */
 export const ALLOWED_SSL_POLICIES: ReadonlyArray<string> = TLS_POLICIES;
 
 /** The fields of `aws.lb.Listener` / `aws.alb.Listener` inputs this pack reads. */

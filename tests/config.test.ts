@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIG_KEYS } from "../components/config";
+import { CONFIG_KEYS } from "../components/webStack/config";
 import { evaluate, REPO_ROOT } from "../scripts/offline";
 import { expectRejectedBeforeCreate, stackConfig } from "./helpers";
 

@@ -17,7 +17,7 @@ import {
     serverLogGroupNames,
     serverLogsPolicyDocument,
 } from "../components/monitoring";
-import { renderUserData, USER_DATA_LIMIT } from "../components/userData";
+import { renderUserData, USER_DATA_LIMIT } from "../components/serverPool/userData";
 import { Evaluation, evaluate, RegisteredResource } from "../scripts/offline";
 import { expectRejectedBeforeCreate, ofType, only } from "./helpers";
 

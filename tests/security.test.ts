@@ -5,10 +5,14 @@
  * the result.
  */
 import { LoadBalancer, LoadBalancerArgs } from "../components/loadBalancer";
-import { accessLogBucketPolicy, ELB_LOG_DELIVERY_ACCOUNTS, ELB_LOG_DELIVERY_SERVICE } from "../components/logBucket";
+import {
+    accessLogBucketPolicy,
+    ELB_LOG_DELIVERY_ACCOUNTS,
+    ELB_LOG_DELIVERY_SERVICE,
+} from "../components/loadBalancer/logBucket";
 import { Network, NetworkArgs } from "../components/network";
 import { ServerPool } from "../components/serverPool";
-import { WAF_MANAGED_RULE_GROUPS } from "../components/webAcl";
+import { WAF_MANAGED_RULE_GROUPS } from "../components/loadBalancer/webAcl";
 import { runPolicies } from "../policy/policies";
 import { ACCOUNT_ID, evaluate, RegisteredResource } from "../scripts/offline";
 import { expectRejectedBeforeCreate, T, ofType, only, policyView, resolveRef } from "./helpers";

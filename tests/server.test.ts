@@ -5,7 +5,7 @@
  *     with a fake `aws` CLI serving the DB secret: writes through the writer, reads through a
  *     reader, password rotation, outages;
  *  3. server/nginx.conf: `nginx -t` and a real nginx proxying to the app;
- *  4. the user data from components/userData.ts, run with ROOT=<tmp> and stub dnf/systemctl/...
+ *  4. the user data from components/serverPool/userData.ts, run with ROOT=<tmp> and stub dnf/systemctl/...
  *
  * Needs (Debian): nginx, mariadb-server, python3-pymysql. A missing one FAILS with what to install.
  * Python: PyMySQL comes from Debian's python3-pymysql, which installs into Debian's own
@@ -22,7 +22,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import * as zlib from "zlib";
-import { USER_DATA_LIMIT, UserDataOptions, appConfig, gzip, renderUserData } from "../components/userData";
+import { USER_DATA_LIMIT, UserDataOptions, appConfig, gzip, renderUserData } from "../components/serverPool/userData";
 
 const run = promisify(execFile);
 const SERVER = path.join(__dirname, "..", "server");
@@ -620,7 +620,7 @@ const OPTS: UserDataOptions = {
     extraScript: 'echo "extra ran as part of the user data" > "$ROOT/extra-marker"\n',
 };
 
-describe("user data (components/userData.ts + server/bootstrap.sh)", () => {
+describe("user data (components/serverPool/userData.ts + server/bootstrap.sh)", () => {
     const stubs = path.join(TMP, "stubs");
     const calls = path.join(TMP, "stub-calls.log");
 

@@ -1,6 +1,6 @@
 import { Database } from "../components/database";
 import { ServerPool, ServerPoolArgs, ServerPoolDatabase } from "../components/serverPool";
-import { renderUserData } from "../components/userData";
+import { renderUserData } from "../components/serverPool/userData";
 import { evaluate } from "../scripts/offline";
 import { expectRejectedBeforeCreate, T, ofType, only, userDataOf } from "./helpers";
 

@@ -2,7 +2,7 @@ import { runPolicies } from "../policy/policies";
 import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderPlan } from "../scripts/plan";
 import { cloudWatchAgentUserData, serverLogGroupNames } from "../components/monitoring";
-import { renderUserData } from "../components/userData";
+import { renderUserData } from "../components/serverPool/userData";
 import { defaultMaxConnections } from "../components/database";
 import { WebStack } from "../components/webStack";
 import {

@@ -9,7 +9,7 @@ import {
     oneOf,
     subnetOf,
     ValidationError,
-} from "../components/validation";
+} from "../components/shared/validation";
 import { poolPlacement } from "../components/webStack";
 
 describe("validators", () => {

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { featureOptions } from "./features";
-import { named, Tags } from "./tags";
-import { integerIn } from "./validation";
+import { featureOptions } from "../shared/features";
+import { named, Tags } from "../shared/tags";
+import { integerIn } from "../shared/validation";
 
 /** The `waf` argument: `true` for the defaults, or the options. */
 export interface WafOptions {

@@ -4,10 +4,10 @@ import * as path from "path";
 /**
  * A file shipped with the package, outside `components/`: `server/` (what runs on the servers)
  * and `lambda/` (the failover controller's source). Found from this file's directory, which is
- * `components/` in the source tree and `dist/components/` once compiled.
+ * `components/shared/` in the source tree and `dist/components/shared/` once compiled.
  */
 export function packageFile(...parts: string[]): string {
-    const candidates = [path.join(__dirname, "..", ...parts), path.join(__dirname, "..", "..", ...parts)];
+    const candidates = [path.join(__dirname, "..", "..", ...parts), path.join(__dirname, "..", "..", "..", ...parts)];
     const found = candidates.find((file) => fs.existsSync(file));
     if (!found) {
         throw new Error(`ha-webstack: ${parts.join("/")} not found in ${candidates.join(" or ")}`);

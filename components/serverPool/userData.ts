@@ -18,7 +18,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { packageFile } from "./packageFiles";
+import { packageFile } from "../shared/packageFiles";
 
 /** EC2 refuses user data over 16 KB (counted before base64). */
 export const USER_DATA_LIMIT = 16384;
@@ -92,7 +92,7 @@ export function renderUserData(opts: UserDataOptions): string {
     const config = appConfig(opts);
     const lines = [
         "#!/bin/bash",
-        "# ha-webstack user data, rendered by components/userData.ts from server/ (do not edit).",
+        "# ha-webstack user data, rendered by components/serverPool/userData.ts from server/ (do not edit).",
         "# Each file below is gzip + base64; server/bootstrap.sh installs them.",
         "set -euo pipefail",
         'export ROOT="${ROOT:-}"',

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { named, Tags } from "./tags";
-import { acmCertificateArn, checkInput, invalid, ValidationError } from "./validation";
+import { named, Tags } from "../shared/tags";
+import { acmCertificateArn, checkInput, invalid, ValidationError } from "../shared/validation";
 
 /**
  * Where the HTTPS listener's certificate comes from:

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createVpcFlowLogs, FlowLogOptions, FlowLogSettings, flowLogSettings, VpcFlowLogs } from "./flowLogs";
-import { named, Tags } from "./tags";
-import { integerIn, invalid, ipv4Cidr, oneOf, parseIpv4Cidr, subnetOf, ValidationError } from "./validation";
+import { named, Tags } from "../shared/tags";
+import { integerIn, invalid, ipv4Cidr, oneOf, parseIpv4Cidr, subnetOf, ValidationError } from "../shared/validation";
 
 export const NAT_GATEWAY_MODES = ["none", "single", "perAz"] as const;
 export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];

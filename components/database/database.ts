@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { availabilityZoneList } from "./network";
-import type { ServerPoolDatabase } from "./serverPool";
-import { named, Tags } from "./tags";
-import { booleanValue, checkInput, invalid, ValidationError } from "./validation";
+import { availabilityZoneList } from "../network/network";
+import type { ServerPoolDatabase } from "../serverPool/serverPool";
+import { named, Tags } from "../shared/tags";
+import { booleanValue, checkInput, invalid, ValidationError } from "../shared/validation";
 
 /** MySQL's port; the security group rules and the app config use it. */
 export const MYSQL_PORT = 3306;

@@ -1,12 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Database, defaultMaxConnections } from "./database";
-import { FailbackPolicy, FailoverController } from "./failoverController";
-import { Algorithm, LoadBalancer, Mode } from "./loadBalancer";
-import { cloudWatchAgentUserData, defaultLogGroupPrefix, Monitoring, serverLogGroupNames } from "./monitoring";
-import { NatGatewayMode, Network } from "./network";
-import { ServerPool } from "./serverPool";
-import { Tags } from "./tags";
-import { integerIn, oneOf } from "./validation";
+import { Database, defaultMaxConnections } from "../database/database";
+import { FailbackPolicy, FailoverController } from "../failoverController/failoverController";
+import { Algorithm, LoadBalancer, Mode } from "../loadBalancer/loadBalancer";
+import {
+    cloudWatchAgentUserData,
+    defaultLogGroupPrefix,
+    Monitoring,
+    serverLogGroupNames,
+} from "../monitoring/monitoring";
+import { NatGatewayMode, Network } from "../network/network";
+import { ServerPool } from "../serverPool/serverPool";
+import { Tags } from "../shared/tags";
+import { integerIn, oneOf } from "../shared/validation";
 
 export interface WebStackArgs {
     /**

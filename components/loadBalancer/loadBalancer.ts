@@ -2,8 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CertificateMode, CertificateSettings, certificateSettings, createListenerCertificate } from "./certificate";
 import { AccessLogOptions, AccessLogSettings, accessLogSettings, createAccessLogBucket } from "./logBucket";
-import { named, Tags } from "./tags";
-import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
+import { named, Tags } from "../shared/tags";
+import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "../shared/tlsPolicies";
 import {
     booleanValue,
     checkInput,
@@ -13,7 +13,7 @@ import {
     ipv4Cidr,
     oneOf,
     ValidationError,
-} from "./validation";
+} from "../shared/validation";
 import { createWebAcl, WafOptions, WafSettings, wafSettings } from "./webAcl";
 
 export const MODES = ["active-passive", "active-active"] as const;

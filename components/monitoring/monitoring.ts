@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { named, Tags } from "./tags";
-import { UserDataFile } from "./userData";
-import { booleanValue, checkInput, integerIn, invalid, logRetentionDays, ValidationError } from "./validation";
+import { named, Tags } from "../shared/tags";
+import { UserDataFile } from "../serverPool/userData";
+import { booleanValue, checkInput, integerIn, invalid, logRetentionDays, ValidationError } from "../shared/validation";
 
 /** The role of a target group in the load balancer (see `LoadBalancer`). */
 export const TARGET_GROUP_ROLES = ["active", "failover", "web"] as const;
@@ -1598,7 +1598,7 @@ export function cloudWatchAgentUserData(opts: CloudWatchAgentOptions): {
         "",
     ].join("\n");
     const extraScript = [
-        "# ha-webstack monitoring: app output to a file, then the CloudWatch agent (components/monitoring.ts)",
+        "# ha-webstack monitoring: app output to a file, then the CloudWatch agent (components/monitoring/)",
         `install -d -m 0750 "$ROOT${APP_LOG_FILE.replace(/\/[^/]+$/, "")}"`,
         "systemctl daemon-reload",
         "systemctl restart ha-webstack-app.service",

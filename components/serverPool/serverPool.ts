@@ -1,8 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { named, Tags } from "./tags";
+import { named, Tags } from "../shared/tags";
 import { APP_UPSTREAM_PORT, renderUserData, UserDataOptions } from "./userData";
-import { checkInput, instanceType as checkInstanceType, integerIn, invalid, nonEmptyString } from "./validation";
+import {
+    checkInput,
+    instanceType as checkInstanceType,
+    integerIn,
+    invalid,
+    nonEmptyString,
+} from "../shared/validation";
 
 export interface ServerPoolArgs {
     /** The VPC of the servers. */

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { featureOptions } from "./features";
-import { named, Tags } from "./tags";
-import { booleanValue, integerIn } from "./validation";
+import { featureOptions } from "../shared/features";
+import { named, Tags } from "../shared/tags";
+import { booleanValue, integerIn } from "../shared/validation";
 
 /** The `accessLogs` argument: `true` for the defaults, or the options. */
 export interface AccessLogOptions {

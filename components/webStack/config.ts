@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { certificateDomainName, certificateSettings, hostedZoneId } from "./certificate";
+import { certificateDomainName, certificateSettings, hostedZoneId } from "../loadBalancer/certificate";
 import {
     MAX_ALLOCATED_STORAGE,
     dbAllocatedStorage,
@@ -7,15 +7,15 @@ import {
     dbEngineVersion,
     dbInstanceClass,
     replicaCountValue,
-} from "./database";
-import { FAILBACK_POLICIES } from "./failoverController";
-import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "./flowLogs";
-import { ALGORITHMS, MODES } from "./loadBalancer";
-import { ACCESS_LOG_RETENTION_DAYS, accessLogRetentionDays } from "./logBucket";
-import { emailAddress } from "./monitoring";
-import { appPortValue } from "./serverPool";
-import { availabilityZoneList, MAX_AZS, MAX_VPC_PREFIX, MIN_AZS } from "./network";
-import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "./tlsPolicies";
+} from "../database/database";
+import { FAILBACK_POLICIES } from "../failoverController/failoverController";
+import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "../network/flowLogs";
+import { ALGORITHMS, MODES } from "../loadBalancer/loadBalancer";
+import { ACCESS_LOG_RETENTION_DAYS, accessLogRetentionDays } from "../loadBalancer/logBucket";
+import { emailAddress } from "../monitoring/monitoring";
+import { appPortValue } from "../serverPool/serverPool";
+import { availabilityZoneList, MAX_AZS, MAX_VPC_PREFIX, MIN_AZS } from "../network/network";
+import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "../shared/tlsPolicies";
 import {
     acmCertificateArn,
     booleanValue,
@@ -27,9 +27,9 @@ import {
     logRetentionDays,
     oneOf,
     ValidationError,
-} from "./validation";
+} from "../shared/validation";
 import { STACK_NAT_GATEWAY_MODES } from "./webStack";
-import { WAF_RATE_LIMIT, wafRateLimit } from "./webAcl";
+import { WAF_RATE_LIMIT, wafRateLimit } from "../loadBalancer/webAcl";
 import { WebStackArgs } from "./webStack";
 
 /** The config namespace: keys are `ha-webstack:<key>` in `Pulumi.<stack>.yaml`. */

@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as esbuild from "esbuild";
-import { HEALTH_CHECK } from "./loadBalancer";
-import { packageFile, packageRoot } from "./packageFiles";
-import { named, Tags } from "./tags";
-import { integerIn, logRetentionDays, oneOf } from "./validation";
+import { HEALTH_CHECK } from "../loadBalancer/loadBalancer";
+import { packageFile, packageRoot } from "../shared/packageFiles";
+import { named, Tags } from "../shared/tags";
+import { integerIn, logRetentionDays, oneOf } from "../shared/validation";
 
 export const FAILBACK_POLICIES = ["automatic", "manual"] as const;
 export type FailbackPolicy = (typeof FAILBACK_POLICIES)[number];

@@ -1,0 +1,2 @@
+// The failoverController component and what a user of it needs.
+export * from "./failoverController";

@@ -1,0 +1,5 @@
+// The loadBalancer component and what a user of it needs.
+export * from "./certificate";
+export * from "./loadBalancer";
+export * from "./logBucket";
+export * from "./webAcl";

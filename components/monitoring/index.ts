@@ -1,0 +1,2 @@
+// The monitoring component and what a user of it needs.
+export * from "./monitoring";

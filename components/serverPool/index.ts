@@ -1,0 +1,3 @@
+// The serverPool component and what a user of it needs.
+export * from "./serverPool";
+export * from "./userData";

@@ -1,0 +1,3 @@
+// The webStack component and what a user of it needs.
+export * from "./config";
+export * from "./webStack";
