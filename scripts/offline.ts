@@ -41,6 +41,8 @@ export interface RegisteredOptions {
     retainOnDelete: boolean;
     /** URNs of explicit and implicit dependencies. */
     dependencies: string[];
+    /** Earlier identities: alias URNs, or `{ name, parentUrn, ... }` specs as the SDK sends them. */
+    aliases: Array<string | Record<string, unknown>>;
 }
 
 export interface Evaluation {
@@ -375,6 +377,7 @@ function emptyOptions(): RegisteredOptions {
         deleteBeforeReplace: false,
         retainOnDelete: false,
         dependencies: [],
+        aliases: [],
     };
 }
 
@@ -399,6 +402,7 @@ function recordRegistrations(
                 deleteBeforeReplace: Boolean(req.getDeletebeforereplace()),
                 retainOnDelete: Boolean(req.getRetainondelete()),
                 dependencies: req.getDependenciesList(),
+                aliases: aliasesOf(req),
             },
         });
         const index = resources.length;
@@ -409,6 +413,20 @@ function recordRegistrations(
             callback(err, response);
         });
     };
+}
+
+/** The aliases of a registration request: URNs, or alias specs (name, type, parent, stack, project). */
+function aliasesOf(req: any): Array<string | Record<string, unknown>> {
+    const urns: string[] = req.getAliasurnsList?.() ?? [];
+    const specs = (req.getAliasesList?.() ?? []).map((alias: any) => {
+        const o = alias.toObject();
+        return o.urn
+            ? o.urn
+            : Object.fromEntries(
+                  Object.entries(o.spec ?? {}).filter(([, v]) => v !== undefined && v !== "" && v !== false),
+              );
+    });
+    return [...urns, ...specs];
 }
 
 /** A stable pseudo-random hex string derived from a name (FNV-1a, repeated). */

@@ -53,6 +53,8 @@ import {
     type ManualResult,
     type RunSummary,
 } from "../lambda/failover/handler";
+import { logMetricPattern, type ControllerLogMetric } from "../components/monitoring/alarms";
+import { LOG_EVENTS } from "../lambda/failover/protocol";
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -1116,5 +1118,52 @@ describe("esbuild bundle", () => {
         const bundledHandler = mod.exports.handler as (event: unknown, context: unknown) => Promise<ManualResult>;
         const status = await bundledHandler({ action: "status" }, { getRemainingTimeInMillis: () => 60_000 });
         expect(status).toMatchObject({ ok: true, weights: ACTIVE_WEIGHTS, activeHealthy: 2, failoverHealthy: 2 });
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What Monitoring counts from these log lines
+// ---------------------------------------------------------------------------------------------
+
+describe("log lines and Monitoring's metric filters", () => {
+    /** The events a filter pattern such as `{ ($.event = "a") || ($.event = "b") }` matches. */
+    const matches = (metric: ControllerLogMetric, line: Record<string, unknown>) =>
+        [...logMetricPattern(metric).matchAll(/\$\.event = "([^"]+)"/g)].some((m) => m[1] === line.event);
+    const counted = (metric: ControllerLogMetric) => logLines().filter((line) => matches(metric, line)).length;
+
+    it("should count a failover, a failed move and failed polls from what the handler really logs", async () => {
+        world.perPoll([
+            [2, 2],
+            [0, 2],
+            [0, 2],
+            [0, 2],
+        ]);
+        world.modifyFails = (attempt) => attempt === 1;
+        world.describeHealthFails = (t) => t >= T0 + 30_000 && t < T0 + 45_000;
+        await invoke(makeHandler(), SCHEDULED_EVENT);
+        expect(counted("moveFailures")).toBe(1);
+        expect(counted("failovers")).toBe(1);
+        expect(counted("pollErrors")).toBeGreaterThanOrEqual(2);
+        expect(counted("failbacks")).toBe(0);
+        expect(counted("controllerFaults")).toBe(0);
+    });
+
+    it("should count a configuration fault", async () => {
+        await invoke(makeHandler({ LISTENER_ARN: "not-an-arn" }), SCHEDULED_EVENT);
+        expect(counted("controllerFaults")).toBe(1);
+    });
+
+    it("should only log events that protocol.ts declares", async () => {
+        world.perPoll([
+            [2, 2],
+            [0, 2],
+            [0, 2],
+        ]);
+        await invoke(makeHandler(), SCHEDULED_EVENT);
+        await invoke(makeHandler(), { action: "status" });
+        await invoke(makeHandler(), { action: "nonsense" });
+        const events = new Set(logLines().map((l) => l.event));
+        expect(events.size).toBeGreaterThanOrEqual(3);
+        for (const event of events) expect(LOG_EVENTS).toContain(event);
     });
 });

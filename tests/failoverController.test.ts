@@ -7,6 +7,7 @@ import {
     DEFAULT_TIMING,
     RUN_SECONDS,
 } from "../components/failoverController";
+import { STATE_TAG_KEY } from "../lambda/failover/protocol";
 import { evaluate } from "../scripts/offline";
 import { expectRejectedBeforeCreate, ofType, only } from "./helpers";
 
@@ -128,7 +129,7 @@ describe("FailoverController", () => {
             ["logs:CreateLogStream,logs:PutLogEvents", `${logGroupArn}:*`],
         ]);
         expect(policy.Statement[2].Condition).toEqual({
-            "ForAllValues:StringEquals": { "aws:TagKeys": ["ha-webstack:failover-state"] },
+            "ForAllValues:StringEquals": { "aws:TagKeys": [STATE_TAG_KEY] },
         });
         const trust = JSON.parse(only(ev, "aws:iam/role:Role").inputs.assumeRolePolicy);
         expect(trust.Statement).toEqual([

@@ -22,6 +22,7 @@ export const T = {
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
     policyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     instanceProfile: "aws:iam/instanceProfile:InstanceProfile",
+    alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
 } as const;
 
 export function ofType(ev: Evaluation, type: string): RegisteredResource[] {

@@ -10,7 +10,6 @@ import {
     cloudWatchAgentConfig,
     cloudWatchAgentUserData,
     DEFAULT_THRESHOLDS,
-    emailAddress,
     Monitoring,
     MonitoringArgs,
     rateExpression,
@@ -18,6 +17,9 @@ import {
     serverLogsPolicyDocument,
 } from "../components/monitoring";
 import { renderUserData, USER_DATA_LIMIT } from "../components/serverPool/userData";
+import { emailAddress } from "../components/shared/validation";
+import { CONTROLLER_LOG_METRICS, ControllerLogMetric, logMetricPattern } from "../components/monitoring/alarms";
+import { LOG_EVENTS } from "../lambda/failover/protocol";
 import { Evaluation, evaluate, RegisteredResource } from "../scripts/offline";
 import { expectRejectedBeforeCreate, ofType, only } from "./helpers";
 
@@ -663,14 +665,14 @@ describe("Monitoring", () => {
             );
         });
 
-        it("should match the event names the handler logs", () => {
-            const handler = fs.readFileSync(path.join(__dirname, "..", "lambda", "failover", "handler.ts"), "utf8");
-            for (const event of ["poll_error", "config_error", "unexpected_error"]) {
-                expect(handler).toContain(`event: "${event}"`);
+        it("should build each filter pattern from the events it counts", () => {
+            expect(logMetricPattern("failovers")).toBe('{ $.event = "failover" }');
+            expect(logMetricPattern("moveFailures")).toBe(
+                '{ ($.event = "failover_failed") || ($.event = "failback_failed") }',
+            );
+            for (const metric of Object.keys(CONTROLLER_LOG_METRICS) as ControllerLogMetric[]) {
+                for (const event of CONTROLLER_LOG_METRICS[metric].events) expect(LOG_EVENTS).toContain(event);
             }
-            // Moves log their kind (failover / failback) and `${kind}_failed`.
-            expect(handler).toContain("event: move.kind");
-            expect(handler).toContain("event: `${move.kind}_failed`");
         });
     });
 

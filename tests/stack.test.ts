@@ -234,9 +234,26 @@ describe("the stack program", () => {
                 expect(alarm.inputs.alarmActions).toEqual([topicArn]);
                 expect(alarm.inputs.okActions).toEqual([topicArn]);
             }
+            // The topic is Monitoring's, whatever the mode.
+            const topic = only(ev, "aws:sns/topic:Topic");
+            expect(topic.parentUrn).toMatch(/ha-webstack:index:Monitoring::[^:]+-monitoring$/);
             if (mode === "active-passive") {
-                expect(only(ev, "aws:lambda/function:Function").inputs.environment.variables.TOPIC_ARN).toBe(topicArn);
+                const fn = only(ev, "aws:lambda/function:Function");
+                expect(fn.inputs.environment.variables.TOPIC_ARN).toBe(topicArn);
                 expect(alarms.some((a) => a.name.endsWith("failover-happened"))).toBe(true);
+                // Monitoring learns the controller's function once it exists (a deferred output).
+                expect(only(ev, T.alarm, "-controller-errors").inputs.dimensions).toEqual({
+                    FunctionName: fn.state.name,
+                });
+                // ha-webstack 0.1 created the topic in the controller: a stack created then keeps it.
+                expect(topic.options.aliases).toEqual([
+                    {
+                        name: `${stack}-controller-topic`,
+                        parenturn: `urn:pulumi:${stack}::ha-webstack::ha-webstack:index:WebStack$ha-webstack:index:FailoverController::${stack}-controller`,
+                    },
+                ]);
+            } else {
+                expect(topic.options.aliases).toEqual([]);
             }
             expect(ev.outputs.dashboardUrl).toMatch(
                 /^https:\/\/us-east-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=us-east-1#dashboards:name=/,

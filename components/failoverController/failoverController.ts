@@ -1,10 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as esbuild from "esbuild";
+import { STATE_TAG_KEY } from "../../lambda/failover/protocol";
 import { HEALTH_CHECK } from "../loadBalancer/loadBalancer";
 import { packageFile, packageRoot } from "../shared/packageFiles";
 import { named, Tags } from "../shared/tags";
 import { integerIn, logRetentionDays, oneOf } from "../shared/validation";
+
+/** The component's type token. */
+export const FAILOVER_CONTROLLER_TYPE = "ha-webstack:index:FailoverController";
 
 export const FAILBACK_POLICIES = ["automatic", "manual"] as const;
 export type FailbackPolicy = (typeof FAILBACK_POLICIES)[number];
@@ -124,7 +128,7 @@ export class FailoverController extends pulumi.ComponentResource {
     public readonly failoverTimeSeconds: number;
 
     constructor(name: string, args: FailoverControllerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ha-webstack:index:FailoverController", name, {}, opts);
+        super(FAILOVER_CONTROLLER_TYPE, name, {}, opts);
         const settings = validateFailoverControllerArgs(args);
         const tags = args.tags;
         this.failback = settings.failback;
@@ -328,7 +332,7 @@ export function failoverControllerPolicy(arns: {
                 Effect: "Allow",
                 Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
                 Resource: arns.listenerArn,
-                Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": ["ha-webstack:failover-state"] } },
+                Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [STATE_TAG_KEY] } },
             },
             { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: arns.topicArn },
             {

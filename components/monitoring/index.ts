@@ -1,2 +1,8 @@
-// The monitoring component and what a user of it needs.
-export * from "./monitoring";
+// Monitoring: alarms on every tier, the dashboard, the alert topic and the servers' log groups.
+export { ALARMS, type AlarmKind, CONTROLLER_LOG_METRICS, type ControllerLogMetric } from "./alarms";
+export * from "./args";
+export { Monitoring } from "./monitoring";
+export { rateExpression } from "./metrics";
+export * from "./serverLogs";
+export { type MonitoringSettings, validateMonitoringArgs } from "./settings";
+export { DEFAULT_THRESHOLDS, type Thresholds } from "./thresholds";

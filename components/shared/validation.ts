@@ -35,20 +35,63 @@ export function oneOf<T extends string>(key: string, value: unknown, allowed: re
 }
 
 /**
- * An integer in [min, max]. Accepts a number or the decimal string a config file holds; rejects
- * `two`, `1.5`, `1e3` and `""` rather than letting `Number()` guess.
+ * The integer a number or a config file's decimal string holds, NaN for anything else: `two`,
+ * `1.5`, `1e3` and `""` are not integers here, whatever `Number()` would guess.
  */
+export function parseInteger(value: unknown): number {
+    if (typeof value === "number") {
+        return Number.isInteger(value) ? value : NaN;
+    }
+    return typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+}
+
+/** An integer in [min, max], given as a number or as the decimal string a config file holds. */
 export function integerIn(key: string, value: unknown, min: number, max: number): number {
-    const n =
-        typeof value === "number"
-            ? value
-            : typeof value === "string" && /^-?\d+$/.test(value.trim())
-              ? Number(value)
-              : NaN;
+    const n = parseInteger(value);
     if (!Number.isInteger(n) || n < min || n > max) {
         throw invalid(key, value, `an integer from ${min} to ${max}`);
     }
     return n;
+}
+
+/** A finite number in [min, max] (an integer when `integer`), or the decimal string of one. */
+export function numberIn(key: string, value: unknown, min: number, max: number, integer = false): number {
+    const n =
+        typeof value === "number"
+            ? value
+            : typeof value === "string" && /^-?\d+(\.\d+)?$/.test(value.trim())
+              ? Number(value)
+              : NaN;
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+        throw invalid(key, value, `${integer ? "an integer" : "a number"} from ${min} to ${max}`);
+    }
+    return n;
+}
+
+/** A string matching `re`; `expected` says in words what that is. */
+export function pattern(key: string, value: unknown, re: RegExp, expected: string): string {
+    if (typeof value !== "string" || !re.test(value)) {
+        throw invalid(key, value, expected);
+    }
+    return value;
+}
+
+/**
+ * A plausible email address: one @, a local part without spaces, a domain of at least two
+ * labels (letters, digits, hyphens) ending in a letters-only TLD. Rejects `ops@`, `a@b`, `not an email`.
+ */
+export function emailAddress(key: string, value: unknown): string {
+    const expected = "an email address such as ops@example.com";
+    if (typeof value !== "string" || value.length > 254) {
+        throw invalid(key, value, expected);
+    }
+    const m = /^([^\s@"(),:;<>[\\\]]{1,64})@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$/.exec(
+        value,
+    );
+    if (!m || m[1].startsWith(".") || m[1].endsWith(".") || m[1].includes("..")) {
+        throw invalid(key, value, expected);
+    }
+    return value;
 }
 
 export function booleanValue(key: string, value: unknown): boolean {

@@ -12,12 +12,12 @@ import { FAILBACK_POLICIES } from "../failoverController/failoverController";
 import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "../network/flowLogs";
 import { ALGORITHMS, MODES } from "../loadBalancer/loadBalancer";
 import { ACCESS_LOG_RETENTION_DAYS, accessLogRetentionDays } from "../loadBalancer/logBucket";
-import { emailAddress } from "../monitoring/monitoring";
 import { appPortValue } from "../serverPool/serverPool";
 import { availabilityZoneList, MAX_AZS, MAX_VPC_PREFIX, MIN_AZS } from "../network/network";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "../shared/tlsPolicies";
 import {
     acmCertificateArn,
+    emailAddress,
     booleanValue,
     distinctCidrs,
     instanceType,

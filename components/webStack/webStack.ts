@@ -1,15 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Database, defaultMaxConnections } from "../database/database";
-import { FailbackPolicy, FailoverController } from "../failoverController/failoverController";
-import { Algorithm, LoadBalancer, Mode } from "../loadBalancer/loadBalancer";
-import {
-    cloudWatchAgentUserData,
-    defaultLogGroupPrefix,
-    Monitoring,
-    serverLogGroupNames,
-} from "../monitoring/monitoring";
-import { NatGatewayMode, Network } from "../network/network";
-import { ServerPool } from "../serverPool/serverPool";
+import { Database, defaultMaxConnections } from "../database";
+import { FAILOVER_CONTROLLER_TYPE, FailbackPolicy, FailoverController } from "../failoverController";
+import { Algorithm, LoadBalancer, Mode } from "../loadBalancer";
+import { cloudWatchAgentUserData, defaultLogGroupPrefix, Monitoring, serverLogGroupNames } from "../monitoring";
+import { NatGatewayMode, Network } from "../network";
+import { ServerPool } from "../serverPool";
 import { Tags } from "../shared/tags";
 import { integerIn, oneOf } from "../shared/validation";
 
@@ -151,7 +146,45 @@ export class WebStack extends pulumi.ComponentResource {
             oneOf("WebStack args.natGateways", args.natGateways, STACK_NAT_GATEWAY_MODES);
         }
 
-        this.network = new Network(
+        this.network = this.createNetwork(name, args, tags);
+        this.loadBalancer = this.createLoadBalancer(name, args, tags);
+        this.mode = this.loadBalancer.mode;
+        this.database = this.createDatabase(name, args, tags);
+        const placement = poolPlacement(this.mode, this.network.azCount);
+        const logGroupPrefix = stackLogGroupPrefix(name);
+        this.pools = this.createPools(name, args, placement, logGroupPrefix, tags);
+        // Monitoring owns the alert topic, and the controller publishes its moves there, while
+        // Monitoring alarms on the controller's function: its names reach Monitoring once the
+        // controller exists (a deferred output; the resources themselves depend one way only).
+        const [controllerFunctionName, setControllerFunctionName] = pulumi.deferredOutput<string>();
+        const [controllerLogGroupName, setControllerLogGroupName] = pulumi.deferredOutput<string>();
+        this.monitoring = this.createMonitoring(name, args, placement, logGroupPrefix, tags, {
+            functionName: controllerFunctionName,
+            logGroupName: controllerLogGroupName,
+        });
+        this.failoverController = this.createFailoverController(name, args, tags);
+        if (this.failoverController) {
+            setControllerFunctionName(this.failoverController.function.name);
+            setControllerLogGroupName(this.failoverController.logGroup.name);
+        }
+        this.url = this.loadBalancer.url;
+
+        this.registerOutputs({
+            url: this.url,
+            vpcId: this.network.vpcId,
+            albDnsName: this.loadBalancer.dnsName,
+            activeTargetGroupArn: this.loadBalancer.activeTargetGroup.arn,
+            failoverTargetGroupArn: this.loadBalancer.failoverTargetGroup?.arn,
+            dbWriterEndpoint: this.database.writerEndpoint,
+            dbReaderEndpoints: this.database.readerEndpoints,
+            dbSecretArn: this.database.secretArn,
+            alertTopicArn: this.monitoring.topicArn,
+            dashboardUrl: this.monitoring.dashboardUrl,
+        });
+    }
+
+    private createNetwork(name: string, args: WebStackArgs, tags: Tags): Network {
+        return new Network(
             name,
             {
                 cidrBlock: args.vpcCidr,
@@ -163,7 +196,10 @@ export class WebStack extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.loadBalancer = new LoadBalancer(
+    }
+
+    private createLoadBalancer(name: string, args: WebStackArgs, tags: Tags): LoadBalancer {
+        return new LoadBalancer(
             name,
             {
                 vpcId: this.network.vpcId,
@@ -184,9 +220,10 @@ export class WebStack extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.mode = this.loadBalancer.mode;
+    }
 
-        this.database = new Database(
+    private createDatabase(name: string, args: WebStackArgs, tags: Tags): Database {
+        return new Database(
             `${name}-db`,
             {
                 vpcId: this.network.vpcId,
@@ -203,17 +240,19 @@ export class WebStack extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+    }
 
-        // Every server ships its nginx and app logs to the log groups Monitoring creates.
-        // One prefix per WebStack, so that two in one program do not claim the same log groups.
-        const logGroupPrefix =
-            name === pulumi.getStack()
-                ? defaultLogGroupPrefix(name)
-                : `${defaultLogGroupPrefix(pulumi.getStack())}/${name}`;
+    /** One pool per target group; each ships its logs to Monitoring's log groups and may reach the database. */
+    private createPools(
+        name: string,
+        args: WebStackArgs,
+        placement: PoolPlacement[],
+        logGroupPrefix: string,
+        tags: Tags,
+    ): ServerPool[] {
         const cloudWatchAgent = cloudWatchAgentUserData({ logGroups: serverLogGroupNames(logGroupPrefix) });
         const size = integerIn("WebStack args.serversPerPool", args.serversPerPool ?? 1, 1, 100);
-        const placement = poolPlacement(this.mode, this.network.azCount);
-        this.pools = placement.map(({ role, azIndexes }) => {
+        return placement.map(({ role, azIndexes }) => {
             const targetGroup =
                 role === "failover" ? this.loadBalancer.failoverTargetGroup! : this.loadBalancer.activeTargetGroup;
             const pool = new ServerPool(
@@ -239,32 +278,23 @@ export class WebStack extends pulumi.ComponentResource {
             this.database.allowClient(role, pool.securityGroup.id);
             return pool;
         });
-        const failoverTargetGroup = this.loadBalancer.failoverTargetGroup;
-        if (failoverTargetGroup) {
-            const activeTargetGroup = this.loadBalancer.activeTargetGroup;
-            this.failoverController = new FailoverController(
-                `${name}-controller`,
-                {
-                    listenerArn: this.loadBalancer.httpsListener.arn,
-                    loadBalancerArnSuffix: this.loadBalancer.arnSuffix,
-                    activeTargetGroup: { arn: activeTargetGroup.arn, arnSuffix: activeTargetGroup.arnSuffix },
-                    failoverTargetGroup: { arn: failoverTargetGroup.arn, arnSuffix: failoverTargetGroup.arnSuffix },
-                    failback: args.failback,
-                    failbackAfterSeconds: args.failbackAfterSeconds,
-                    tags,
-                },
-                { parent: this },
-            );
-        }
-        // After the controller: in active-passive its topic is the stack's alert topic (the
-        // controller publishes every move there), so that one email subscription gets everything.
-        const activeTargetGroup = this.loadBalancer.activeTargetGroup;
-        this.monitoring = new Monitoring(
+    }
+
+    private createMonitoring(
+        name: string,
+        args: WebStackArgs,
+        placement: PoolPlacement[],
+        logGroupPrefix: string,
+        tags: Tags,
+        controller: { functionName: pulumi.Output<string>; logGroupName: pulumi.Output<string> },
+    ): Monitoring {
+        const { activeTargetGroup, failoverTargetGroup } = this.loadBalancer;
+        return new Monitoring(
             `${name}-monitoring`,
             {
                 loadBalancer: { arnSuffix: this.loadBalancer.arnSuffix },
                 targetGroups: [
-                    { role: this.mode === "active-passive" ? "active" : "web", arnSuffix: activeTargetGroup.arnSuffix },
+                    { role: failoverTargetGroup ? "active" : "web", arnSuffix: activeTargetGroup.arnSuffix },
                     ...(failoverTargetGroup
                         ? [{ role: "failover" as const, arnSuffix: failoverTargetGroup.arnSuffix }]
                         : []),
@@ -280,13 +310,16 @@ export class WebStack extends pulumi.ComponentResource {
                     replicaIdentifiers: this.database.replicas.map((r) => r.identifier),
                     allocatedStorageGb: args.dbAllocatedStorage ?? 20,
                 },
-                failoverController: this.failoverController
-                    ? {
-                          functionName: this.failoverController.function.name,
-                          logGroupName: this.failoverController.logGroup.name,
-                      }
-                    : undefined,
-                topicArn: this.failoverController?.topicArn,
+                failoverController: failoverTargetGroup ? controller : undefined,
+                // ha-webstack 0.1 created the alert topic inside the failover controller: adopt it.
+                topicAliases: failoverTargetGroup
+                    ? [
+                          {
+                              name: `${name}-controller-topic`,
+                              parent: pulumi.createUrn(`${name}-controller`, FAILOVER_CONTROLLER_TYPE, this),
+                          },
+                      ]
+                    : [],
                 alertEmail: args.alertEmail,
                 serverLogRetentionDays: args.serverLogRetentionDays,
                 logGroupPrefix,
@@ -295,21 +328,39 @@ export class WebStack extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.url = this.loadBalancer.url;
-
-        this.registerOutputs({
-            url: this.url,
-            vpcId: this.network.vpcId,
-            albDnsName: this.loadBalancer.dnsName,
-            activeTargetGroupArn: this.loadBalancer.activeTargetGroup.arn,
-            failoverTargetGroupArn: this.loadBalancer.failoverTargetGroup?.arn,
-            dbWriterEndpoint: this.database.writerEndpoint,
-            dbReaderEndpoints: this.database.readerEndpoints,
-            dbSecretArn: this.database.secretArn,
-            alertTopicArn: this.monitoring.topicArn,
-            dashboardUrl: this.monitoring.dashboardUrl,
-        });
     }
+
+    /** Active-passive only: the controller that moves the weights, publishing to Monitoring's topic. */
+    private createFailoverController(name: string, args: WebStackArgs, tags: Tags): FailoverController | undefined {
+        const { activeTargetGroup, failoverTargetGroup } = this.loadBalancer;
+        if (!failoverTargetGroup) {
+            return undefined;
+        }
+        return new FailoverController(
+            `${name}-controller`,
+            {
+                listenerArn: this.loadBalancer.httpsListener.arn,
+                loadBalancerArnSuffix: this.loadBalancer.arnSuffix,
+                activeTargetGroup: { arn: activeTargetGroup.arn, arnSuffix: activeTargetGroup.arnSuffix },
+                failoverTargetGroup: { arn: failoverTargetGroup.arn, arnSuffix: failoverTargetGroup.arnSuffix },
+                topicArn: this.monitoring.topicArn,
+                failback: args.failback,
+                failbackAfterSeconds: args.failbackAfterSeconds,
+                tags,
+            },
+            { parent: this },
+        );
+    }
+}
+
+/**
+ * Where the servers of a WebStack ship their logs: `/ha-webstack/<stack>`, or below it
+ * `/<name>` for a WebStack not named after the stack, so that two in one program do not claim
+ * the same log groups.
+ */
+export function stackLogGroupPrefix(name: string): string {
+    const stack = pulumi.getStack();
+    return name === stack ? defaultLogGroupPrefix(name) : `${defaultLogGroupPrefix(stack)}/${name}`;
 }
 
 /** Monitoring thresholds that follow the database class (a plain value; an Output keeps the defaults). */

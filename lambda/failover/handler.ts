@@ -46,6 +46,9 @@ import {
     type Notice,
     type Weights,
 } from "./controller";
+import { STATE_TAG_KEY, type LogEvent } from "./protocol";
+
+export { LOG_EVENTS, STATE_TAG_KEY, type LogEvent } from "./protocol";
 
 // ---------------------------------------------------------------------------------------------
 // Configuration (environment variables, validated once at cold start)
@@ -271,14 +274,13 @@ export function classifyEvent(event: unknown): ClassifiedEvent {
 // The controller run
 // ---------------------------------------------------------------------------------------------
 
-/** Tag on the listener holding the state that must outlive one invocation (see controller.ts). */
-export const STATE_TAG_KEY = "ha-webstack:failover-state";
 /** A persisted healthy streak older than this was not continuously observed: it restarts. */
 export const MAX_UNOBSERVED_GAP_MS = 150_000;
 /** Never start a poll with less than this left: a move, a notification and the state save follow. */
 export const STOP_MARGIN_MS = 8_000;
 
-export type LogRecord = Record<string, unknown> & { event: string };
+/** One JSON log line; `event` is one of {@link LOG_EVENTS}. */
+export type LogRecord = Record<string, unknown> & { event: LogEvent };
 
 export interface ControllerDeps {
     readonly config: FailoverConfig;
