@@ -1,2 +1,7 @@
-// The database component and what a user of it needs.
+// Database: RDS for MySQL, a primary and its read replicas, credentials in Secrets Manager.
+export * from "./args";
 export * from "./database";
+export * from "./instanceClasses";
+export * from "./mysql";
+export * from "./placement";
+export * from "./settings";

@@ -1,3 +1,5 @@
-// The network component and what a user of it needs.
+// Network: a VPC over 2 to 6 AZs with public, private and isolated subnets.
 export * from "./flowLogs";
 export * from "./network";
+export * from "./subnets";
+export { MAX_AZS, MIN_AZS } from "../shared/validation";

@@ -2,19 +2,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createVpcFlowLogs, FlowLogOptions, FlowLogSettings, flowLogSettings, VpcFlowLogs } from "./flowLogs";
 import { named, Tags } from "../shared/tags";
-import { integerIn, invalid, ipv4Cidr, oneOf, parseIpv4Cidr, subnetOf, ValidationError } from "../shared/validation";
+import { availabilityZoneList, integerIn, invalid, ipv4Cidr, MAX_AZS, MIN_AZS, oneOf } from "../shared/validation";
+import { MAX_VPC_PREFIX, pickAvailabilityZones, subnetLayout } from "./subnets";
 
 export const NAT_GATEWAY_MODES = ["none", "single", "perAz"] as const;
 export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
-
-export const MIN_AZS = 2;
-export const MAX_AZS = 6;
-
-/** Subnets are carved `SUBNET_BITS` longer than the VPC: a /16 VPC gets /21 subnets (2,043 addresses). */
-const SUBNET_BITS = 5;
-
-/** An ALB needs subnets of at least /27 (8 free addresses), so the VPC can be no smaller than /22. */
-export const MAX_VPC_PREFIX = 27 - SUBNET_BITS;
 
 export interface NetworkArgs {
     /**
@@ -54,13 +46,6 @@ export interface NetworkArgs {
     flowLogs?: boolean | FlowLogOptions;
     /** Tags added to every resource. */
     tags?: Tags;
-}
-
-/** The CIDR blocks of each tier, one per AZ; pure, exported for tests. */
-export interface SubnetLayout {
-    public: string[];
-    private: string[];
-    isolated: string[];
 }
 
 /**
@@ -291,40 +276,4 @@ export function validateNetworkArgs(args: NetworkArgs, label = "Network args"): 
     const natGateways = oneOf(`${label}.natGateways`, args.natGateways ?? "single", NAT_GATEWAY_MODES);
     const flowLogs = flowLogSettings(`${label}.flowLogs`, args.flowLogs);
     return { cidrBlock, azCount, availabilityZones, natGateways, flowLogs };
-}
-
-/** A list of 2 to 6 distinct AZ names such as us-east-1a. */
-export function availabilityZoneList(label: string, zones: unknown): string[] {
-    if (
-        !Array.isArray(zones) ||
-        zones.length < MIN_AZS ||
-        zones.length > MAX_AZS ||
-        zones.some((z) => typeof z !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(z)) ||
-        new Set(zones).size !== zones.length
-    ) {
-        throw invalid(label, zones, `a list of ${MIN_AZS} to ${MAX_AZS} distinct AZ names such as us-east-1a`);
-    }
-    return [...zones];
-}
-
-/** Carves public, private and isolated blocks for `azCount` AZs out of the VPC's CIDR. */
-export function subnetLayout(cidrBlock: string, azCount: number): SubnetLayout {
-    const parsed = parseIpv4Cidr(cidrBlock);
-    if (!parsed) {
-        throw new ValidationError(`not an IPv4 CIDR block: ${cidrBlock}`);
-    }
-    const prefix = parsed.prefix + SUBNET_BITS;
-    // 32 blocks: public 0-7, private 8-15, isolated 16-23; 24-31 stay free for later tiers.
-    const tier = (offset: number) => [...Array(azCount).keys()].map((i) => subnetOf(cidrBlock, prefix, offset + i));
-    return { public: tier(0), private: tier(8), isolated: tier(16) };
-}
-
-/** The first `count` AZs of a lookup, or a clear error when the region has fewer. */
-export function pickAvailabilityZones(available: string[], count: number): string[] {
-    if (available.length < count) {
-        throw new ValidationError(
-            `azCount=${count} is not valid here: the region has only ${available.length} available AZs (${available.join(", ")})`,
-        );
-    }
-    return [...available].sort().slice(0, count);
 }

@@ -124,6 +124,24 @@ export function ipv4Cidr(key: string, value: unknown, minPrefix = 0, maxPrefix =
     return value;
 }
 
+/** The stack spreads over 2 to 6 availability zones: 2 is the minimum with no single point of failure. */
+export const MIN_AZS = 2;
+export const MAX_AZS = 6;
+
+/** A list of 2 to 6 distinct AZ names such as us-east-1a. */
+export function availabilityZoneList(label: string, zones: unknown): string[] {
+    if (
+        !Array.isArray(zones) ||
+        zones.length < MIN_AZS ||
+        zones.length > MAX_AZS ||
+        zones.some((z) => typeof z !== "string" || !/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/.test(z)) ||
+        new Set(zones).size !== zones.length
+    ) {
+        throw invalid(label, zones, `a list of ${MIN_AZS} to ${MAX_AZS} distinct AZ names such as us-east-1a`);
+    }
+    return [...zones];
+}
+
 /** A list of CIDR blocks without repeats (AWS rejects a duplicate security group rule). */
 export function distinctCidrs(key: string, cidrs: string[]): string[] {
     const repeated = cidrs.filter((c, i) => cidrs.indexOf(c) !== i);

@@ -7,17 +7,20 @@ import {
     dbEngineVersion,
     dbInstanceClass,
     replicaCountValue,
-} from "../database/database";
+} from "../database";
 import { FAILBACK_POLICIES } from "../failoverController/failoverController";
 import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "../network/flowLogs";
 import { ALGORITHMS, MODES } from "../loadBalancer/loadBalancer";
 import { ACCESS_LOG_RETENTION_DAYS, accessLogRetentionDays } from "../loadBalancer/logBucket";
 import { appPortValue } from "../serverPool/serverPool";
-import { availabilityZoneList, MAX_AZS, MAX_VPC_PREFIX, MIN_AZS } from "../network/network";
+import { MAX_VPC_PREFIX } from "../network/subnets";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "../shared/tlsPolicies";
 import {
     acmCertificateArn,
+    availabilityZoneList,
     emailAddress,
+    MAX_AZS,
+    MIN_AZS,
     booleanValue,
     distinctCidrs,
     instanceType,
