@@ -1,53 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as esbuild from "esbuild";
-import { STATE_TAG_KEY } from "../../lambda/failover/protocol";
-import { HEALTH_CHECK } from "../loadBalancer/loadBalancer";
-import { packageFile, packageRoot } from "../shared/packageFiles";
 import { named, Tags } from "../shared/tags";
-import { integerIn, logRetentionDays, oneOf } from "../shared/validation";
+import { bundleHandler } from "./bundle";
+import { failoverControllerPolicy } from "./iamPolicy";
+import { FailbackPolicy, validateFailoverControllerArgs } from "./settings";
+import { DEFAULT_TIMING, failoverTimeSeconds, RUN_SECONDS } from "./timing";
 
 /** The component's type token. */
 export const FAILOVER_CONTROLLER_TYPE = "ha-webstack:index:FailoverController";
-
-export const FAILBACK_POLICIES = ["automatic", "manual"] as const;
-export type FailbackPolicy = (typeof FAILBACK_POLICIES)[number];
-
-/** The controller's timing; every value feeds {@link failoverTimeSeconds}. */
-export interface FailoverTiming {
-    /** ALB health-check interval (s). */
-    healthCheckIntervalSeconds: number;
-    /** Failed checks before the ALB marks a target unhealthy. */
-    unhealthyThreshold: number;
-    /** How often the controller polls DescribeTargetHealth (s). */
-    pollIntervalSeconds: number;
-    /** Consecutive polls with no healthy active target before it moves traffic. */
-    confirmations: number;
-    /** ModifyListener round trip and propagation to the ALB nodes (s). */
-    apiAllowanceSeconds: number;
-}
-
-export const DEFAULT_TIMING: FailoverTiming = {
-    healthCheckIntervalSeconds: HEALTH_CHECK.intervalSeconds,
-    unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
-    pollIntervalSeconds: 5,
-    confirmations: 2,
-    apiAllowanceSeconds: 5,
-};
-
-/**
- * Worst-case time from the last good response of the active group to traffic on the failover
- * group: the ALB needs interval × threshold to mark the servers unhealthy; the controller then
- * needs `confirmations` polls, the first of which can come up to one poll interval late; then the
- * API call. With the defaults: 5 × 2 + 5 × 2 + 5 = 25 s (an alarm-driven flip takes 75-135 s).
- */
-export function failoverTimeSeconds(t: FailoverTiming = DEFAULT_TIMING): number {
-    return (
-        t.healthCheckIntervalSeconds * t.unhealthyThreshold +
-        t.pollIntervalSeconds * t.confirmations +
-        t.apiAllowanceSeconds
-    );
-}
 
 export interface FailoverControllerArgs {
     /** The HTTPS listener whose forward action holds both target groups. */
@@ -92,12 +52,6 @@ export interface FailoverControllerArgs {
     /** Tags added to every resource. */
     tags?: Tags;
 }
-
-/**
- * How long each scheduled invocation polls: the schedule starts one a minute, so polls at 0, 5,
- * ..., 55 s leave no gap longer than one poll interval between two runs.
- */
-export const RUN_SECONDS = 58;
 
 /**
  * Automatic active-passive failover. An ALB never moves weight between the target groups of a
@@ -295,104 +249,4 @@ export class FailoverController extends pulumi.ComponentResource {
         );
         return role;
     }
-}
-
-/**
- * The controller's IAM policy. The Describe* actions of Elastic Load Balancing support no
- * resource-level permissions (Resource must be `*`); everything that changes something is
- * scoped to one resource.
- * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
- */
-export function failoverControllerPolicy(arns: {
-    listenerArn: pulumi.Input<string>;
-    topicArn: pulumi.Input<string>;
-    logGroupArn: pulumi.Input<string>;
-}): pulumi.Output<string> {
-    return pulumi.jsonStringify({
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "ReadHealthAndWeights",
-                Effect: "Allow",
-                Action: [
-                    "elasticloadbalancing:DescribeTargetHealth",
-                    "elasticloadbalancing:DescribeListeners",
-                    "elasticloadbalancing:DescribeTags",
-                ],
-                Resource: "*",
-            },
-            {
-                Sid: "MoveWeights",
-                Effect: "Allow",
-                Action: "elasticloadbalancing:ModifyListener",
-                Resource: arns.listenerArn,
-            },
-            {
-                Sid: "KeepStateInOneTag",
-                Effect: "Allow",
-                Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-                Resource: arns.listenerArn,
-                Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [STATE_TAG_KEY] } },
-            },
-            { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: arns.topicArn },
-            {
-                Sid: "OwnLogs",
-                Effect: "Allow",
-                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-                Resource: pulumi.interpolate`${arns.logGroupArn}:*`,
-            },
-        ],
-    });
-}
-
-let bundled: string | undefined;
-
-/**
- * `lambda/failover/handler.ts` bundled into one CommonJS file, with the AWS SDK v3 left to the
- * Node.js 22 runtime. Deterministic (paths relative to the package root, no comments, no source
- * map), so an unchanged handler never shows as a diff.
- */
-export function bundleHandler(): string {
-    if (bundled === undefined) {
-        const result = esbuild.buildSync({
-            entryPoints: [packageFile("lambda", "failover", "handler.ts")],
-            absWorkingDir: packageRoot(),
-            bundle: true,
-            platform: "node",
-            format: "cjs",
-            target: "node22",
-            external: ["@aws-sdk/*"],
-            legalComments: "none",
-            write: false,
-            logLevel: "silent",
-        });
-        bundled = result.outputFiles[0].text;
-    }
-    return bundled;
-}
-
-export interface FailoverControllerSettings {
-    failback: FailbackPolicy;
-    failbackAfterSeconds: number;
-    pollIntervalSeconds: number;
-    confirmations: number;
-    logRetentionDays: number;
-}
-
-export function validateFailoverControllerArgs(
-    args: FailoverControllerArgs,
-    label = "FailoverController args",
-): FailoverControllerSettings {
-    return {
-        failback: oneOf(`${label}.failback`, args.failback ?? "automatic", FAILBACK_POLICIES),
-        failbackAfterSeconds: integerIn(`${label}.failbackAfterSeconds`, args.failbackAfterSeconds ?? 300, 0, 86400),
-        pollIntervalSeconds: integerIn(
-            `${label}.pollIntervalSeconds`,
-            args.pollIntervalSeconds ?? DEFAULT_TIMING.pollIntervalSeconds,
-            1,
-            15,
-        ),
-        confirmations: integerIn(`${label}.confirmations`, args.confirmations ?? DEFAULT_TIMING.confirmations, 1, 10),
-        logRetentionDays: logRetentionDays(`${label}.logRetentionDays`, args.logRetentionDays ?? 30),
-    };
 }

@@ -2,4 +2,5 @@
 export * from "./certificate";
 export * from "./loadBalancer";
 export * from "./logBucket";
+export * from "./settings";
 export * from "./webAcl";

@@ -1,39 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CertificateMode, CertificateSettings, certificateSettings, createListenerCertificate } from "./certificate";
-import { AccessLogOptions, AccessLogSettings, accessLogSettings, createAccessLogBucket } from "./logBucket";
+import { HEALTH_CHECK } from "../shared/healthCheck";
 import { named, Tags } from "../shared/tags";
-import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "../shared/tlsPolicies";
-import {
-    booleanValue,
-    checkInput,
-    distinctCidrs,
-    integerIn,
-    invalid,
-    ipv4Cidr,
-    oneOf,
-    ValidationError,
-} from "../shared/validation";
-import { createWebAcl, WafOptions, WafSettings, wafSettings } from "./webAcl";
-
-export const MODES = ["active-passive", "active-active"] as const;
-export type Mode = (typeof MODES)[number];
-
-/** ALB target group routing algorithms (the `load_balancing.algorithm.type` attribute). */
-export const ALGORITHMS = ["round_robin", "least_outstanding_requests", "weighted_random"] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
-
-/**
- * Health checks at the fastest ALB allows: a dead server is out after interval × unhealthy
- * threshold = 10 s, and back after 10 s.
- * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
- */
-export const HEALTH_CHECK = {
-    intervalSeconds: 5,
-    timeoutSeconds: 3,
-    healthyThreshold: 2,
-    unhealthyThreshold: 2,
-} as const;
+import { CertificateMode, createListenerCertificate } from "./certificate";
+import { AccessLogOptions, createAccessLogBucket } from "./logBucket";
+import { Algorithm, Mode, validateLoadBalancerArgs } from "./settings";
+import { createWebAcl, WafOptions } from "./webAcl";
 
 /** The ALB serves IPv4 only; a dual-stack ALB would also get an AAAA alias record. */
 const IP_ADDRESS_TYPE = "ipv4";
@@ -380,76 +352,4 @@ export class LoadBalancer extends pulumi.ComponentResource {
         });
         return group;
     }
-}
-
-export interface LoadBalancerSettings {
-    mode: Mode;
-    algorithm: Algorithm;
-    sslPolicy: string;
-    targetPort: number;
-    healthCheckPath: string;
-    deletionProtection: boolean;
-    holdListenerWeights: boolean;
-    allowedCidrs: pulumi.Input<string>[];
-    certificate: CertificateSettings;
-    /** Undefined when the WAF is off. */
-    waf?: WafSettings;
-    /** Undefined when access logs are off. */
-    accessLogs?: AccessLogSettings;
-}
-
-/** ALB names are capped at 32 characters; Pulumi appends an 8-character suffix to `<name>-alb`. */
-export const MAX_LOAD_BALANCER_NAME = 32 - 8 - "-alb".length;
-
-export function validateLoadBalancerArgs(
-    name: string,
-    args: LoadBalancerArgs,
-    label = "LoadBalancer args",
-): LoadBalancerSettings {
-    if (!/^[a-zA-Z0-9-]+$/.test(name) || name.length > MAX_LOAD_BALANCER_NAME || name.startsWith("-")) {
-        throw new ValidationError(
-            `LoadBalancer name=${name} is not valid: expected at most ${MAX_LOAD_BALANCER_NAME} letters, digits and hyphens ` +
-                `(the ALB is named <name>-alb plus an 8-character suffix, and AWS caps ALB names at 32 characters)`,
-        );
-    }
-    if (!Array.isArray(args.subnetIds) || args.subnetIds.length < 2) {
-        throw invalid(
-            `${label}.subnetIds`,
-            Array.isArray(args.subnetIds) ? `${args.subnetIds.length} subnet(s)` : args.subnetIds,
-            "public subnets in at least two AZs",
-        );
-    }
-    const allowedCidrs = args.allowedCidrs ?? ["0.0.0.0/0"];
-    if (!Array.isArray(allowedCidrs) || allowedCidrs.length === 0 || allowedCidrs.length > 20) {
-        throw invalid(`${label}.allowedCidrs`, allowedCidrs, "a list of 1 to 20 IPv4 CIDR blocks");
-    }
-    if (allowedCidrs.every((c) => typeof c === "string")) {
-        distinctCidrs(`${label}.allowedCidrs`, allowedCidrs as string[]);
-    }
-    const healthCheckPath = args.healthCheckPath ?? "/healthz";
-    if (typeof healthCheckPath !== "string" || !/^\/[\x21-\x7e]{0,1023}$/.test(healthCheckPath)) {
-        throw invalid(`${label}.healthCheckPath`, healthCheckPath, "a path starting with / (at most 1024 characters)");
-    }
-    const deletionProtection = booleanValue(`${label}.deletionProtection`, args.deletionProtection ?? false);
-    return {
-        mode: oneOf(`${label}.mode`, args.mode ?? "active-passive", MODES),
-        algorithm: oneOf(`${label}.algorithm`, args.algorithm ?? "round_robin", ALGORITHMS),
-        sslPolicy: oneOf(`${label}.sslPolicy`, args.sslPolicy ?? DEFAULT_TLS_POLICY, TLS_POLICIES),
-        targetPort: integerIn(`${label}.targetPort`, args.targetPort ?? 80, 1, 65535),
-        healthCheckPath,
-        deletionProtection,
-        holdListenerWeights: booleanValue(
-            `${label}.holdListenerWeights`,
-            args.holdListenerWeights ?? (args.mode ?? "active-passive") === "active-passive",
-        ),
-        allowedCidrs: allowedCidrs.map((cidr, i) =>
-            checkInput(cidr, (c) => ipv4Cidr(`${label}.allowedCidrs[${i}]`, c)),
-        ),
-        certificate: certificateSettings(
-            { certificateArn: args.certificateArn, domainName: args.domainName, hostedZoneId: args.hostedZoneId },
-            (key) => `${label}.${key}`,
-        ),
-        waf: wafSettings(`${label}.waf`, args.waf),
-        accessLogs: accessLogSettings(`${label}.accessLogs`, args.accessLogs, deletionProtection),
-    };
 }

@@ -1,3 +1,4 @@
 // The serverPool component and what a user of it needs.
 export * from "./serverPool";
+export * from "./settings";
 export * from "./userData";

@@ -1,39 +1,44 @@
 import * as pulumi from "@pulumi/pulumi";
-import { certificateDomainName, certificateSettings, hostedZoneId } from "../loadBalancer/certificate";
 import {
-    MAX_ALLOCATED_STORAGE,
     dbAllocatedStorage,
     dbBackupRetentionDays,
     dbEngineVersion,
     dbInstanceClass,
+    MAX_ALLOCATED_STORAGE,
     replicaCountValue,
 } from "../database";
-import { FAILBACK_POLICIES } from "../failoverController/failoverController";
-import { DEFAULT_FLOW_LOG_RETENTION_DAYS } from "../network/flowLogs";
-import { ALGORITHMS, MODES } from "../loadBalancer/loadBalancer";
-import { ACCESS_LOG_RETENTION_DAYS, accessLogRetentionDays } from "../loadBalancer/logBucket";
-import { appPortValue } from "../serverPool/serverPool";
-import { MAX_VPC_PREFIX } from "../network/subnets";
+import { FAILBACK_POLICIES } from "../failoverController";
+import {
+    ACCESS_LOG_RETENTION_DAYS,
+    accessLogRetentionDays,
+    ALGORITHMS,
+    certificateDomainName,
+    certificateSettings,
+    hostedZoneId,
+    MODES,
+    WAF_RATE_LIMIT,
+    wafRateLimit,
+} from "../loadBalancer";
+import { DEFAULT_FLOW_LOG_RETENTION_DAYS, MAX_VPC_PREFIX } from "../network";
+import { appPortValue } from "../serverPool";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "../shared/tlsPolicies";
 import {
     acmCertificateArn,
     availabilityZoneList,
-    emailAddress,
-    MAX_AZS,
-    MIN_AZS,
     booleanValue,
     distinctCidrs,
+    emailAddress,
     instanceType,
     integerIn,
     invalid,
     ipv4Cidr,
     logRetentionDays,
+    MAX_AZS,
+    MIN_AZS,
     oneOf,
     ValidationError,
 } from "../shared/validation";
-import { STACK_NAT_GATEWAY_MODES } from "./webStack";
-import { WAF_RATE_LIMIT, wafRateLimit } from "../loadBalancer/webAcl";
-import { WebStackArgs } from "./webStack";
+import { STACK_NAT_GATEWAY_MODES, WebStackArgs } from "./webStack";
 
 /** The config namespace: keys are `ha-webstack:<key>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = "ha-webstack";
