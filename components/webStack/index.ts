@@ -1,3 +1,4 @@
 // The webStack component and what a user of it needs.
 export * from "./config";
+export * from "./configKeys";
 export * from "./webStack";
