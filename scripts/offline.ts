@@ -58,8 +58,6 @@ export interface EvaluateOptions {
     preview?: boolean;
 }
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
 /**
  * Runs `program` under mocks with the given stack and config, waits until every registration has
  * settled, and returns what was registered and the resolved outputs. Throws the program's first
@@ -350,7 +348,7 @@ export function mockCall(token: string, inputs: Record<string, any>, region: str
 
 function unwrapSecrets(value: any, at = "", paths: string[] = []): { inputs: any; secretPaths: string[] } {
     const walk = (v: any, p: string): any => {
-        if (v && typeof v === "object" && v[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") {
+        if (v && typeof v === "object" && v[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
             paths.push(p);
             return walk(v.value, p);
         }

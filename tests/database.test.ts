@@ -15,7 +15,8 @@ import {
     snapshotBaseName,
     supportsPerformanceInsights,
 } from "../components/database";
-import { resourcePolicies, runPolicies } from "../policy/policies";
+import { resourcePolicies } from "../policy/policies";
+import { runPolicies } from "../policy/testing";
 import { evaluate, RegisteredResource } from "../scripts/offline";
 import { expectRejectedBeforeCreate, ofType, only, policyView, T } from "./helpers";
 

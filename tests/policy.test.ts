@@ -12,17 +12,13 @@ import {
     isWorldCidr,
     normalizeProtocol,
     parsePolicyDocument,
-    PolicyNotApplicable,
-    PolicyResourceRecord,
     policies,
     portRange,
-    resourceArgs,
     resourcePolicies,
-    runPolicies,
     securityGroupRules,
     stackPolicies,
-    unwrapSecrets,
 } from "../policy/policies";
+import { PolicyNotApplicable, PolicyResourceRecord, resourceArgs, runPolicies, unwrapSecrets } from "../policy/testing";
 
 const T = {
     sg: "aws:ec2/securityGroup:SecurityGroup",

@@ -13,7 +13,7 @@ import {
 import { Network, NetworkArgs } from "../components/network";
 import { ServerPool } from "../components/serverPool";
 import { WAF_MANAGED_RULE_GROUPS } from "../components/loadBalancer/webAcl";
-import { runPolicies } from "../policy/policies";
+import { runPolicies } from "../policy/testing";
 import { ACCOUNT_ID, evaluate, RegisteredResource } from "../scripts/offline";
 import { expectRejectedBeforeCreate, T, ofType, only, policyView, resolveRef } from "./helpers";
 

@@ -1,4 +1,4 @@
-import { runPolicies } from "../policy/policies";
+import { runPolicies } from "../policy/testing";
 import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderPlan } from "../scripts/plan";
 import { cloudWatchAgentUserData, serverLogGroupNames } from "../components/monitoring";
