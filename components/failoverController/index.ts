@@ -1,4 +1,5 @@
 // The failoverController component and what a user of it needs.
+export * from "./args";
 export * from "./bundle";
 export * from "./failoverController";
 export * from "./iamPolicy";

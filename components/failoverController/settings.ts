@@ -1,10 +1,7 @@
 /** Checks {@link FailoverControllerArgs} and fills in the defaults. */
 import { integerIn, logRetentionDays, oneOf } from "../shared/validation";
-import type { FailoverControllerArgs } from "./failoverController";
+import { FAILBACK_POLICIES, FailbackPolicy, FailoverControllerArgs } from "./args";
 import { DEFAULT_TIMING } from "./timing";
-
-export const FAILBACK_POLICIES = ["automatic", "manual"] as const;
-export type FailbackPolicy = (typeof FAILBACK_POLICIES)[number];
 
 export interface FailoverControllerSettings {
     failback: FailbackPolicy;

@@ -12,16 +12,9 @@ import {
     ValidationError,
 } from "../shared/validation";
 import { CertificateSettings, certificateSettings } from "./certificate";
-import type { LoadBalancerArgs } from "./loadBalancer";
+import { Algorithm, ALGORITHMS, LoadBalancerArgs, Mode, MODES } from "./args";
 import { AccessLogSettings, accessLogSettings } from "./logBucket";
 import { WafSettings, wafSettings } from "./webAcl";
-
-export const MODES = ["active-passive", "active-active"] as const;
-export type Mode = (typeof MODES)[number];
-
-/** ALB target group routing algorithms (the `load_balancing.algorithm.type` attribute). */
-export const ALGORITHMS = ["round_robin", "least_outstanding_requests", "weighted_random"] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
 
 export interface LoadBalancerSettings {
     mode: Mode;

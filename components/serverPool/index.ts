@@ -1,4 +1,5 @@
 // The serverPool component and what a user of it needs.
+export * from "./args";
 export * from "./serverPool";
 export * from "./settings";
 export * from "./userData";

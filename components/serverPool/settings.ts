@@ -7,7 +7,7 @@ import {
     invalid,
     nonEmptyString,
 } from "../shared/validation";
-import type { ServerPoolArgs, ServerPoolDatabase } from "./serverPool";
+import type { ServerPoolArgs, ServerPoolDatabase } from "./args";
 import { APP_UPSTREAM_PORT } from "./userData";
 
 export interface ServerPoolSettings {
