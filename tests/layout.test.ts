@@ -21,7 +21,9 @@ function sourceFiles(dir: string): string[] {
 /** The project files a file imports (relative specifiers only), type-only imports included. */
 function importsOf(file: string): string[] {
     const text = fs.readFileSync(file, "utf8");
-    const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.[^"]+)"/g)].map((m) => m[1]);
+    const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b(?:[^;"]*?\bfrom)?\s*"(\.[^"]+)"/g)].map(
+        (m) => m[1],
+    );
     return specifiers.map((spec) => {
         const base = path.resolve(path.dirname(file), spec);
         const candidates = [`${base}.ts`, path.join(base, "index.ts")];
