@@ -325,6 +325,21 @@ describe("controller (pure)", () => {
         expect(decisions[0].reason).toMatch(/unhealthy for 1\/2 polls/);
     });
 
+    it("fails back only after as many healthy polls as a failover needs, even with no failback delay", () => {
+        const decisions = walk(
+            ACTIVE_WEIGHTS,
+            [
+                [0, 2],
+                [0, 2],
+                [2, 2],
+                [2, 2],
+            ],
+            { ...settings, failbackAfterSeconds: 0 },
+        );
+        expect(decisions.map((d) => d.move?.kind ?? null)).toEqual([null, "failover", null, "failback"]);
+        expect(decisions[2].reason).toMatch(/healthy for 1\/2 polls before failback/);
+    });
+
     it("honours a larger confirmation count", () => {
         const decisions = walk(
             ACTIVE_WEIGHTS,

@@ -69,6 +69,12 @@ export type NoticeKind = "both_unhealthy" | "failover_group_unhealthy";
 export interface ControllerState {
     /** Consecutive polls in which the active group had no healthy target. Not persisted. */
     readonly activeUnhealthyPolls: number;
+    /**
+     * Consecutive polls in which the active group had a healthy target. Not persisted. A failback
+     * needs `confirmations` of them, like a failover needs as many unhealthy ones, so that two
+     * automatic moves are never closer than one confirmation window (even with a failback delay of 0).
+     */
+    readonly activeHealthyPolls: number;
     /** Consecutive polls in which the failover group had no healthy target. Not persisted. */
     readonly failoverUnhealthyPolls: number;
     /**
@@ -94,6 +100,7 @@ export interface ControllerState {
 
 export const INITIAL_STATE: ControllerState = {
     activeUnhealthyPolls: 0,
+    activeHealthyPolls: 0,
     failoverUnhealthyPolls: 0,
     activeHealthySince: null,
     hold: false,
@@ -149,6 +156,7 @@ export function decide(state: ControllerState, obs: Observation, settings: Contr
     const activeDown = obs.activeHealthy < 1;
     const failoverDown = obs.failoverHealthy < 1;
     const activeUnhealthyPolls = activeDown ? state.activeUnhealthyPolls + 1 : 0;
+    const activeHealthyPolls = activeDown ? 0 : state.activeHealthyPolls + 1;
     const failoverUnhealthyPolls = failoverDown ? state.failoverUnhealthyPolls + 1 : 0;
     const onFailover = position === "failover";
     const failoverServes = obs.weights.failover > 0;
@@ -161,6 +169,7 @@ export function decide(state: ControllerState, obs: Observation, settings: Contr
 
     const next: ControllerState = {
         activeUnhealthyPolls,
+        activeHealthyPolls,
         failoverUnhealthyPolls,
         // The failback window runs only while traffic is on the failover group; any unhealthy
         // poll of the active group restarts it.
@@ -232,14 +241,23 @@ export function decide(state: ControllerState, obs: Observation, settings: Contr
         if (next.hold) {
             return stay(next, `on failover group, held by an operator; ${healthyFor}; automatic failback suspended`);
         }
-        if (healthyForMs >= settings.failbackAfterSeconds * 1000) {
-            return move(
+        if (healthyForMs < settings.failbackAfterSeconds * 1000) {
+            return stay(
                 next,
-                FAILBACK_MOVE,
-                `${healthyFor} (failback after ${settings.failbackAfterSeconds} s); ${health}`,
+                `on failover group; ${healthyFor} of ${settings.failbackAfterSeconds} s needed for failback`,
             );
         }
-        return stay(next, `on failover group; ${healthyFor} of ${settings.failbackAfterSeconds} s needed for failback`);
+        if (activeHealthyPolls < settings.confirmations) {
+            return stay(
+                next,
+                `on failover group; ${healthyFor}, healthy for ${activeHealthyPolls}/${settings.confirmations} polls before failback`,
+            );
+        }
+        return move(
+            next,
+            FAILBACK_MOVE,
+            `${healthyFor} (failback after ${settings.failbackAfterSeconds} s); ${health}`,
+        );
     }
 
     if (position === "none") {
@@ -284,6 +302,7 @@ function withNotice(state: ControllerState, kind: NoticeKind, message: string): 
 export function afterMove(state: ControllerState, m: Move, options: { hold?: boolean } = {}): ControllerState {
     return {
         activeUnhealthyPolls: m.kind === "failover" ? 0 : state.activeUnhealthyPolls,
+        activeHealthyPolls: m.kind === "failover" ? 0 : state.activeHealthyPolls,
         failoverUnhealthyPolls: m.kind === "failback" ? 0 : state.failoverUnhealthyPolls,
         activeHealthySince: null,
         hold: m.kind === "failover" && options.hold === true,
@@ -445,9 +464,12 @@ export function parseState(value: string | undefined | null): PersistedState {
 export function restoreState(persisted: PersistedState, now: number, maxUnobservedGapMs: number): ControllerState {
     const recent =
         persisted.checkedAt !== null && now - persisted.checkedAt <= maxUnobservedGapMs && persisted.checkedAt <= now;
+    const streak = recent ? persisted.activeHealthySince : null;
     return {
         ...INITIAL_STATE,
-        activeHealthySince: recent ? persisted.activeHealthySince : null,
+        activeHealthySince: streak,
+        // A saved streak proves at least one healthy poll (the one that saved it).
+        activeHealthyPolls: streak !== null ? 1 : 0,
         hold: persisted.hold,
         reported: persisted.reported,
         armed: persisted.armed,
