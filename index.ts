@@ -28,5 +28,6 @@ export = () => {
         dashboardUrl: web.monitoring.dashboardUrl,
         failoverControllerFunction: web.failoverController?.function.name,
         failoverTimeSeconds: web.failoverController?.failoverTimeSeconds,
+        failoverCallSeconds: web.failoverController?.failoverCallSeconds,
     };
 };

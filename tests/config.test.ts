@@ -111,6 +111,11 @@ describe("stack configuration", () => {
             "-5",
             "ha-webstack:failbackAfterSeconds=-5 is not valid: expected an integer from 0 to 86400",
         ],
+        [
+            "failoverReservedConcurrency",
+            "1",
+            "ha-webstack:failoverReservedConcurrency=1 is not valid: expected an integer from 3 to 1000",
+        ],
         ["holdListenerWeights", "1", "ha-webstack:holdListenerWeights=1 is not valid: expected true or false"],
         [
             "domainName",

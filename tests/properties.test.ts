@@ -8,12 +8,16 @@ import {
     afterMove,
     decide,
     decideManual,
-    INITIAL_STATE,
+    EMPTY_PERSISTED,
+    parsePersisted,
+    persisted,
     samePosition,
+    stateFrom,
     type ControllerSettings,
     type ControllerState,
     type MoveKind,
     type Weights,
+    positionOf,
 } from "../lambda/failover/controller";
 import { MAX_VPC_PREFIX, subnetLayout } from "../components/network/subnets";
 import {
@@ -108,16 +112,18 @@ describe("subnet arithmetic (properties)", () => {
 // The failover controller's decisions
 // ---------------------------------------------------------------------------------------------
 
-/** One poll of a random history: health, how long since the previous poll, and what an operator did first. */
+/** One poll of a random history: health, how long since the previous poll, and what happened first. */
 interface Step {
-    activeHealthy: number;
-    failoverHealthy: number;
+    activeHealthy: number | null;
+    failoverHealthy: number | null;
     /** Seconds since the previous poll. */
     dt: number;
     operator:
         | { kind: "none" }
         | { kind: "edit"; weights: Weights }
-        | { kind: "manual"; action: "failover" | "failback"; force: boolean };
+        | { kind: "manual"; action: "failover" | "failback"; force: boolean }
+        /** The run ends and the next one takes over, from the saved state (cleanly or after a lapsed lease). */
+        | { kind: "restart"; expired: boolean };
 }
 
 const weightsArb: fc.Arbitrary<Weights> = fc.constantFrom(
@@ -128,10 +134,12 @@ const weightsArb: fc.Arbitrary<Weights> = fc.constantFrom(
     { active: 1, failover: 0 },
 );
 
+/** Long runs of a dead or a healthy group are what the rules are about; unknown health too. */
+const healthArb = fc.oneof(fc.constant(0), fc.constant(2), fc.constant(null), fc.integer({ min: 0, max: 3 }));
+
 const stepArb: fc.Arbitrary<Step> = fc.record({
-    // Long runs of a dead or a healthy group are what the rules are about: weight 0 and 2.
-    activeHealthy: fc.oneof(fc.constant(0), fc.constant(2), fc.integer({ min: 0, max: 3 })),
-    failoverHealthy: fc.oneof(fc.constant(0), fc.constant(2), fc.integer({ min: 0, max: 3 })),
+    activeHealthy: healthArb,
+    failoverHealthy: healthArb,
     dt: fc.integer({ min: 1, max: 120 }),
     operator: fc.oneof(
         { weight: 20, arbitrary: fc.constant({ kind: "none" as const }) },
@@ -144,52 +152,66 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
                 force: fc.boolean(),
             }),
         },
+        { weight: 2, arbitrary: fc.record({ kind: fc.constant("restart" as const), expired: fc.boolean() }) },
     ),
 });
 
 const settingsArb: fc.Arbitrary<ControllerSettings> = fc.record({
     failback: fc.constantFrom("automatic" as const, "manual" as const),
     failbackAfterSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 900 })),
+    maxHoldDownLevel: fc.integer({ min: 0, max: 3 }),
     confirmations: fc.integer({ min: 1, max: 4 }),
+    pollIntervalSeconds: fc.constant(1),
 });
 
 interface AutomaticMove {
     poll: number;
     kind: MoveKind;
-    activeHealthy: number;
-    failoverHealthy: number;
-    /** An operator's manual failover holds traffic there, and no operator acted since. */
+    activeHealthy: number | null;
+    failoverHealthy: number | null;
+    /** An operator holds traffic on the failover group, and no operator acted since. */
     held: boolean;
 }
 
-/** Replays a history through decide() the way the handler does, and records every automatic move. */
+/**
+ * Replays a history through decide() the way the poller does (the listener read at every poll),
+ * with runs ending and the next taking over from the saved state, and records every automatic move.
+ */
 function replay(settings: ControllerSettings, steps: Step[], armed: boolean): AutomaticMove[] {
-    let state: ControllerState = { ...INITIAL_STATE, armed };
+    // The controller has seen the listener as the stack deployed it (100/0).
+    let state: ControllerState = stateFrom({ ...EMPTY_PERSISTED, armed, lastPosition: "active" });
     let weights: Weights = { active: 100, failover: 0 };
     let time = 0;
     let operatorHold = false;
     const moves: AutomaticMove[] = [];
     steps.forEach((step, poll) => {
         time += step.dt * 1000;
-        if (step.operator.kind === "edit") {
-            weights = step.operator.weights;
-            operatorHold = false;
-        } else if (step.operator.kind === "manual") {
-            const manual = decideManual(state, step.operator, {
-                activeHealthy: step.activeHealthy,
-                failoverHealthy: step.failoverHealthy,
-                weights,
-            });
+        const op = step.operator;
+        if (op.kind === "edit") {
+            // An edit that leaves traffic where it was is no move at all.
+            if (positionOf(op.weights) !== positionOf(weights)) operatorHold = positionOf(op.weights) === "failover";
+            weights = op.weights;
+        } else if (op.kind === "manual") {
+            const manual = decideManual(
+                state,
+                op,
+                { time, activeHealthy: step.activeHealthy, failoverHealthy: step.failoverHealthy, weights },
+                settings,
+            );
             state = manual.state;
             if (manual.move) weights = manual.move.to;
-            if (!manual.refused) operatorHold = step.operator.action === "failover";
+            if (!manual.refused) operatorHold = op.action === "failover";
+        } else if (op.kind === "restart") {
+            // What the next run starts from: the saved state, read back, counters at zero.
+            const saved = parsePersisted(JSON.parse(JSON.stringify(persisted(state))))!;
+            state = stateFrom(op.expired ? { ...saved, activeHealthySince: null } : saved);
         }
-        const decision = decide(state, { time, ...step, weights }, settings);
+        const decision = decide(state, { time, ...step, weights, listenerRead: true }, settings);
         state = decision.state;
         if (decision.move && !samePosition(weights, decision.move.to)) {
             moves.push({ poll, kind: decision.move.kind, ...step, held: operatorHold });
             weights = decision.move.to;
-            state = afterMove(state, decision.move);
+            state = afterMove(state, decision.move, time, settings);
             operatorHold = false;
         }
     });

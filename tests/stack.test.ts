@@ -207,7 +207,11 @@ describe("the stack program", () => {
             expect(env.FAILBACK).toBe(config["ha-webstack:failback"] ?? "automatic");
             // pulumi up must not undo a failover.
             expect(https.options.ignoreChanges).toEqual(["defaultActions", "tags"]);
-            expect(ev.outputs.failoverTimeSeconds).toBeLessThanOrEqual(25);
+            expect(ev.outputs.failoverTimeSeconds).toBe(20);
+            expect(ev.outputs.failoverCallSeconds).toBe(15);
+            // The lease and the state live in the controller's table; no concurrency is reserved.
+            expect(env.TABLE_NAME).toBe(only(ev, "aws:dynamodb/table:Table").state.name);
+            expect(only(ev, "aws:lambda/function:Function").inputs.reservedConcurrentExecutions).toBeUndefined();
         });
 
         it("should watch every tier of this stack and alert one topic", () => {
@@ -217,7 +221,7 @@ describe("the stack program", () => {
                 Object.assign({}, ...(a.inputs.metricQueries ?? []).map((q: any) => q.metric?.dimensions ?? {}));
             const alb = only(ev, T.alb);
             const tgSuffixes = ofType(ev, T.targetGroup).map((t) => t.state.arnSuffix);
-            const albAlarms = alarms.filter((a) => dims(a).LoadBalancer !== undefined && !a.name.includes("backstop"));
+            const albAlarms = alarms.filter((a) => dims(a).LoadBalancer !== undefined);
             expect(albAlarms.length).toBeGreaterThan(0);
             expect(albAlarms.every((a) => dims(a).LoadBalancer === alb.state.arnSuffix)).toBe(true);
             expect(new Set(albAlarms.map((a) => dims(a).TargetGroup).filter(Boolean))).toEqual(new Set(tgSuffixes));
@@ -230,7 +234,8 @@ describe("the stack program", () => {
             // Every monitoring alarm notifies the stack's one alert topic, on ALARM and on OK.
             const topicArn = ev.outputs.alertTopicArn;
             expect(ofType(ev, "aws:sns/topic:Topic")).toHaveLength(1);
-            for (const alarm of alarms.filter((a) => !a.name.includes("backstop"))) {
+            // The controller-down alarm also starts a run: its actions are the function and the topic.
+            for (const alarm of alarms.filter((a) => !a.name.endsWith("-controller-down"))) {
                 expect(alarm.inputs.alarmActions).toEqual([topicArn]);
                 expect(alarm.inputs.okActions).toEqual([topicArn]);
             }
@@ -239,6 +244,7 @@ describe("the stack program", () => {
             expect(topic.parentUrn).toMatch(/ha-webstack:index:Monitoring::[^:]+-monitoring$/);
             if (mode === "active-passive") {
                 const fn = only(ev, "aws:lambda/function:Function");
+                expect(only(ev, T.alarm, "-controller-down").inputs.alarmActions).toEqual([fn.state.arn, topicArn]);
                 expect(fn.inputs.environment.variables.TOPIC_ARN).toBe(topicArn);
                 expect(alarms.some((a) => a.name.endsWith("failover-happened"))).toBe(true);
                 // Monitoring learns the controller's function once it exists (a deferred output).

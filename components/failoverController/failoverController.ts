@@ -1,42 +1,63 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { FailbackPolicy, FailoverControllerArgs } from "./args";
+import { ENV, TABLE_KEY } from "../../lambda/failover/protocol";
 import { named, Tags } from "../shared/tags";
+import type { FailbackPolicy, FailoverControllerArgs } from "./args";
 import { bundleHandler } from "./bundle";
 import { failoverControllerPolicy } from "./iamPolicy";
-import { validateFailoverControllerArgs } from "./settings";
-import { DEFAULT_TIMING, failoverTimeSeconds, RUN_SECONDS } from "./timing";
+import { FailoverControllerSettings, validateFailoverControllerArgs } from "./settings";
+import { DEFAULT_TIMING, failoverCallSeconds, failoverTimeSeconds, FUNCTION_TIMEOUT_SECONDS } from "./timing";
 
 /** The component's type token. */
 export const FAILOVER_CONTROLLER_TYPE = "ha-webstack:index:FailoverController";
 
+/** The heartbeat metric, counted from the poller's log; the controller-down alarm watches it. */
+export const HEARTBEAT_METRIC = "Heartbeats";
+export const HEARTBEAT_PATTERN = '{ $.event = "heartbeat" }';
+
 /**
  * Automatic active-passive failover. An ALB never moves weight between the target groups of a
  * forward action by itself (a group whose servers are all down "fails open"), so a Lambda
- * function watches both groups and moves the HTTPS listener's weights:
- * - started every minute by an EventBridge schedule, it polls DescribeTargetHealth every
- *   `pollIntervalSeconds` for the rest of the minute (reserved concurrency 1: one invocation at a time);
- * - it fails over (0/100) when the active group has had no healthy target for `confirmations`
- *   polls and the failover group has one; it never moves traffic to an unhealthy group;
- * - it fails back per the `failback` policy, publishes every move to the topic and logs one JSON
- *   line per move;
- * - a CloudWatch alarm on the active group's HealthyHostCount also invokes it, as a backstop.
- * The function's code is `lambda/failover/handler.ts`, bundled here with esbuild.
+ * function watches the groups and moves the HTTPS listener's weights
+ * (`lambda/failover/`, bundled with esbuild):
+ * - started every minute by an EventBridge schedule, each run takes over from the last one (a
+ *   lease in a DynamoDB table) and polls the active group every `pollIntervalSeconds` until the
+ *   next run is there: polling never pauses, and only the lease holder moves traffic;
+ * - it fails over (0/100) on the first poll that finds the active group with no healthy target,
+ *   if the failover group has one; it fails back per `failback`, after a delay that grows when
+ *   the active group flaps; it respects an operator's moves, made through its payloads or by hand;
+ * - every move and problem goes to the topic and the log (one JSON line each);
+ * - a CloudWatch alarm on the poller's heartbeat restarts it (and alerts) when no run polls.
+ *
+ * @example
+ * const controller = new FailoverController("shop-controller", {
+ *     listenerArn: lb.httpsListener.arn,
+ *     activeTargetGroupArn: lb.activeTargetGroup.arn,
+ *     failoverTargetGroupArn: lb.failoverTargetGroup!.arn,
+ *     topicArn: monitoring.topicArn,
+ *     failback: "automatic",
+ * });
  */
 export class FailoverController extends pulumi.ComponentResource {
     public readonly function: aws.lambda.Function;
     public readonly role: aws.iam.Role;
     public readonly logGroup: aws.cloudwatch.LogGroup;
+    /** The lease and the state (one item), shared by the runs. */
+    public readonly table: aws.dynamodb.Table;
     public readonly schedule: aws.cloudwatch.EventRule;
-    /** The backstop alarm: the active group's HealthyHostCount < 1 invokes the function. */
-    public readonly backstopAlarm: aws.cloudwatch.MetricAlarm;
+    /** No heartbeat for 2 minutes: starts a run and alerts. */
+    public readonly downAlarm: aws.cloudwatch.MetricAlarm;
     public readonly topicArn: pulumi.Output<string>;
     /** The topic the controller created, when none was given. */
     public readonly topic?: aws.sns.Topic;
     public readonly failback: FailbackPolicy;
     public readonly failbackAfterSeconds: number;
-    /** Worst-case seconds from the active group's failure to traffic on the failover group. */
+    /** Worst case from the active pool's death to the controller's ModifyListener call (s). */
+    public readonly failoverCallSeconds: number;
+    /** Worst case from the active pool's death to traffic on the failover group, propagation allowance included (s). */
     public readonly failoverTimeSeconds: number;
+    /** CloudWatch namespace of the heartbeat metric. */
+    public readonly metricNamespace: string;
 
     constructor(name: string, args: FailoverControllerArgs, opts?: pulumi.ComponentResourceOptions) {
         super(FAILOVER_CONTROLLER_TYPE, name, {}, opts);
@@ -44,11 +65,14 @@ export class FailoverController extends pulumi.ComponentResource {
         const tags = args.tags;
         this.failback = settings.failback;
         this.failbackAfterSeconds = settings.failbackAfterSeconds;
-        this.failoverTimeSeconds = failoverTimeSeconds({
+        const timing = {
             ...DEFAULT_TIMING,
             pollIntervalSeconds: settings.pollIntervalSeconds,
             confirmations: settings.confirmations,
-        });
+        };
+        this.failoverCallSeconds = failoverCallSeconds(timing);
+        this.failoverTimeSeconds = failoverTimeSeconds(timing);
+        this.metricNamespace = `HaWebstack/${name.replace(/[^A-Za-z0-9._/#:-]/g, "-")}`;
 
         if (args.topicArn === undefined) {
             this.topic = new aws.sns.Topic(
@@ -68,9 +92,45 @@ export class FailoverController extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        this.table = this.createTable(name, tags);
         this.role = this.createRole(name, args, tags);
+        this.function = this.createFunction(name, args, settings, tags);
+        this.schedule = this.createSchedule(name, tags);
+        this.downAlarm = this.createDownAlarm(name, tags);
 
-        this.function = new aws.lambda.Function(
+        this.registerOutputs({
+            functionName: this.function.name,
+            tableName: this.table.name,
+            topicArn: this.topicArn,
+            failoverTimeSeconds: this.failoverTimeSeconds,
+        });
+    }
+
+    /**
+     * One item: the lease and the state. On demand: about 14 writes and 8 reads a minute, under
+     * $0.50 a month (bench:failover measures it). Encrypted at rest with an AWS owned key
+     * (DynamoDB's default); nothing in it is secret.
+     */
+    private createTable(name: string, tags?: Tags): aws.dynamodb.Table {
+        return new aws.dynamodb.Table(
+            `${name}-state`,
+            {
+                billingMode: "PAY_PER_REQUEST",
+                hashKey: TABLE_KEY,
+                attributes: [{ name: TABLE_KEY, type: "S" }],
+                tags: named(tags, `${name}-state`),
+            },
+            { parent: this },
+        );
+    }
+
+    private createFunction(
+        name: string,
+        args: FailoverControllerArgs,
+        settings: FailoverControllerSettings,
+        tags?: Tags,
+    ): aws.lambda.Function {
+        return new aws.lambda.Function(
             `${name}-fn`,
             {
                 description: "ha-webstack: moves the HTTPS listener's weights to the failover target group and back",
@@ -80,34 +140,37 @@ export class FailoverController extends pulumi.ComponentResource {
                 code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(bundleHandler()) }),
                 role: this.role.arn,
                 memorySize: 128,
-                // A scheduled run polls for RUN_SECONDS and stops early when less than 8 s remain.
-                timeout: RUN_SECONDS + 20,
-                // One invocation at a time: two controllers must never race on the listener.
-                reservedConcurrentExecutions: 1,
+                // A run polls until its successor takes over (about a minute), at most MAX_RUN_SECONDS.
+                timeout: FUNCTION_TIMEOUT_SECONDS,
+                // Only on request: the lease keeps overlapping runs apart without it.
+                reservedConcurrentExecutions: settings.reservedConcurrency,
                 loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
                 environment: {
                     variables: {
-                        LISTENER_ARN: args.listenerArn,
-                        ACTIVE_TARGET_GROUP_ARN: args.activeTargetGroup.arn,
-                        FAILOVER_TARGET_GROUP_ARN: args.failoverTargetGroup.arn,
-                        TOPIC_ARN: this.topicArn,
-                        FAILBACK: settings.failback,
-                        FAILBACK_AFTER_SECONDS: String(settings.failbackAfterSeconds),
-                        POLL_INTERVAL_SECONDS: String(settings.pollIntervalSeconds),
-                        CONFIRMATIONS: String(settings.confirmations),
-                        RUN_SECONDS: String(RUN_SECONDS),
+                        [ENV.listenerArn]: args.listenerArn,
+                        [ENV.activeTargetGroupArn]: args.activeTargetGroupArn,
+                        [ENV.failoverTargetGroupArn]: args.failoverTargetGroupArn,
+                        [ENV.topicArn]: this.topicArn,
+                        [ENV.tableName]: this.table.name,
+                        [ENV.failback]: settings.failback,
+                        [ENV.failbackAfterSeconds]: String(settings.failbackAfterSeconds),
+                        [ENV.maxHoldDownLevel]: String(settings.maxHoldDownLevel),
+                        [ENV.pollIntervalSeconds]: String(settings.pollIntervalSeconds),
+                        [ENV.confirmations]: String(settings.confirmations),
                     },
                 },
                 tags: named(tags, `${name}-fn`),
             },
             { parent: this },
         );
+    }
 
-        // Every minute, one run of RUN_SECONDS.
-        this.schedule = new aws.cloudwatch.EventRule(
+    /** Every minute a run starts; it takes over from the one polling, which then stops. */
+    private createSchedule(name: string, tags?: Tags): aws.cloudwatch.EventRule {
+        const rule = new aws.cloudwatch.EventRule(
             `${name}-schedule`,
             {
-                description: "Starts the failover controller every minute",
+                description: "Starts the failover controller's next run every minute",
                 scheduleExpression: "rate(1 minute)",
                 tags: named(tags, `${name}-schedule`),
             },
@@ -115,7 +178,7 @@ export class FailoverController extends pulumi.ComponentResource {
         );
         new aws.cloudwatch.EventTarget(
             `${name}-schedule-target`,
-            { rule: this.schedule.name, arn: this.function.arn },
+            { rule: rule.name, arn: this.function.arn },
             { parent: this },
         );
         new aws.lambda.Permission(
@@ -124,31 +187,57 @@ export class FailoverController extends pulumi.ComponentResource {
                 action: "lambda:InvokeFunction",
                 function: this.function.name,
                 principal: "events.amazonaws.com",
-                sourceArn: this.schedule.arn,
+                sourceArn: rule.arn,
             },
             { parent: this },
         );
+        return rule;
+    }
 
-        // The backstop: CloudWatch alarms can invoke a Lambda function directly.
-        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions
-        this.backstopAlarm = new aws.cloudwatch.MetricAlarm(
-            `${name}-backstop`,
+    /**
+     * The backstop: the poller logs a heartbeat every 10 s; two minutes without one (the
+     * schedule broken, every run failing) starts a run directly (CloudWatch alarms can invoke a
+     * Lambda function) and alerts.
+     * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions
+     */
+    private createDownAlarm(name: string, tags?: Tags): aws.cloudwatch.MetricAlarm {
+        new aws.cloudwatch.LogMetricFilter(
+            `${name}-heartbeats`,
             {
+                name: `${name}-heartbeats`,
+                logGroupName: this.logGroup.name,
+                pattern: HEARTBEAT_PATTERN,
+                metricTransformation: {
+                    name: HEARTBEAT_METRIC,
+                    namespace: this.metricNamespace,
+                    value: "1",
+                    unit: "Count",
+                },
+            },
+            { parent: this },
+        );
+        const alarm = new aws.cloudwatch.MetricAlarm(
+            `${name}-down`,
+            {
+                name: `${name}-down`,
                 alarmDescription:
-                    "The active target group has no healthy server: invokes the failover controller (a backstop for its every-minute schedule). " +
-                    "Runbook: check the controller's logs; the Monitoring alarms tell whether traffic moved.",
-                namespace: "AWS/ApplicationELB",
-                metricName: "HealthyHostCount",
-                dimensions: { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.activeTargetGroup.arnSuffix },
-                statistic: "Minimum",
+                    "No failover controller run has polled for 2 minutes: automatic failover is off. The alarm starts a run. " +
+                    "Runbook: the controller's log group (lease_error, config_error, unexpected_error); Lambda console > Monitor (throttles, errors); " +
+                    "the EventBridge schedule rule is enabled; aws lambda invoke --function-name <controller> --cli-binary-format raw-in-base64-out " +
+                    '--payload \'{"action":"status"}\' out.json.',
+                namespace: this.metricNamespace,
+                metricName: HEARTBEAT_METRIC,
+                statistic: "Sum",
                 period: 60,
-                evaluationPeriods: 1,
+                evaluationPeriods: 2,
+                datapointsToAlarm: 2,
                 comparisonOperator: "LessThanThreshold",
                 threshold: 1,
-                // No data means no registered target: as bad as no healthy one.
+                // No heartbeat is the very condition.
                 treatMissingData: "breaching",
-                alarmActions: [this.function.arn],
-                tags: named(tags, `${name}-backstop`),
+                alarmActions: [this.function.arn, this.topicArn],
+                okActions: [this.topicArn],
+                tags: named(tags, `${name}-down`),
             },
             { parent: this },
         );
@@ -158,19 +247,14 @@ export class FailoverController extends pulumi.ComponentResource {
                 action: "lambda:InvokeFunction",
                 function: this.function.name,
                 principal: "lambda.alarms.cloudwatch.amazonaws.com",
-                sourceArn: this.backstopAlarm.arn,
+                sourceArn: alarm.arn,
             },
             { parent: this },
         );
-
-        this.registerOutputs({
-            functionName: this.function.name,
-            topicArn: this.topicArn,
-            failoverTimeSeconds: this.failoverTimeSeconds,
-        });
+        return alarm;
     }
 
-    /** Least privilege: describe health (AWS allows only `*` there), change this listener, publish to this topic, write its own logs. */
+    /** Least privilege: see {@link failoverControllerPolicy}. */
     private createRole(name: string, args: FailoverControllerArgs, tags?: Tags): aws.iam.Role {
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         const role = new aws.iam.Role(
@@ -198,6 +282,7 @@ export class FailoverController extends pulumi.ComponentResource {
                 role: role.name,
                 policy: failoverControllerPolicy({
                     listenerArn: args.listenerArn,
+                    tableArn: this.table.arn,
                     topicArn: this.topicArn,
                     logGroupArn: this.logGroup.arn,
                 }),

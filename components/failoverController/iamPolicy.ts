@@ -1,14 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { STATE_TAG_KEY } from "../../lambda/failover/protocol";
 
 /**
  * The controller's IAM policy. The Describe* actions of Elastic Load Balancing support no
  * resource-level permissions (Resource must be `*`); everything that changes something is
- * scoped to one resource.
+ * scoped to one resource: this listener, this table, this topic, its own log group.
+ * `DescribeTags` reads the state ha-webstack 0.1 kept in a listener tag, once.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
  */
 export function failoverControllerPolicy(arns: {
     listenerArn: pulumi.Input<string>;
+    tableArn: pulumi.Input<string>;
     topicArn: pulumi.Input<string>;
     logGroupArn: pulumi.Input<string>;
 }): pulumi.Output<string> {
@@ -32,11 +33,10 @@ export function failoverControllerPolicy(arns: {
                 Resource: arns.listenerArn,
             },
             {
-                Sid: "KeepStateInOneTag",
+                Sid: "LeaseAndState",
                 Effect: "Allow",
-                Action: ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
-                Resource: arns.listenerArn,
-                Condition: { "ForAllValues:StringEquals": { "aws:TagKeys": [STATE_TAG_KEY] } },
+                Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                Resource: arns.tableArn,
             },
             { Sid: "Notify", Effect: "Allow", Action: "sns:Publish", Resource: arns.topicArn },
             {

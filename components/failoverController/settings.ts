@@ -1,30 +1,55 @@
 /** Checks {@link FailoverControllerArgs} and fills in the defaults. */
+import { DEFAULT_CONFIG } from "../../lambda/failover/config";
 import { integerIn, logRetentionDays, oneOf } from "../shared/validation";
 import { FAILBACK_POLICIES, FailbackPolicy, FailoverControllerArgs } from "./args";
-import { DEFAULT_TIMING } from "./timing";
 
 export interface FailoverControllerSettings {
     failback: FailbackPolicy;
     failbackAfterSeconds: number;
+    maxHoldDownLevel: number;
     pollIntervalSeconds: number;
     confirmations: number;
+    reservedConcurrency?: number;
     logRetentionDays: number;
 }
 
+/** The range of `reservedConcurrency`: a run, its successor and an operator's request need 3. */
+export const RESERVED_CONCURRENCY = { min: 3, max: 1000 } as const;
+
 export function validateFailoverControllerArgs(
-    args: FailoverControllerArgs,
+    args: Partial<FailoverControllerArgs>,
     label = "FailoverController args",
 ): FailoverControllerSettings {
     return {
         failback: oneOf(`${label}.failback`, args.failback ?? "automatic", FAILBACK_POLICIES),
-        failbackAfterSeconds: integerIn(`${label}.failbackAfterSeconds`, args.failbackAfterSeconds ?? 300, 0, 86400),
+        failbackAfterSeconds: integerIn(
+            `${label}.failbackAfterSeconds`,
+            args.failbackAfterSeconds ?? DEFAULT_CONFIG.failbackAfterSeconds,
+            0,
+            86_400,
+        ),
+        maxHoldDownLevel: integerIn(
+            `${label}.maxHoldDownLevel`,
+            args.maxHoldDownLevel ?? DEFAULT_CONFIG.maxHoldDownLevel,
+            0,
+            6,
+        ),
         pollIntervalSeconds: integerIn(
             `${label}.pollIntervalSeconds`,
-            args.pollIntervalSeconds ?? DEFAULT_TIMING.pollIntervalSeconds,
+            args.pollIntervalSeconds ?? DEFAULT_CONFIG.pollIntervalSeconds,
             1,
             15,
         ),
-        confirmations: integerIn(`${label}.confirmations`, args.confirmations ?? DEFAULT_TIMING.confirmations, 1, 10),
+        confirmations: integerIn(`${label}.confirmations`, args.confirmations ?? DEFAULT_CONFIG.confirmations, 1, 10),
+        reservedConcurrency:
+            args.reservedConcurrency === undefined
+                ? undefined
+                : integerIn(
+                      `${label}.reservedConcurrency`,
+                      args.reservedConcurrency,
+                      RESERVED_CONCURRENCY.min,
+                      RESERVED_CONCURRENCY.max,
+                  ),
         logRetentionDays: logRetentionDays(`${label}.logRetentionDays`, args.logRetentionDays ?? 30),
     };
 }

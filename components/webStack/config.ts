@@ -74,7 +74,7 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config(CONFIG
         problems.push(e.message);
     }
     if (args.mode === "active-active") {
-        for (const key of ["failback", "failbackAfterSeconds"] as const) {
+        for (const key of ["failback", "failbackAfterSeconds", "failoverReservedConcurrency"] as const) {
             if (args[key] !== undefined) {
                 problems.push(
                     invalid(

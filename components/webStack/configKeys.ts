@@ -7,7 +7,7 @@ import {
     MAX_ALLOCATED_STORAGE,
     replicaCountValue,
 } from "../database";
-import { FAILBACK_POLICIES } from "../failoverController";
+import { FAILBACK_POLICIES, RESERVED_CONCURRENCY } from "../failoverController";
 import {
     ACCESS_LOG_RETENTION_DAYS,
     accessLogRetentionDays,
@@ -256,6 +256,16 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         allowed: "0–86400",
         description: "How long the active group must stay healthy before an automatic failback (avoids flapping).",
         read: (raw, label) => ({ failbackAfterSeconds: integerIn(label, raw, 0, 86400) }),
+    },
+    {
+        key: "failoverReservedConcurrency",
+        default: "unset",
+        allowed: `${RESERVED_CONCURRENCY.min}–${RESERVED_CONCURRENCY.max}`,
+        description:
+            "Active-passive: reserve this much Lambda concurrency for the failover controller. Not needed (a DynamoDB lease keeps its runs apart); a reservation also needs 100 unreserved executions left in the account, which new accounts (quota 10 or 50) do not have.",
+        read: (raw, label) => ({
+            failoverReservedConcurrency: integerIn(label, raw, RESERVED_CONCURRENCY.min, RESERVED_CONCURRENCY.max),
+        }),
     },
     {
         key: "holdListenerWeights",

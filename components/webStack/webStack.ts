@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Database, defaultMaxConnections } from "../database";
-import { FAILOVER_CONTROLLER_TYPE, FailbackPolicy, FailoverController } from "../failoverController";
+import {
+    FAILOVER_CONTROLLER_TYPE,
+    FailbackPolicy,
+    FailoverController,
+    RESERVED_CONCURRENCY,
+    validateFailoverControllerArgs,
+} from "../failoverController";
 import { Algorithm, LoadBalancer, Mode } from "../loadBalancer";
 import { cloudWatchAgentUserData, defaultLogGroupPrefix, Monitoring, serverLogGroupNames } from "../monitoring";
 import { NatGatewayMode, Network } from "../network";
@@ -79,6 +85,8 @@ export interface WebStackArgs {
     failback?: FailbackPolicy;
     /** @default 300 — see {@link FailoverControllerArgs.failbackAfterSeconds}. */
     failbackAfterSeconds?: number;
+    /** @default none — see {@link FailoverControllerArgs.reservedConcurrency}. */
+    failoverReservedConcurrency?: number;
     /** @default true in active-passive — see {@link LoadBalancerArgs.holdListenerWeights}. */
     holdListenerWeights?: boolean;
     /**
@@ -146,6 +154,19 @@ export class WebStack extends pulumi.ComponentResource {
             oneOf("WebStack args.natGateways", args.natGateways, STACK_NAT_GATEWAY_MODES);
         }
 
+        // Checked before anything is created: Monitoring is built before the controller.
+        validateFailoverControllerArgs(
+            { failback: args.failback, failbackAfterSeconds: args.failbackAfterSeconds },
+            "WebStack args",
+        );
+        if (args.failoverReservedConcurrency !== undefined) {
+            integerIn(
+                "WebStack args.failoverReservedConcurrency",
+                args.failoverReservedConcurrency,
+                RESERVED_CONCURRENCY.min,
+                RESERVED_CONCURRENCY.max,
+            );
+        }
         this.network = this.createNetwork(name, args, tags);
         this.loadBalancer = this.createLoadBalancer(name, args, tags);
         this.mode = this.loadBalancer.mode;
@@ -340,12 +361,12 @@ export class WebStack extends pulumi.ComponentResource {
             `${name}-controller`,
             {
                 listenerArn: this.loadBalancer.httpsListener.arn,
-                loadBalancerArnSuffix: this.loadBalancer.arnSuffix,
-                activeTargetGroup: { arn: activeTargetGroup.arn, arnSuffix: activeTargetGroup.arnSuffix },
-                failoverTargetGroup: { arn: failoverTargetGroup.arn, arnSuffix: failoverTargetGroup.arnSuffix },
+                activeTargetGroupArn: activeTargetGroup.arn,
+                failoverTargetGroupArn: failoverTargetGroup.arn,
                 topicArn: this.monitoring.topicArn,
                 failback: args.failback,
                 failbackAfterSeconds: args.failbackAfterSeconds,
+                reservedConcurrency: args.failoverReservedConcurrency,
                 tags,
             },
             { parent: this },

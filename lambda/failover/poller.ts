@@ -1,0 +1,181 @@
+/**
+ * The poller: one run of the controller. It takes the lease (or waits as the running poller's
+ * successor until it is handed over), then polls the target groups every second, hands each
+ * observation to `decide()`, carries out its moves, keeps the lease and the state, answers
+ * operators' requests, and hands the lease to the next run as soon as one is waiting. Runs relay
+ * each other without a gap; at most one of them moves traffic at a time.
+ *
+ * Reads stay polite (the Describe* calls share one account-wide budget): while traffic is on the
+ * active group, only its health every second, and the failover group and the listener every
+ * `standbyCheckSeconds` or as soon as the active group shows no healthy target; elsewhere, both
+ * groups every two seconds.
+ */
+import { type ControllerItem, ControllerStore, type RequestRecord } from "./store";
+import { isConditionFailure, errorText } from "./runtime";
+import { LeaseHolder, type Holding } from "./holder";
+import { loadState } from "./loadState";
+import {
+    STOP_RESERVE_MS,
+    SUCCESSOR_POLL_MS,
+    SUCCESSOR_STALE_MS,
+    type RunContext,
+    type RunSummary,
+    type Trigger,
+} from "./context";
+
+export * from "./context";
+
+/**
+ * Waits as the successor until the holder hands over, or its lease lapses (then takes it). Returns
+ * the item and how the lease came, or null when this run is not needed (another waits already,
+ * or time ran out).
+ */
+async function waitAsSuccessor(
+    ctx: RunContext,
+    store: ControllerStore,
+): Promise<{ item: ControllerItem; expired: boolean } | null> {
+    const { clock } = ctx;
+    const leaseMs = ctx.config.leaseSeconds * 1000;
+    try {
+        await store.registerSuccessor(ctx.runId, clock.now(), SUCCESSOR_STALE_MS);
+    } catch (err) {
+        if (isConditionFailure(err)) return null;
+        ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
+    }
+    while (ctx.remainingMs() > STOP_RESERVE_MS + 2 * leaseMs) {
+        await clock.sleep(SUCCESSOR_POLL_MS);
+        let item: ControllerItem;
+        try {
+            item = await store.read();
+        } catch (err) {
+            ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
+            continue;
+        }
+        if (item.holder === ctx.runId) return { item, expired: false };
+        if (item.holder === undefined || (item.expiresAt ?? 0) < clock.now()) {
+            try {
+                const old = await store.acquire(ctx.runId, clock.now(), leaseMs);
+                await store.clearSuccessor(ctx.runId).catch(() => undefined);
+                return { item: old, expired: old.holder !== undefined && old.holder !== ctx.runId };
+            } catch (err) {
+                if (!isConditionFailure(err))
+                    ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
+                continue;
+            }
+        }
+        if (item.successor !== ctx.runId) return null;
+    }
+    await store.clearSuccessor(ctx.runId).catch(() => undefined);
+    return null;
+}
+
+/** Takes the lease now, or waits for it; null when this run is not needed or cannot get it. */
+export async function obtainLease(
+    ctx: RunContext,
+    store: ControllerStore,
+): Promise<{ item: ControllerItem; expired: boolean } | "covered" | null> {
+    const leaseMs = ctx.config.leaseSeconds * 1000;
+    for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+            const old = await store.acquire(ctx.runId, ctx.clock.now(), leaseMs);
+            const expired = old.holder !== undefined && old.holder !== ctx.runId;
+            return { item: old, expired };
+        } catch (err) {
+            if (isConditionFailure(err)) {
+                const waited = await waitAsSuccessor(ctx, store);
+                return waited ?? "covered";
+            }
+            ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
+            await ctx.clock.sleep(1_000);
+        }
+    }
+    return null;
+}
+
+/** Takes the lease if it is free or expired, without waiting; null otherwise. */
+export async function obtainLeaseNow(
+    ctx: RunContext,
+    store: ControllerStore,
+): Promise<{ item: ControllerItem; expired: boolean } | null> {
+    try {
+        const old = await store.acquire(ctx.runId, ctx.clock.now(), ctx.config.leaseSeconds * 1000);
+        return { item: old, expired: old.holder !== undefined && old.holder !== ctx.runId };
+    } catch (err) {
+        if (!isConditionFailure(err)) {
+            ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
+        }
+        return null;
+    }
+}
+
+/** Starts holding: the state from the item, the failback clock distrusted after an unclean takeover. */
+export async function startHolding(
+    ctx: RunContext,
+    lease: { item: ControllerItem; expired: boolean },
+): Promise<Holding> {
+    const loaded = await loadState(ctx, lease.item);
+    let state = loaded.state;
+    // The last holder's lease lapsed: it may have seen an unhealthy poll it never saved.
+    if (lease.expired && state.known) state = { ...state, activeHealthySince: null };
+    ctx.log({
+        event: "lease_acquired",
+        listenerArn: ctx.config.listenerArn,
+        runId: ctx.runId,
+        takeover: lease.expired ? "expired" : "clean",
+        stateKnown: state.known,
+    });
+    return {
+        state,
+        saved: loaded.saved,
+        corrupt: loaded.corrupt,
+        leaseUntil: ctx.clock.now() + ctx.config.leaseSeconds * 1000,
+    };
+}
+
+/** One scheduled (or alarm-started) run. Never throws. */
+export async function runPoller(ctx: RunContext, trigger: Trigger): Promise<RunSummary> {
+    const startedAt = ctx.clock.now();
+    const store = new ControllerStore(ctx.calls, ctx.config.tableName);
+    const lease = await obtainLease(ctx, store);
+    if (lease === "covered" || lease === null) {
+        const ended = lease === "covered" ? "already_covered" : "not_holder";
+        ctx.log({
+            event: "run_complete",
+            listenerArn: ctx.config.listenerArn,
+            trigger,
+            ended,
+            polls: 0,
+            pollErrors: 0,
+            moves: 0,
+            lastReason: null,
+        });
+        return { ok: lease === "covered", trigger, ended, polls: 0, pollErrors: 0, moves: [], lastReason: null };
+    }
+    const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease), trigger);
+    const ended = await holder.run(startedAt);
+    const { polls, pollErrors, moves, lastReason } = holder;
+    ctx.log({
+        event: "run_complete",
+        listenerArn: ctx.config.listenerArn,
+        trigger,
+        ended,
+        polls,
+        pollErrors,
+        moves: moves.length,
+        lastReason,
+    });
+    return { ok: ended !== "lease_lost", trigger, ended, polls, pollErrors, moves, lastReason };
+}
+
+/** An operator's request answered by a run that took the (free) lease only for it, then let it go. */
+export async function answerAsHolder(
+    ctx: RunContext,
+    store: ControllerStore,
+    request: RequestRecord,
+    lease: { item: ControllerItem; expired: boolean },
+): Promise<Record<string, unknown>> {
+    const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease), "manual");
+    const result = await holder.answer(request);
+    await holder.release();
+    return result;
+}

@@ -1,0 +1,108 @@
+/**
+ * What the controller runs on: a clock, AWS calls that each end within a bounded time, and one
+ * JSON log line per event. Injected, so that the tests and the failover benchmark drive the real
+ * handler on a simulated clock against simulated AWS services.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { LogEvent } from "./protocol";
+
+export interface Clock {
+    /** ms since epoch */
+    now(): number;
+    sleep(ms: number): Promise<void>;
+}
+
+/** The SDK clients (or stand-ins with the same `send`). */
+export interface Clients {
+    readonly elbv2: Pick<ElasticLoadBalancingV2Client, "send">;
+    readonly sns: Pick<SNSClient, "send">;
+    readonly dynamodb: Pick<DynamoDBClient, "send">;
+}
+
+/** One JSON log line; `event` is one of {@link LOG_EVENTS}. */
+export type LogRecord = Record<string, unknown> & { event: LogEvent };
+
+/** Each AWS call, ended by a timeout if the service does not answer in time. */
+export interface Calls {
+    readonly elb: ElasticLoadBalancingV2Client["send"];
+    readonly sns: SNSClient["send"];
+    readonly db: DynamoDBClient["send"];
+}
+
+/**
+ * Per-call limits (ms). A poll's DescribeTargetHealth must not hold up the next poll for long;
+ * the SDK's own socket timeouts are a second line (see `sdkRequestHandler`).
+ */
+export const CALL_TIMEOUTS_MS = { elb: 2_000, db: 2_000, sns: 3_000 } as const;
+
+/** Request handler settings for the real SDK clients: no call without a timeout. */
+export const SDK_REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 2_000 } as const;
+
+export class CallTimeoutError extends Error {
+    constructor(service: string, ms: number) {
+        super(`${service} call did not answer within ${ms} ms`);
+        this.name = "CallTimeoutError";
+    }
+}
+
+/**
+ * Wraps the clients' `send`: each call gets an abort signal and a timeout on the injected clock
+ * (never more than `budget()` ms when given: what the run has left), and fails with
+ * {@link CallTimeoutError} when the service is slower.
+ */
+export function boundedCalls(clients: Clients, clock: Clock, budget?: () => number): Calls {
+    const wrap = <S extends (...args: never[]) => Promise<unknown>>(
+        service: keyof typeof CALL_TIMEOUTS_MS,
+        send: S,
+    ): S =>
+        ((command: unknown) => {
+            const ms = Math.max(1, Math.min(CALL_TIMEOUTS_MS[service], budget ? budget() : Infinity));
+            const abort = new AbortController();
+            let settled = false;
+            const call = (send as unknown as (c: unknown, o: { abortSignal: AbortSignal }) => Promise<unknown>)(
+                command,
+                {
+                    abortSignal: abort.signal,
+                },
+            ).finally(() => (settled = true));
+            const timeout = clock.sleep(ms).then(() => {
+                if (!settled) abort.abort();
+                throw new CallTimeoutError(service, ms);
+            });
+            // A late timeout after the answer is harmless: its rejection is handled here.
+            timeout.catch(() => undefined);
+            return Promise.race([call, timeout]);
+        }) as unknown as S;
+    return {
+        elb: wrap("elb", clients.elbv2.send.bind(clients.elbv2)),
+        sns: wrap("sns", clients.sns.send.bind(clients.sns)),
+        db: wrap("db", clients.dynamodb.send.bind(clients.dynamodb)),
+    };
+}
+
+export function errorText(err: unknown): string {
+    if (err instanceof Error) return `${err.name}: ${err.message}`;
+    return String(err);
+}
+
+/** DynamoDB's answer to a failed condition: the lease or the state changed under us. */
+export function isConditionFailure(err: unknown): boolean {
+    return err instanceof Error && err.name === "ConditionalCheckFailedException";
+}
+
+/**
+ * One JSON object per line on stdout. Not console.log: with the Text log format the Node.js
+ * runtime prefixes console output with a timestamp, request id and level, which breaks the
+ * CloudWatch Logs JSON metric filters (`{ $.event = "failover" }`). Lambda turns each stdout line
+ * into one log event as it is.
+ */
+export function defaultLog(record: LogRecord): void {
+    process.stdout.write(`${JSON.stringify(record)}\n`);
+}
+
+export const realClock: Clock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};

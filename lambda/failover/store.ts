@@ -1,0 +1,249 @@
+/**
+ * The controller's one DynamoDB item: the lease that keeps overlapping runs apart, the state that
+ * outlives a run, and the mailbox through which an operator's request reaches the running poller.
+ *
+ * Lease: one holder at a time, `expiresAt` renewed every few seconds. Only the holder moves
+ * traffic, and only while its lease is valid with a safety margin; another run takes the lease
+ * over only once it has expired. A run that finds the lease held registers as the successor, and
+ * the holder hands the lease (and its latest state) over at its next renewal: the poller runs
+ * without gaps across invocations. Every write is conditional, so two runs can never both hold it.
+ *
+ * State: written only by the lease holder, only after it has read it (never over a state it failed
+ * to read); handed over with the lease. A run that takes over an expired lease knows the last
+ * holder may have seen things it never saved, and restarts the failback clock.
+ */
+import { GetItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import type { Calls } from "./runtime";
+import { CONTROLLER_ITEM_ID, TABLE_KEY } from "./protocol";
+
+/** The item as the controller reads it. `state` stays raw: parsing it is the controller's call. */
+export interface ControllerItem {
+    readonly holder?: string;
+    readonly expiresAt?: number;
+    readonly successor?: string;
+    readonly successorSince?: number;
+    readonly state?: string;
+    readonly savedAt?: number;
+    readonly request?: string;
+    readonly requestAt?: number;
+    readonly response?: string;
+}
+
+/** An operator's request waiting for the lease holder, and the answer it leaves. */
+export interface RequestRecord {
+    readonly id: string;
+    readonly action: "failover" | "failback";
+    readonly force: boolean;
+}
+
+export interface ResponseRecord {
+    readonly id: string;
+    readonly result: Record<string, unknown>;
+}
+
+function fromItem(item: Record<string, AttributeValue> | undefined): ControllerItem {
+    if (!item) return {};
+    const s = (k: string) => item[k]?.S;
+    const n = (k: string) => (item[k]?.N !== undefined ? Number(item[k].N) : undefined);
+    return {
+        holder: s("holder"),
+        expiresAt: n("expiresAt"),
+        successor: s("successor"),
+        successorSince: n("successorSince"),
+        state: s("state"),
+        savedAt: n("savedAt"),
+        request: s("request"),
+        requestAt: n("requestAt"),
+        response: s("response"),
+    };
+}
+
+const N = (n: number): AttributeValue => ({ N: String(n) });
+const S = (s: string): AttributeValue => ({ S: s });
+
+export class ControllerStore {
+    constructor(
+        private readonly calls: Calls,
+        private readonly tableName: string,
+    ) {}
+
+    private get key() {
+        return { [TABLE_KEY]: S(CONTROLLER_ITEM_ID) };
+    }
+
+    private async update(
+        update: string,
+        condition: string,
+        names: string[],
+        values: Record<string, AttributeValue>,
+        returnValues: "ALL_OLD" | "ALL_NEW" | "NONE",
+    ): Promise<ControllerItem> {
+        const out = await this.calls.db(
+            new UpdateItemCommand({
+                TableName: this.tableName,
+                Key: this.key,
+                UpdateExpression: update,
+                ConditionExpression: condition,
+                ExpressionAttributeNames: Object.fromEntries(names.map((n) => [`#${n}`, n])),
+                ExpressionAttributeValues: values,
+                ReturnValues: returnValues,
+            }),
+        );
+        return fromItem(out.Attributes);
+    }
+
+    /** The item, read consistently. */
+    async read(): Promise<ControllerItem> {
+        const out = await this.calls.db(
+            new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }),
+        );
+        return fromItem(out.Item);
+    }
+
+    /**
+     * Takes the lease if it is free, expired or already ours. Returns the item as it was before
+     * (its state, and who held the lease); throws ConditionalCheckFailedException when another
+     * run holds a valid lease.
+     */
+    acquire(me: string, now: number, leaseMs: number): Promise<ControllerItem> {
+        return this.update(
+            "SET #holder = :me, #expiresAt = :exp",
+            "attribute_not_exists(#holder) OR #expiresAt < :now OR #holder = :me",
+            ["holder", "expiresAt"],
+            { ":me": S(me), ":exp": N(now + leaseMs), ":now": N(now) },
+            "ALL_OLD",
+        );
+    }
+
+    /**
+     * Waits in line: marks this run as the holder's successor, unless another live run already
+     * is. Throws ConditionalCheckFailedException when the slot is taken or nobody holds the lease.
+     */
+    registerSuccessor(me: string, now: number, staleMs: number): Promise<ControllerItem> {
+        return this.update(
+            "SET #successor = :me, #successorSince = :now",
+            "attribute_exists(#holder) AND #holder <> :me AND (attribute_not_exists(#successor) OR #successorSince < :stale OR #successor = :me)",
+            ["holder", "successor", "successorSince"],
+            { ":me": S(me), ":now": N(now), ":stale": N(now - staleMs) },
+            "ALL_NEW",
+        );
+    }
+
+    /** Clears this run's successor mark (it took the lease another way, or gives up waiting). */
+    async clearSuccessor(me: string): Promise<void> {
+        await this.update(
+            "REMOVE #successor, #successorSince",
+            "#successor = :me",
+            ["successor", "successorSince"],
+            { ":me": S(me) },
+            "NONE",
+        );
+    }
+
+    /**
+     * Extends the lease, and saves the state when given. Returns the item as it is now (the
+     * successor, a waiting request); throws ConditionalCheckFailedException when the lease is
+     * no longer ours.
+     */
+    renew(me: string, now: number, leaseMs: number, state?: string): Promise<ControllerItem> {
+        const withState = state !== undefined;
+        return this.update(
+            `SET #expiresAt = :exp${withState ? ", #state = :state, #savedAt = :now" : ""}`,
+            "#holder = :me",
+            ["holder", "expiresAt", ...(withState ? ["state", "savedAt"] : [])],
+            { ":me": S(me), ":exp": N(now + leaseMs), ...(withState ? { ":state": S(state), ":now": N(now) } : {}) },
+            "ALL_NEW",
+        );
+    }
+
+    /** Gives the lease, with the latest state when given, to the waiting successor. */
+    async handOver(me: string, successor: string, now: number, leaseMs: number, state?: string): Promise<void> {
+        const withState = state !== undefined;
+        await this.update(
+            `SET #holder = :successor, #expiresAt = :exp${withState ? ", #state = :state, #savedAt = :now" : ""} REMOVE #successor, #successorSince`,
+            "#holder = :me AND #successor = :successor",
+            ["holder", "expiresAt", "successor", "successorSince", ...(withState ? ["state", "savedAt"] : [])],
+            {
+                ":me": S(me),
+                ":successor": S(successor),
+                ":exp": N(now + leaseMs),
+                ...(withState ? { ":state": S(state), ":now": N(now) } : {}),
+            },
+            "NONE",
+        );
+    }
+
+    /** Lets the lease go (the run ends with no successor), with the latest state when given. */
+    async release(me: string, now: number, state?: string): Promise<void> {
+        const withState = state !== undefined;
+        await this.update(
+            `SET #expiresAt = :now${withState ? ", #state = :state, #savedAt = :now" : ""} REMOVE #holder`,
+            "#holder = :me",
+            ["holder", "expiresAt", ...(withState ? ["state", "savedAt"] : [])],
+            { ":me": S(me), ":now": N(now), ...(withState ? { ":state": S(state) } : {}) },
+            "NONE",
+        );
+    }
+
+    /** Leaves an operator's request for the lease holder; throws when another one is pending. */
+    async postRequest(request: RequestRecord, now: number, staleMs: number): Promise<void> {
+        await this.update(
+            "SET #request = :request, #requestAt = :now",
+            "attribute_not_exists(#request) OR #requestAt < :stale",
+            ["request", "requestAt"],
+            { ":request": S(JSON.stringify(request)), ":now": N(now), ":stale": N(now - staleMs) },
+            "NONE",
+        );
+    }
+
+    /** The holder's answer to a request (which it removes). */
+    async respond(me: string, response: ResponseRecord): Promise<void> {
+        await this.update(
+            "SET #response = :response REMOVE #request, #requestAt",
+            "#holder = :me",
+            ["holder", "response", "request", "requestAt"],
+            { ":me": S(me), ":response": S(JSON.stringify(response)) },
+            "NONE",
+        );
+    }
+
+    /** Withdraws a request nobody answered. */
+    async withdrawRequest(request: RequestRecord): Promise<void> {
+        await this.update(
+            "REMOVE #request, #requestAt",
+            "#request = :request",
+            ["request", "requestAt"],
+            { ":request": S(JSON.stringify(request)) },
+            "NONE",
+        );
+    }
+}
+
+export function parseRequest(raw: string | undefined): RequestRecord | null {
+    if (!raw) return null;
+    try {
+        const r = JSON.parse(raw) as Partial<RequestRecord>;
+        if (
+            typeof r.id === "string" &&
+            (r.action === "failover" || r.action === "failback") &&
+            typeof r.force === "boolean"
+        ) {
+            return { id: r.id, action: r.action, force: r.force };
+        }
+    } catch {
+        // fall through: an unreadable request is no request
+    }
+    return null;
+}
+
+export function parseResponse(raw: string | undefined): ResponseRecord | null {
+    if (!raw) return null;
+    try {
+        const r = JSON.parse(raw) as Partial<ResponseRecord>;
+        return typeof r.id === "string" && typeof r.result === "object" && r.result !== null
+            ? { id: r.id, result: r.result as Record<string, unknown> }
+            : null;
+    } catch {
+        return null;
+    }
+}
