@@ -13,8 +13,9 @@
  * behind it.
  *
  * The Pulumi CLI's policy runner compiles the pack with ts-node and `policy/tsconfig.json`, whose
- * ES2020 libraries `npm run typecheck` enforces: no ES2021+ library calls here or in what this
- * imports (`replaceAll`, `Array.prototype.at`, `Object.hasOwn`).
+ * ES2020 libraries `npm run typecheck` enforces (`replaceAll`, `Object.hasOwn`, `findLast`: no
+ * ES2021+ library calls here or in what this imports); ESLint also names `Array.prototype.at`,
+ * which @types/node declares for every target.
  */
 import { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {

@@ -81,10 +81,23 @@ async function trial(scenario: Scenario, a: Alignment): Promise<number> {
     world.table.set("controller", {
         id: { S: "controller" },
         state: {
-            S: JSON.stringify({ armed: true, hold: false, lastPosition: "active", activeHealthySince: null, reported: null, holdDownLevel: 0, lastFailbackAt: null }),
+            S: JSON.stringify({
+                armed: true,
+                hold: false,
+                lastPosition: "active",
+                activeHealthySince: null,
+                reported: null,
+                holdDownLevel: 0,
+                lastFailbackAt: null,
+            }),
         },
     });
-    const handler: Handler = createHandler({ env: WORLD_ENV, clients: world.clients(), clock: world.clock, log: () => undefined });
+    const handler: Handler = createHandler({
+        env: WORLD_ENV,
+        clients: world.clients(),
+        clock: world.clock,
+        log: () => undefined,
+    });
     void (async () => {
         await world.clock.sleep(a.pollPhase);
         await invoke(world, handler, SCHEDULED_EVENT);
@@ -145,7 +158,12 @@ async function steadyState(): Promise<Record<string, number>> {
     const r = rng(7);
     const world = new World();
     world.latency = LATENCY(r);
-    const handler: Handler = createHandler({ env: WORLD_ENV, clients: world.clients(), clock: world.clock, log: () => undefined });
+    const handler: Handler = createHandler({
+        env: WORLD_ENV,
+        clients: world.clients(),
+        clock: world.clock,
+        log: () => undefined,
+    });
     const minutes = 60;
     void schedule(world, handler, {
         count: minutes + 2,
@@ -167,7 +185,7 @@ async function steadyState(): Promise<Record<string, number>> {
     const done = world.invocations.filter((i) => i.end !== undefined && i.start >= t0 && i.end <= world.clock.now());
     const invocationSeconds = done.reduce((a, i) => a + (i.end! - i.start), 0) / done.length / 1000;
     const month = 730 * 60; // minutes
-    const lambda = (month * invocationSeconds * 0.125 * 0.0000133334) + (month / 1e6) * 0.2;
+    const lambda = month * invocationSeconds * 0.125 * 0.0000133334 + (month / 1e6) * 0.2;
     const dynamo = ((writes / minutes) * month * 0.625) / 1e6 + ((reads / minutes) * month * 0.125) / 1e6;
     return {
         elbCallsPerSecond: elb / seconds,
@@ -187,12 +205,28 @@ async function main(): Promise<void> {
     const trials = arg("trials", 5_000);
     const scenarios: Scenario[] = (["refuse", "hang"] as const).flatMap((failure) => [
         { name: `${failure}: 1 target, 1 ALB node`, failure, targets: 1, nodes: 1, handover: false, coldStart: false },
-        { name: `${failure}: 2 targets × 2 ALB nodes`, failure, targets: 2, nodes: 2, handover: false, coldStart: false },
-        { name: `${failure}: next run takes over (jitter)`, failure, targets: 1, nodes: 1, handover: true, coldStart: false },
+        {
+            name: `${failure}: 2 targets × 2 ALB nodes`,
+            failure,
+            targets: 2,
+            nodes: 2,
+            handover: false,
+            coldStart: false,
+        },
+        {
+            name: `${failure}: next run takes over (jitter)`,
+            failure,
+            targets: 1,
+            nodes: 1,
+            handover: true,
+            coldStart: false,
+        },
         { name: `${failure}: next run starts cold`, failure, targets: 1, nodes: 1, handover: true, coldStart: true },
     ]);
     const started = Date.now();
-    console.log(`failover benchmark: ${trials} random trials + a sweep of the worst alignments per scenario (node ${process.version})`);
+    console.log(
+        `failover benchmark: ${trials} random trials + a sweep of the worst alignments per scenario (node ${process.version})`,
+    );
     console.log("");
     console.log("| scenario | trials | min | median | p99 | max |");
     console.log("|---|---|---|---|---|---|");
@@ -222,7 +256,9 @@ async function main(): Promise<void> {
         `monthly cost (us-east-1, 128 MB arm64 Lambda, DynamoDB on demand): Lambda $${steady.lambdaPerMonth.toFixed(2)}, DynamoDB $${steady.dynamoPerMonth.toFixed(2)}`,
     );
     console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s of wall time)`);
-    console.log(`failover worst case: refuse ${worst.refuse.toFixed(2)} s, hang ${worst.hang.toFixed(2)} s (${perScenario} trials per scenario)`);
+    console.log(
+        `failover worst case: refuse ${worst.refuse.toFixed(2)} s, hang ${worst.hang.toFixed(2)} s (${perScenario} trials per scenario)`,
+    );
 }
 
 main().catch((e: unknown) => {

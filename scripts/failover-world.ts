@@ -206,7 +206,11 @@ export class TargetGroupModel {
             if (target.internalError?.(t)) {
                 return {
                     Target: { Id: target.id, Port: 80 },
-                    TargetHealth: { State: "unhealthy", Reason: "Elb.InternalError", Description: "Health checks failed due to an internal error" },
+                    TargetHealth: {
+                        State: "unhealthy",
+                        Reason: "Elb.InternalError",
+                        Description: "Health checks failed due to an internal error",
+                    },
                 };
             }
             const healthy = this.views[i].map((view) => view.at(t, target.behaviour)).some(Boolean);
@@ -317,7 +321,11 @@ export class World {
     }
 
     /** One AWS call: record it, apply the faults and latency, then answer. */
-    private async call<T>(command: string, input: Record<string, unknown>, answer: (t: number, call: Call) => T): Promise<T> {
+    private async call<T>(
+        command: string,
+        input: Record<string, unknown>,
+        answer: (t: number, call: Call) => T,
+    ): Promise<T> {
         const at = this.clock.now();
         const record: Call = { command, input, at };
         this.calls.push(record);
@@ -350,14 +358,29 @@ export class World {
                 if (command instanceof DescribeTargetHealthCommand) {
                     const arn = command.input.TargetGroupArn;
                     return this.call("DescribeTargetHealth", { ...command.input }, (t) => {
-                        const group = arn === ACTIVE_TG ? this.groups.active : arn === FAILOVER_TG ? this.groups.failover : undefined;
-                        if (!group) throw Object.assign(new Error(`no target group ${arn}`), { name: "TargetGroupNotFoundException" });
+                        const group =
+                            arn === ACTIVE_TG
+                                ? this.groups.active
+                                : arn === FAILOVER_TG
+                                  ? this.groups.failover
+                                  : undefined;
+                        if (!group)
+                            throw Object.assign(new Error(`no target group ${arn}`), {
+                                name: "TargetGroupNotFoundException",
+                            });
                         return { TargetHealthDescriptions: group.describe(t) };
                     });
                 }
                 if (command instanceof DescribeListenersCommand) {
                     return this.call("DescribeListeners", { ...command.input }, () => ({
-                        Listeners: [{ ListenerArn: LISTENER_ARN, Port: 443, Protocol: "HTTPS", DefaultActions: structuredClone(this.defaultActions()) }],
+                        Listeners: [
+                            {
+                                ListenerArn: LISTENER_ARN,
+                                Port: 443,
+                                Protocol: "HTTPS",
+                                DefaultActions: structuredClone(this.defaultActions()),
+                            },
+                        ],
                     }));
                 }
                 if (command instanceof ModifyListenerCommand) {
@@ -373,7 +396,9 @@ export class World {
                 }
                 if (command instanceof DescribeTagsCommand) {
                     return this.call("DescribeTags", { ...command.input }, () => ({
-                        TagDescriptions: [{ ResourceArn: LISTENER_ARN, Tags: [...this.tags].map(([Key, Value]) => ({ Key, Value })) }],
+                        TagDescriptions: [
+                            { ResourceArn: LISTENER_ARN, Tags: [...this.tags].map(([Key, Value]) => ({ Key, Value })) },
+                        ],
                     }));
                 }
                 throw new Error(`the simulated ELB does not answer ${(command as object).constructor.name}`);
@@ -397,7 +422,11 @@ export class World {
             send: (command: unknown) => {
                 if (command instanceof PublishCommand) {
                     return this.call("Publish", { ...command.input }, (t) => {
-                        this.published.push({ at: t, subject: command.input.Subject ?? "", message: command.input.Message ?? "" });
+                        this.published.push({
+                            at: t,
+                            subject: command.input.Subject ?? "",
+                            message: command.input.Message ?? "",
+                        });
                         return { MessageId: `msg-${this.published.length}` };
                     });
                 }
@@ -414,7 +443,9 @@ export class World {
         const values = input.ExpressionAttributeValues ?? {};
         const item = old ? structuredClone(old) : undefined;
         if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, item, names, values)) {
-            throw Object.assign(new Error("The conditional request failed"), { name: "ConditionalCheckFailedException" });
+            throw Object.assign(new Error("The conditional request failed"), {
+                name: "ConditionalCheckFailedException",
+            });
         }
         const next: Record<string, AttributeValue> = item ?? { id: { S: key } };
         applyUpdate(input.UpdateExpression ?? "", next, names, values);
@@ -515,7 +546,10 @@ export function applyUpdate(
 // Lambda
 // ---------------------------------------------------------------------------------------------
 
-export type Handler = (event: unknown, context?: { getRemainingTimeInMillis?: () => number; awsRequestId?: string }) => Promise<unknown>;
+export type Handler = (
+    event: unknown,
+    context?: { getRemainingTimeInMillis?: () => number; awsRequestId?: string },
+) => Promise<unknown>;
 
 export const SCHEDULED_EVENT = { source: "aws.events", "detail-type": "Scheduled Event" };
 
@@ -550,7 +584,13 @@ export async function invoke(
 export function schedule(
     world: World,
     handler: Handler,
-    options: { periodMs?: number; first?: number; count: number; delay?: (i: number) => number; coldStartMs?: (i: number) => number },
+    options: {
+        periodMs?: number;
+        first?: number;
+        count: number;
+        delay?: (i: number) => number;
+        coldStartMs?: (i: number) => number;
+    },
 ): Promise<unknown>[] {
     const period = options.periodMs ?? 60_000;
     const first = options.first ?? world.clock.now();

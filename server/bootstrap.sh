@@ -1,6 +1,6 @@
 #!/bin/bash
 # ha-webstack server bootstrap for Amazon Linux 2023, run as root by the user data that
-# components/serverPool/userData.ts renders (that script first unpacks app.py, nginx.conf and app.json
+# components/userData.ts renders (that script first unpacks app.py, nginx.conf and app.json
 # into $HA_SRC). Output lands in /var/log/cloud-init-output.log. Safe to run again.
 #   HA_SRC       directory holding app.py, nginx.conf, app.json (required)
 #   HA_APP_PORT  port nginx listens on, the ALB's target port (default 80)

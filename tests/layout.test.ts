@@ -125,6 +125,17 @@ describe("source layout", () => {
         expect(upward).toEqual([]);
     });
 
+    it("should keep components apart: each imports only shared/ and its own folder (WebStack composes them)", () => {
+        const peer = [...graph]
+            .filter(([file]) => !["webStack", "index", "shared"].includes(folderOf(file)))
+            .flatMap(([file, imports]) =>
+                imports
+                    .filter((i) => i.startsWith(COMPONENTS) && ![folderOf(file), "shared"].includes(folderOf(i)))
+                    .map((i) => `${rel(file)} -> ${rel(i)}`),
+            );
+        expect(peer).toEqual([]);
+    });
+
     it("should let only the barrel import WebStack, which composes every other component", () => {
         const importers = [...graph]
             .filter(

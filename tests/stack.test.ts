@@ -1,3 +1,6 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import { runPolicies } from "../policy/testing";
 import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderPlan } from "../scripts/plan";
@@ -289,6 +292,16 @@ describe("the stack program", () => {
                 expect(
                     resources.every((arn: string) => logGroups.some((g) => arn.startsWith(g.state.arn)) || arn === "*"),
                 ).toBe(true);
+            }
+        });
+
+        it("should render the servers' user data byte for byte as recorded (a changed byte rolls every server)", () => {
+            const recorded = JSON.parse(
+                fs.readFileSync(path.join(__dirname, "fixtures", "user-data-sha256.json"), "utf8"),
+            );
+            for (const lt of ofType(ev, T.launchTemplate)) {
+                const hash = crypto.createHash("sha256").update(lt.inputs.userData).digest("hex");
+                expect({ [lt.name]: hash }).toEqual({ [lt.name]: recorded[stack] });
             }
         });
 

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ServerPoolDatabase } from "../serverPool/args";
+import type { ServerPoolDatabase } from "../shared/contracts";
 import { named, Tags } from "../shared/tags";
 import type { DatabaseArgs } from "./args";
 import { supportsPerformanceInsights } from "./instanceClasses";

@@ -4,7 +4,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { UserDataFile } from "../serverPool/userData";
+import type { UserDataFile } from "../shared/contracts";
 import { pattern, ValidationError } from "../shared/validation";
 
 /** The log groups the servers ship to. */
@@ -150,7 +150,8 @@ export function cloudWatchAgentUserData(opts: CloudWatchAgentOptions): {
         "",
     ].join("\n");
     const extraScript = [
-        "# ha-webstack monitoring: app output to a file, then the CloudWatch agent (components/monitoring/serverLogs.ts)",
+        // Kept byte for byte (the file moved since): a changed byte rolls every server (stack.test.ts).
+        "# ha-webstack monitoring: app output to a file, then the CloudWatch agent (components/monitoring.ts)",
         `install -d -m 0750 "$ROOT${APP_LOG_FILE.replace(/\/[^/]+$/, "")}"`,
         "systemctl daemon-reload",
         "systemctl restart ha-webstack-app.service",

@@ -1,52 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createVpcFlowLogs, FlowLogOptions, FlowLogSettings, flowLogSettings, VpcFlowLogs } from "./flowLogs";
-import { named, Tags } from "../shared/tags";
-import { availabilityZoneList, integerIn, invalid, ipv4Cidr, MAX_AZS, MIN_AZS, oneOf } from "../shared/validation";
-import { MAX_VPC_PREFIX, pickAvailabilityZones, subnetLayout } from "./subnets";
-
-export const NAT_GATEWAY_MODES = ["none", "single", "perAz"] as const;
-export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
-
-export interface NetworkArgs {
-    /**
-     * The VPC's IPv4 CIDR block, /16 to /22 (subnets are 5 bits longer: /21 for a /16; the ALB
-     * needs public subnets of at least /27).
-     * @default "10.0.0.0/16"
-     */
-    cidrBlock?: string;
-    /**
-     * How many availability zones to spread over, 2 to 6. Two is the minimum with no single point of
-     * failure; three survives an AZ outage with capacity to spare.
-     * @default 2
-     */
-    azCount?: number;
-    /**
-     * Explicit AZ names (e.g. `["us-east-1a", "us-east-1b"]`). When set, `azCount` must be unset or
-     * equal to its length, and no AZ lookup is made.
-     * @default the first `azCount` available AZs of the region that need no opt-in
-     */
-    availabilityZones?: string[];
-    /**
-     * NAT gateways for the private subnets' internet egress:
-     * - `none`: no internet egress (the S3 gateway endpoint still reaches the Amazon Linux repositories);
-     * - `single`: one NAT gateway, a single point of failure for egress — fine for dev;
-     * - `perAz`: one per AZ, each private subnet routed to its own AZ's gateway: no SPOF.
-     * @default "single"
-     */
-    natGateways?: NatGatewayMode;
-    /**
-     * VPC flow logs of ALL traffic (accepted and rejected, every interface of the VPC) to a
-     * CloudWatch log group kept `retentionDays` (a CloudWatch Logs retention value, default 30),
-     * written through an IAM role only the flow logs service of this account can assume and that
-     * may only write to that log group. `false` turns them off. CloudWatch Logs charges ingestion
-     * ($0.50/GB in us-east-1) and storage.
-     * @default true
-     */
-    flowLogs?: boolean | FlowLogOptions;
-    /** Tags added to every resource. */
-    tags?: Tags;
-}
+import { createVpcFlowLogs, VpcFlowLogs } from "./flowLogs";
+import { named } from "../shared/tags";
+import { pickAvailabilityZones, subnetLayout } from "./subnets";
+import type { NetworkArgs } from "./args";
+import { validateNetworkArgs } from "./settings";
 
 /**
  * A VPC over `azCount` AZs with three tiers of subnets:
@@ -240,40 +198,4 @@ export class Network extends pulumi.ComponentResource {
             flowLogGroupName: this.flowLogs?.logGroup.name,
         });
     }
-}
-
-export interface NetworkSettings {
-    cidrBlock: string;
-    azCount: number;
-    availabilityZones?: string[];
-    natGateways: NatGatewayMode;
-    /** Undefined when flow logs are off. */
-    flowLogs?: FlowLogSettings;
-}
-
-/** Checks the args and fills in the defaults; throws a {@link ValidationError} naming the argument. */
-export function validateNetworkArgs(args: NetworkArgs, label = "Network args"): NetworkSettings {
-    const cidrBlock = ipv4Cidr(`${label}.cidrBlock`, args.cidrBlock ?? "10.0.0.0/16", 16, MAX_VPC_PREFIX);
-    let azCount = integerIn(
-        `${label}.azCount`,
-        args.azCount ?? args.availabilityZones?.length ?? MIN_AZS,
-        MIN_AZS,
-        MAX_AZS,
-    );
-    let availabilityZones: string[] | undefined;
-    if (args.availabilityZones !== undefined) {
-        const zones = availabilityZoneList(`${label}.availabilityZones`, args.availabilityZones);
-        if (args.azCount !== undefined && args.azCount !== zones.length) {
-            throw invalid(
-                `${label}.azCount`,
-                args.azCount,
-                `${zones.length}, the number of availabilityZones given (or leave it unset)`,
-            );
-        }
-        availabilityZones = [...zones];
-        azCount = zones.length;
-    }
-    const natGateways = oneOf(`${label}.natGateways`, args.natGateways ?? "single", NAT_GATEWAY_MODES);
-    const flowLogs = flowLogSettings(`${label}.flowLogs`, args.flowLogs);
-    return { cidrBlock, azCount, availabilityZones, natGateways, flowLogs };
 }

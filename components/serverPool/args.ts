@@ -1,6 +1,9 @@
 /** The arguments of {@link ServerPool}. */
 import * as pulumi from "@pulumi/pulumi";
+import type { ServerPoolDatabase } from "../shared/contracts";
 import type { Tags } from "../shared/tags";
+
+export type { ServerPoolDatabase } from "../shared/contracts";
 import type { UserDataOptions } from "./userData";
 
 export interface ServerPoolArgs {
@@ -73,18 +76,4 @@ export interface ServerPoolArgs {
     database?: ServerPoolDatabase;
     /** Tags added to every resource, and propagated to the instances. */
     tags?: Tags;
-}
-
-/** How the servers reach the database: what `Database.connection` holds. */
-export interface ServerPoolDatabase {
-    /** The writer (primary) endpoint's DNS name. */
-    writerHost: pulumi.Input<string>;
-    /** The replicas' DNS names, tried in order; empty: the app reads from the writer. */
-    readerHosts: pulumi.Input<string[]>;
-    /** MySQL's port, on the writer and the readers. */
-    port: pulumi.Input<number>;
-    /** The Secrets Manager secret with `{username, password, host, port, dbname, engine}`. */
-    secretArn: pulumi.Input<string>;
-    /** The database the app uses. */
-    databaseName: pulumi.Input<string>;
 }

@@ -19,6 +19,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { packageFile } from "../shared/packageFiles";
+import type { UserDataFile } from "../shared/contracts";
+
+export type { UserDataFile } from "../shared/contracts";
 
 /** EC2 refuses user data over 16 KB (counted before base64). */
 export const USER_DATA_LIMIT = 16384;
@@ -37,14 +40,6 @@ export interface UserDataDb {
     database: string;
     /** Optional CA bundle path on the instance to verify the DB's TLS certificate. */
     tlsCa?: string;
-}
-
-export interface UserDataFile {
-    /** Absolute path on the instance (written under $ROOT). */
-    path: string;
-    content: string;
-    /** Octal file mode, default "0644". */
-    mode?: string;
 }
 
 export interface UserDataOptions {
@@ -92,7 +87,8 @@ export function renderUserData(opts: UserDataOptions): string {
     const config = appConfig(opts);
     const lines = [
         "#!/bin/bash",
-        "# ha-webstack user data, rendered by components/serverPool/userData.ts from server/ (do not edit).",
+        // Kept byte for byte (the file moved since): a changed byte rolls every server (stack.test.ts).
+        "# ha-webstack user data, rendered by components/userData.ts from server/ (do not edit).",
         "# Each file below is gzip + base64; server/bootstrap.sh installs them.",
         "set -euo pipefail",
         'export ROOT="${ROOT:-}"',

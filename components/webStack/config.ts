@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { certificateSettings } from "../loadBalancer";
 import { invalid, ValidationError } from "../shared/validation";
 import { CONFIG_KEYS } from "./configKeys";
-import type { WebStackArgs } from "./webStack";
+import type { WebStackArgs } from "./args";
 
 /** The config namespace: keys are `ha-webstack:<key>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = "ha-webstack";

@@ -36,7 +36,7 @@ import {
     MIN_AZS,
     oneOf,
 } from "../shared/validation";
-import { STACK_NAT_GATEWAY_MODES, WebStackArgs } from "./webStack";
+import { STACK_NAT_GATEWAY_MODES, WebStackArgs } from "./args";
 
 /** One documented config key: how to read it, its default and what it allows (the README's table). */
 export interface ConfigKey {
