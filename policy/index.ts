@@ -7,11 +7,11 @@
  * tests import ./policies, never this file).
  */
 import { PolicyPack } from "@pulumi/policy";
-import { policies } from "./policies";
+import { DEFAULT_ENFORCEMENT, PACK_NAME, policies } from "./policies";
 
-new PolicyPack("ha-webstack-security", {
+new PolicyPack(PACK_NAME, {
     description:
-        "Security baseline of ha-webstack: closed firewall, TLS 1.2+ only, encrypted storage, IMDSv2, no SSH, least-privilege IAM.",
-    enforcementLevel: "mandatory",
+        "Security baseline of ha-webstack (mandatory): closed firewall, TLS 1.2+ only, encrypted storage, IMDSv2, no SSH, least-privilege IAM; and resilience advice (advisory): Multi-AZ database, deletion protection.",
+    enforcementLevel: DEFAULT_ENFORCEMENT,
     policies,
 });

@@ -7,7 +7,8 @@
  * policy's `validateResource` / `validateStack` directly, or run them all with `runPolicies`
  * (`testing.ts`).
  *
- * Every policy is `mandatory`. Messages name the resource property and the offending value.
+ * The security baseline is `mandatory`; the resilience advice (`rules/resilience.ts`: Multi-AZ,
+ * deletion protection) is `advisory`, which a development stack may ignore. Messages name the resource property and the offending value.
  * The rules come from the architecture ("no 0.0.0.0/0 anywhere but the ALB's listeners; no
  * port 22", "IMDSv2 only", "encrypted", "no key pair", ...), each linked to the AWS documentation
  * behind it.
@@ -32,6 +33,7 @@ import { ec2Imdsv2, ec2EbsEncrypted, ec2NoKeyPair, ec2NoPublicIp } from "./rules
 import { s3PublicAccessBlock, s3BucketProtected, s3BucketTlsOnly } from "./rules/s3";
 import { wafWebAclAssociated } from "./rules/waf";
 import { iamNoAdminStatements, iamNoPassRoleOnAll, iamNoBroadManagedPolicies } from "./rules/iam";
+import { rdsMultiAz, albDeletionProtection } from "./rules/resilience";
 
 export * from "./helpers";
 export * from "./rules/ec2";
@@ -39,6 +41,7 @@ export * from "./rules/iam";
 export * from "./rules/loadBalancer";
 export * from "./rules/network";
 export * from "./rules/rds";
+export * from "./rules/resilience";
 export * from "./rules/s3";
 export * from "./rules/waf";
 
@@ -62,6 +65,8 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     iamNoAdminStatements,
     iamNoPassRoleOnAll,
     iamNoBroadManagedPolicies,
+    rdsMultiAz,
+    albDeletionProtection,
 ];
 
 export const stackPolicies: StackValidationPolicy[] = [
@@ -70,6 +75,12 @@ export const stackPolicies: StackValidationPolicy[] = [
     s3BucketTlsOnly,
     wafWebAclAssociated,
 ];
+
+/** The pack's name, as `pulumi preview --policy-pack` reports it. */
+export const PACK_NAME = "ha-webstack-security";
+
+/** The level of a policy that sets none (the pack's, `policy/index.ts`). */
+export const DEFAULT_ENFORCEMENT = "mandatory";
 
 /** Everything `policy/index.ts` hands to `new PolicyPack(...)`. */
 export const policies: Policies = [...resourcePolicies, ...stackPolicies];

@@ -104,6 +104,7 @@ const goodPrimary = {
     backupRetentionPeriod: 7,
     skipFinalSnapshot: false,
     finalSnapshotIdentifier: "ha-webstack-db-final",
+    multiAz: true,
     username: "app",
     password: "from-random",
 };
@@ -531,6 +532,28 @@ describe("alb-drop-invalid-header-fields", () => {
 });
 
 // ---- 4. RDS ----------------------------------------------------------------------------------------
+
+describe("resilience advice (advisory)", () => {
+    it("rds-multi-az: a single-AZ source instance is named with its AZ; Multi-AZ and replicas pass", () => {
+        expect(
+            messages("rds-multi-az", T.rds, { ...goodPrimary, multiAz: false, availabilityZone: "us-east-1a" }),
+        ).toEqual([
+            "multiAz is false: an outage of us-east-1a stops writes until RDS recovers the instance; set dbMultiAz: true for a standby that takes over in 60–120 s.",
+        ]);
+        expect(messages("rds-multi-az", T.rds, { ...goodPrimary, multiAz: undefined })).toHaveLength(1);
+        expect(messages("rds-multi-az", T.rds, goodPrimary)).toEqual([]);
+        expect(messages("rds-multi-az", T.rds, { replicateSourceDb: "db-1", instanceClass: "db.t4g.micro" })).toEqual(
+            [],
+        );
+    });
+
+    it("alb-deletion-protection: a load balancer without it is named; with it, it passes", () => {
+        expect(messages("alb-deletion-protection", T.lb, { enableDeletionProtection: false })).toEqual([
+            "enableDeletionProtection is false: the load balancer, and the DNS name clients use, can be deleted by accident; set deletionProtection: true for production.",
+        ]);
+        expect(messages("alb-deletion-protection", T.lb, { enableDeletionProtection: true })).toEqual([]);
+    });
+});
 
 describe("RDS policies", () => {
     test("rds-storage-encrypted reports an unencrypted source, not a replica", () => {
@@ -1149,12 +1172,16 @@ describe("the pack", () => {
         "iam-no-admin-managed-policies": [
             res(T.rolePolicyAttachment, { role: "r", policyArn: "arn:aws:iam::aws:policy/IAMFullAccess" }),
         ],
+        "rds-multi-az": [res(T.rds, { ...goodPrimary, multiAz: false })],
+        "alb-deletion-protection": [res(T.lb, { dropInvalidHeaderFields: true })],
     };
+    /** Resilience advice a development stack may ignore; everything else is the security baseline. */
+    const ADVISORY = ["rds-multi-az", "alb-deletion-protection"];
 
     test.each(policies.map((p) => [p.name, p] as const))(
-        "%s is mandatory, described, and can fail",
+        "%s has its enforcement level, is described, and can fail",
         (policyName, policy) => {
-            expect(policy.enforcementLevel).toBe("mandatory");
+            expect(policy.enforcementLevel).toBe(ADVISORY.includes(policyName) ? "advisory" : "mandatory");
             expect(policy.description.length).toBeGreaterThan(20);
             expect(BAD[policyName]).toBeDefined();
             const found = runPolicies(BAD[policyName], [policy]);
@@ -1224,7 +1251,12 @@ describe("runPolicies", () => {
                 toPort: 443,
                 cidrIpv4: "0.0.0.0/0",
             }),
-            res(T.lb, { loadBalancerType: "application", dropInvalidHeaderFields: true, subnets: ["a", "b"] }),
+            res(T.lb, {
+                loadBalancerType: "application",
+                dropInvalidHeaderFields: true,
+                enableDeletionProtection: true,
+                subnets: ["a", "b"],
+            }),
             res(T.lbListener, goodHttpsListener),
             res(T.lbListener, goodHttpListener),
             res(T.launchTemplate, goodLaunchTemplate),

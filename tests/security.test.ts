@@ -468,6 +468,7 @@ describe("the policy pack", () => {
                     domainName: DOMAIN,
                     hostedZoneId: ZONE,
                     waf: true,
+                    deletionProtection: true,
                 });
             },
             { stack: "test" },
@@ -476,7 +477,7 @@ describe("the policy pack", () => {
     });
 
     it("should report a web ACL left unassociated and a log bucket without its policy", async () => {
-        const ev = await buildLb({ waf: true });
+        const ev = await buildLb({ waf: true, deletionProtection: true });
         const records = policyView(ev).filter((r) => r.type !== S.webAclAssociation && r.type !== S.bucketPolicy);
         expect(
             runPolicies(records)
