@@ -5,7 +5,7 @@ import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "dist/", "bin/", "coverage/", "**/*.js"] },
+    { ignores: ["node_modules/", "dist/", "bin/", "coverage/", ".build/", "**/*.js"] },
     js.configs.recommended,
     {
         // Plain ESM scripts (scripts/check.mjs, this file): Node's globals, no types.

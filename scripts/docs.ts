@@ -1,18 +1,28 @@
 /**
- * Writes the README's generated sections from the code, so that they cannot drift:
- * - the configuration reference, from `CONFIG_KEYS` (components/webStack/configKeys.ts).
+ * Writes the generated documentation from the code, so that it cannot drift:
+ * - the README's configuration reference, from `CONFIG_KEYS` (components/webStack/configKeys.ts);
+ * - docs/architecture.md: the dev stack's architecture diagram, as `npm run plan` draws it from
+ *   what the program registers.
  *
- *     npm run docs            # rewrite README.md between its markers
- *     npm run docs -- --check # exit 1 when README.md is not what the code generates
+ *     npm run docs            # rewrite README.md between its markers, and docs/architecture.md
+ *     npm run docs -- --check # exit 1 when either is not what the code generates
  *
  * Each section sits between `<!-- <name>:begin ... -->` and `<!-- <name>:end -->`; everything
  * outside the markers is left as it is. `tests/docs.test.ts` fails when a section is stale.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { packageRoot } from "../components/shared/packageFiles";
 import { CONFIG_KEYS, ConfigKey } from "../components/webStack/configKeys";
+import program = require("../index");
+import { evaluate, readStackConfigFile } from "./offline";
+import { buildDocument } from "./plan/document";
+import { renderArchitecture } from "./plan/render";
 
-export const README = path.join(__dirname, "..", "README.md");
+export const README = path.join(packageRoot(), "README.md");
+export const ARCHITECTURE = path.join(packageRoot(), "docs", "architecture.md");
+/** The stack docs/architecture.md shows. */
+export const ARCHITECTURE_STACK = "dev";
 
 /** A table cell: pipes escaped, nothing else changed (descriptions are Markdown). */
 function cell(text: string): string {
@@ -50,25 +60,41 @@ export function renderReadme(text: string): string {
     return out;
 }
 
-function main(): void {
-    const current = fs.readFileSync(README, "utf8");
-    const rendered = renderReadme(current);
-    if (process.argv.includes("--check")) {
-        if (rendered !== current) {
-            console.error("README.md is stale: run npm run docs");
-            process.exit(1);
-        }
-        console.log("README.md is current");
-        return;
-    }
-    if (rendered !== current) {
-        fs.writeFileSync(README, rendered);
-        console.log("README.md updated");
-    } else {
-        console.log("README.md already current");
-    }
+/** docs/architecture.md as the plan draws it for the dev stack now. */
+export async function architectureDoc(): Promise<string> {
+    const config = readStackConfigFile(ARCHITECTURE_STACK);
+    const ev = await evaluate(program, { stack: ARCHITECTURE_STACK, config });
+    return renderArchitecture(buildDocument(ARCHITECTURE_STACK, config, ev));
 }
 
-if (require.main === module) {
-    main();
+async function main(): Promise<void> {
+    const check = process.argv.includes("--check");
+    const files: Array<[string, string]> = [
+        [README, renderReadme(fs.readFileSync(README, "utf8"))],
+        [ARCHITECTURE, await architectureDoc()],
+    ];
+    let stale = 0;
+    for (const [file, rendered] of files) {
+        const name = path.relative(packageRoot(), file);
+        const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+        if (rendered === current) {
+            console.log(`${name} is current`);
+        } else if (check) {
+            console.error(`${name} is stale: run npm run docs`);
+            stale++;
+        } else {
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fs.writeFileSync(file, rendered);
+            console.log(`${name} updated`);
+        }
+    }
+    process.exitCode = stale > 0 ? 1 : 0;
+}
+
+// Run as a command (node scripts/run.mjs sets argv[1] to the compiled file), not when imported by the tests.
+if (process.argv[1] === __filename) {
+    main().catch((e: unknown) => {
+        console.error(`docs failed: ${e instanceof Error ? e.message : String(e)}`);
+        process.exitCode = 1;
+    });
 }

@@ -8,10 +8,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { packageRoot } from "../components/shared/packageFiles";
 
 export const PROJECT = "ha-webstack";
 export const ACCOUNT_ID = "123456789012";
-export const REPO_ROOT = path.resolve(__dirname, "..");
+/** The repository (found from here whether this runs from scripts/ or a build of it). */
+export const REPO_ROOT = packageRoot();
 
 /** One resource the program registered. */
 export interface RegisteredResource {

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { CONFIG_KEYS } from "../components/webStack/configKeys";
-import { configReference, README, renderReadme } from "../scripts/docs";
+import { ARCHITECTURE, architectureDoc, configReference, README, renderReadme } from "../scripts/docs";
 
 describe("the README's generated sections", () => {
     const readme = fs.readFileSync(README, "utf8");
@@ -27,5 +27,13 @@ describe("the README's generated sections", () => {
         expect(renderReadme(text)).toBe(
             `before\n<!-- config-reference:begin x -->\n${configReference()}\n<!-- config-reference:end -->\nafter\n`,
         );
+    });
+});
+
+describe("docs/architecture.md", () => {
+    it("should be the diagram the plan draws for the dev stack now (run npm run docs after changing the stack)", async () => {
+        const committed = fs.readFileSync(ARCHITECTURE, "utf8");
+        expect(await architectureDoc()).toBe(committed);
+        expect(committed).toContain("```mermaid\nflowchart LR\n");
     });
 });

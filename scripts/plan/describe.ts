@@ -1,13 +1,8 @@
 /**
- * `npm run plan [stack]`: what the stack would create, offline.
- *
- * Evaluates the real program (index.ts) under Pulumi mocks with the config of
- * `Pulumi.<stack>.yaml` (default `dev`): no Pulumi CLI, no AWS account, nothing is created.
- * Prints the resource tree (component → resources) with the settings that matter, then the
- * stack outputs. Exits non-zero with the message when the config is invalid.
+ * The plan's resource tree: every resource under its component, one line each with the settings
+ * a reviewer wants to see (listeners and weights, health checks, subnets and AZs, rules).
  */
-import { evaluate, listStacks, readStackConfigFile, RegisteredResource } from "./offline";
-import program = require("../index");
+import type { RegisteredResource } from "../offline";
 
 type Describe = (r: RegisteredResource, ref: (v: unknown) => string) => string;
 
@@ -136,7 +131,7 @@ function shortType(type: string): string {
     return type.split(":")[2];
 }
 
-export function renderPlan(
+export function renderTree(
     stack: string,
     config: Record<string, string>,
     resources: RegisteredResource[],
@@ -189,19 +184,4 @@ export function renderPlan(
         "outputs:",
         ...Object.entries(outputs).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`),
     ].join("\n");
-}
-
-async function main(): Promise<void> {
-    const stack = process.argv[2] ?? "dev";
-    const config = readStackConfigFile(stack);
-    const { resources, outputs } = await evaluate(program, { stack, config, preview: false });
-    console.log(renderPlan(stack, config, resources, outputs));
-    console.log(`\nstacks shipped: ${listStacks().join(", ")} (npm run plan -- <stack>)`);
-}
-
-if (require.main === module) {
-    main().catch((e: unknown) => {
-        console.error(`plan failed: ${e instanceof Error ? e.message : String(e)}`);
-        process.exit(1);
-    });
 }

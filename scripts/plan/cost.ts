@@ -1,0 +1,269 @@
+/**
+ * The plan's monthly cost estimate, item by item, from what the program registers and the price
+ * table (prices.ts). A resource type or instance type with no price is listed as "not priced"
+ * and left out of the total, never counted as $0; a type that AWS does not charge for is named
+ * as free.
+ */
+import type { PlanResource } from "./document";
+import { ASSUMPTIONS, EC2_HOURLY, LEFT_OUT, Price, PRICES, RDS_MYSQL_HOURLY, REGION } from "./prices";
+
+export interface CostLine {
+    /** What is charged, e.g. "EC2 instances (t4g.micro)"; the key a comparison matches lines by. */
+    readonly item: string;
+    /** Priced: quantity × unit price; not priced: why. */
+    readonly quantity?: number;
+    readonly unit?: string;
+    readonly unitUsd?: number;
+    readonly monthlyUsd?: number;
+    readonly notPriced?: string;
+    readonly source?: string;
+}
+
+export interface CostReport {
+    readonly region: string;
+    readonly lines: CostLine[];
+    /** The sum of the priced lines. */
+    readonly totalUsd: number;
+    readonly assumptions: string[];
+    readonly leftOut: string[];
+    readonly warnings: string[];
+    /** The resource types of the stack AWS charges nothing for (their cost, if any, is another line's). */
+    readonly free: string[];
+}
+
+/** Resource types AWS charges nothing for (their cost, if any, is another line's). */
+export const FREE_TYPES = new Set([
+    "aws:ec2/vpc:Vpc",
+    "aws:ec2/subnet:Subnet",
+    "aws:ec2/routeTable:RouteTable",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/flowLog:FlowLog",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    "aws:lb/targetGroup:TargetGroup",
+    "aws:lb/listener:Listener",
+    "aws:iam/role:Role",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:iam/instanceProfile:InstanceProfile",
+    "aws:sns/topic:Topic",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sns/topicSubscription:TopicSubscription",
+    "aws:cloudwatch/eventRule:EventRule",
+    "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:lambda/permission:Permission",
+    "aws:rds/subnetGroup:SubnetGroup",
+    "aws:rds/parameterGroup:ParameterGroup",
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:acm/certificate:Certificate",
+    "aws:acm/certificateValidation:CertificateValidation",
+    "aws:route53/record:Record",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2",
+    "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "random:index/randomPassword:RandomPassword",
+    "random:index/randomId:RandomId",
+    "tls:index/privateKey:PrivateKey",
+    "tls:index/selfSignedCert:SelfSignedCert",
+]);
+
+const HOURS = ASSUMPTIONS.hoursPerMonth;
+const RUNS_PER_MONTH = HOURS * 60;
+
+class Estimate {
+    private readonly lines = new Map<string, CostLine>();
+    private readonly notPriced = new Map<string, CostLine>();
+
+    /** Adds to the line for `item` (lines of one item and price add up). */
+    add(item: string, quantity: number, price: Price): void {
+        const line = this.lines.get(item);
+        const total = (line?.quantity ?? 0) + quantity;
+        this.lines.set(item, {
+            item,
+            quantity: total,
+            unit: price.unit,
+            unitUsd: price.usd,
+            monthlyUsd: total * price.usd,
+            source: price.source,
+        });
+    }
+
+    /** Resource types seen that AWS does not charge for. */
+    readonly freeTypes = new Set<string>();
+
+    free(type: string): void {
+        this.freeTypes.add(type);
+    }
+
+    missing(item: string, reason: string): void {
+        this.notPriced.set(item, { item, notPriced: reason });
+    }
+
+    /** The priced lines, most expensive first, then the ones not priced. */
+    all(): CostLine[] {
+        const priced = [...this.lines.values()].sort(
+            (a, b) => (b.monthlyUsd ?? 0) - (a.monthlyUsd ?? 0) || a.item.localeCompare(b.item),
+        );
+        return [...priced, ...[...this.notPriced.values()].sort((a, b) => a.item.localeCompare(b.item))];
+    }
+}
+
+const num = (v: unknown, fallback = 0) =>
+    typeof v === "number" ? v : typeof v === "string" && v !== "" && !Number.isNaN(Number(v)) ? Number(v) : fallback;
+
+/** The monthly estimate of the resources a plan registers. */
+export function estimateCost(resources: readonly PlanResource[], region: string): CostReport {
+    const e = new Estimate();
+    const byRef = new Map<string, PlanResource>();
+    for (const r of resources) for (const ref of r.refs) if (!byRef.has(ref)) byRef.set(ref, r);
+
+    for (const r of resources.filter((x) => x.custom)) {
+        const i = r.inputs as Record<string, any>;
+        switch (r.type) {
+            case "aws:lb/loadBalancer:LoadBalancer": {
+                e.add("Application Load Balancer", HOURS, PRICES.albHour);
+                e.add(
+                    `ALB capacity (${ASSUMPTIONS.albLcus} LCU assumed)`,
+                    HOURS * ASSUMPTIONS.albLcus,
+                    PRICES.albLcuHour,
+                );
+                // An internet-facing ALB has a public IPv4 address per AZ (subnet).
+                e.add("Public IPv4 addresses", HOURS * (i.subnets?.length ?? 0), PRICES.publicIpv4Hour);
+                break;
+            }
+            case "aws:ec2/natGateway:NatGateway":
+                e.add("NAT gateways", HOURS, PRICES.natHour);
+                break;
+            case "aws:ec2/eip:Eip":
+                e.add("Public IPv4 addresses", HOURS, PRICES.publicIpv4Hour);
+                break;
+            case "aws:ec2/vpcEndpoint:VpcEndpoint":
+                // Gateway endpoints (S3, DynamoDB) are free; interface endpoints are charged by the hour.
+                if (i.vpcEndpointType === "Gateway") e.free(`${r.type} (Gateway)`);
+                else e.missing(`VPC interface endpoint ${r.name}`, "interface endpoints are not in the price table");
+                break;
+            case "aws:autoscaling/group:Group": {
+                const lt = byRef.get(i.launchTemplate?.id);
+                const type = lt?.inputs.instanceType as string | undefined;
+                const servers = num(i.desiredCapacity, num(i.minSize));
+                const price = type ? EC2_HOURLY[type] : undefined;
+                if (price) e.add(`EC2 instances (${type})`, servers * HOURS, price);
+                else
+                    e.missing(
+                        `EC2 instances (${type ?? "unknown type"})`,
+                        `no price for instance type ${type ?? "(unknown)"} in scripts/plan/prices.ts`,
+                    );
+                const volume = (
+                    lt?.inputs.blockDeviceMappings as Array<{ ebs?: { volumeSize?: number } }> | undefined
+                )?.[0]?.ebs?.volumeSize;
+                if (volume) e.add("EBS gp3 root volumes", servers * num(volume), PRICES.ebsGp3GbMonth);
+                break;
+            }
+            case "aws:rds/instance:Instance": {
+                const source = i.replicateSourceDb ? byRef.get(i.replicateSourceDb) : undefined;
+                const cls = i.instanceClass as string;
+                const multiAz = i.multiAz === true;
+                const price = RDS_MYSQL_HOURLY[cls];
+                const label = `RDS MySQL (${cls}${multiAz ? ", Multi-AZ" : ""})`;
+                if (price) e.add(label, HOURS * (multiAz ? 2 : 1), price);
+                else e.missing(label, `no price for DB instance class ${cls} in scripts/plan/prices.ts`);
+                // A replica has the storage of its source.
+                const storage = num(i.allocatedStorage, num(source?.inputs.allocatedStorage));
+                e.add(
+                    multiAz ? "RDS gp3 storage (Multi-AZ)" : "RDS gp3 storage",
+                    storage,
+                    multiAz ? PRICES.rdsGp3MultiAzGbMonth : PRICES.rdsGp3GbMonth,
+                );
+                break;
+            }
+            case "aws:secretsmanager/secret:Secret":
+                e.add("Secrets Manager secrets", 1, PRICES.secretMonth);
+                break;
+            case "aws:cloudwatch/metricAlarm:MetricAlarm": {
+                // A metric-math alarm is charged per metric it reads.
+                const queries = (i.metricQueries as Array<{ metric?: unknown }> | undefined) ?? [];
+                const metrics = queries.length > 0 ? queries.filter((q) => q.metric).length : 1;
+                e.add("CloudWatch alarm metrics", metrics, PRICES.alarmMetricMonth);
+                break;
+            }
+            case "aws:cloudwatch/dashboard:Dashboard":
+                e.add("CloudWatch dashboards", 1, PRICES.dashboardMonth);
+                break;
+            case "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+                // Only the heartbeat publishes all the time; the others only when their event happens.
+                if (String(i.pattern ?? "").includes("heartbeat"))
+                    e.add("Custom metrics (controller heartbeat)", 1, PRICES.customMetricMonth);
+                break;
+            case "aws:cloudwatch/logGroup:LogGroup": {
+                const name = String(i.name ?? i.namePrefix ?? "");
+                const gb = name.includes("flow-logs")
+                    ? ASSUMPTIONS.flowLogsGb
+                    : name.includes("failover-controller")
+                      ? ASSUMPTIONS.controllerLogsGb
+                      : ASSUMPTIONS.serverLogGroupGb;
+                e.add("CloudWatch Logs ingestion (assumed volume)", gb, PRICES.logsIngestGb);
+                e.add("CloudWatch Logs storage (assumed volume)", gb, PRICES.logsStoredGbMonth);
+                break;
+            }
+            case "aws:lambda/function:Function": {
+                const gbSeconds = RUNS_PER_MONTH * ASSUMPTIONS.controllerRunSeconds * (num(i.memorySize, 128) / 1024);
+                e.add("Lambda compute (failover controller)", gbSeconds, PRICES.lambdaArmGbSecond);
+                e.add("Lambda requests", RUNS_PER_MONTH / 1e6, PRICES.lambdaRequestMillion);
+                break;
+            }
+            case "aws:dynamodb/table:Table":
+                e.add(
+                    "DynamoDB writes (on demand)",
+                    (ASSUMPTIONS.controllerWritesPerMinute * RUNS_PER_MONTH) / 1e6,
+                    PRICES.dynamoWriteMillion,
+                );
+                e.add(
+                    "DynamoDB reads (on demand)",
+                    (ASSUMPTIONS.controllerReadsPerMinute * RUNS_PER_MONTH) / 1e6,
+                    PRICES.dynamoReadMillion,
+                );
+                break;
+            case "aws:wafv2/webAcl:WebAcl":
+                e.add("WAF web ACLs", 1, PRICES.wafAclMonth);
+                e.add("WAF rules", (i.rules as unknown[] | undefined)?.length ?? 0, PRICES.wafRuleMonth);
+                break;
+            case "aws:s3/bucket:Bucket":
+            case "aws:s3/bucketV2:BucketV2":
+                e.add("S3 storage (access logs, assumed volume)", ASSUMPTIONS.accessLogsStoredGb, PRICES.s3GbMonth);
+                break;
+            default:
+                if (FREE_TYPES.has(r.type)) e.free(r.type);
+                else e.missing(r.type, `resource type ${r.type} is not in the price table`);
+        }
+    }
+    const lines = e.all();
+    const warnings =
+        region === REGION ? [] : [`prices are us-east-1's: ${region} was estimated at them, and its prices differ`];
+    return {
+        region,
+        lines,
+        totalUsd: lines.reduce((sum, l) => sum + (l.monthlyUsd ?? 0), 0),
+        assumptions: [
+            `${HOURS} hours a month, on demand, prices of ${REGION}`,
+            `${ASSUMPTIONS.albLcus} load balancer capacity unit (LCU) in use on average`,
+            `logs ingested a month: ${ASSUMPTIONS.flowLogsGb} GB of flow logs, ${ASSUMPTIONS.serverLogGroupGb} GB per server log group, ${ASSUMPTIONS.controllerLogsGb} GB of controller logs`,
+            `${ASSUMPTIONS.accessLogsStoredGb} GB of ALB access logs kept in S3`,
+            `RDS storage as allocated (autoscaling may add to it)`,
+            `the failover controller as bench:failover measured it: a ${ASSUMPTIONS.controllerRunSeconds} s run a minute, ${ASSUMPTIONS.controllerWritesPerMinute} DynamoDB writes and ${ASSUMPTIONS.controllerReadsPerMinute} reads a minute`,
+        ],
+        leftOut: [...LEFT_OUT],
+        warnings,
+        free: [...e.freeTypes].sort(),
+    };
+}

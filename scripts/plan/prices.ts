@@ -1,0 +1,190 @@
+/**
+ * The prices the plan's monthly estimate uses: us-east-1, on demand, in USD. Each with where it
+ * comes from and when it was recorded here. Another region is estimated at these prices, with a
+ * warning. A price missing here is never taken as $0: the estimate shows "not priced".
+ */
+
+export interface Price {
+    readonly usd: number;
+    readonly unit: string;
+    /** The AWS pricing page the figure belongs to. */
+    readonly source: string;
+    /** When it was recorded here, and from what (the AWS page, or where the project read it). */
+    readonly read: string;
+}
+
+/** The project's price list (../shared/brief/ARCHITECTURE.md), taken from the AWS pricing pages. */
+const BRIEF = "2026-12-02, from the project's price list (ARCHITECTURE.md, checked against the AWS page)";
+
+export const REGION = "us-east-1";
+
+export const PRICES = {
+    albHour: {
+        usd: 0.0225,
+        unit: "ALB-hour",
+        source: "https://aws.amazon.com/elasticloadbalancing/pricing/",
+        read: BRIEF,
+    },
+    albLcuHour: {
+        usd: 0.008,
+        unit: "LCU-hour",
+        source: "https://aws.amazon.com/elasticloadbalancing/pricing/",
+        read: BRIEF,
+    },
+    natHour: { usd: 0.045, unit: "NAT gateway-hour", source: "https://aws.amazon.com/vpc/pricing/", read: BRIEF },
+    publicIpv4Hour: {
+        usd: 0.005,
+        unit: "public IPv4 address-hour",
+        source: "https://aws.amazon.com/vpc/pricing/",
+        read: BRIEF,
+    },
+    ebsGp3GbMonth: {
+        usd: 0.08,
+        unit: "GB-month (EBS gp3)",
+        source: "https://aws.amazon.com/ebs/pricing/",
+        read: BRIEF,
+    },
+    rdsGp3GbMonth: {
+        usd: 0.115,
+        unit: "GB-month (RDS gp3, single-AZ)",
+        source: "https://aws.amazon.com/rds/mysql/pricing/",
+        read: BRIEF,
+    },
+    rdsGp3MultiAzGbMonth: {
+        usd: 0.23,
+        unit: "GB-month (RDS gp3, Multi-AZ)",
+        source: "https://aws.amazon.com/rds/mysql/pricing/",
+        read: BRIEF,
+    },
+    secretMonth: {
+        usd: 0.4,
+        unit: "secret-month",
+        source: "https://aws.amazon.com/secrets-manager/pricing/",
+        read: BRIEF,
+    },
+    alarmMetricMonth: {
+        usd: 0.1,
+        unit: "alarm metric-month",
+        source: "https://aws.amazon.com/cloudwatch/pricing/",
+        read: BRIEF,
+    },
+    dashboardMonth: {
+        usd: 3,
+        unit: "dashboard-month",
+        source: "https://aws.amazon.com/cloudwatch/pricing/",
+        read: "2026-12-02, from the CloudWatch pricing page as this README quotes it",
+    },
+    customMetricMonth: {
+        usd: 0.3,
+        unit: "metric-month",
+        source: "https://aws.amazon.com/cloudwatch/pricing/",
+        read: "2026-12-02, from the CloudWatch pricing page as this README quotes it",
+    },
+    logsIngestGb: {
+        usd: 0.5,
+        unit: "GB ingested",
+        source: "https://aws.amazon.com/cloudwatch/pricing/",
+        read: "2026-12-02, from the CloudWatch pricing page as this README quotes it",
+    },
+    logsStoredGbMonth: {
+        usd: 0.03,
+        unit: "GB-month stored",
+        source: "https://aws.amazon.com/cloudwatch/pricing/",
+        read: "2026-12-02, from the CloudWatch pricing page as this README quotes it",
+    },
+    lambdaArmGbSecond: {
+        usd: 0.0000133334,
+        unit: "GB-second (arm64)",
+        source: "https://aws.amazon.com/lambda/pricing/",
+        read: "2026-12-02, from the Lambda pricing page as this README quotes it",
+    },
+    lambdaRequestMillion: {
+        usd: 0.2,
+        unit: "million requests",
+        source: "https://aws.amazon.com/lambda/pricing/",
+        read: "2026-12-02, from the Lambda pricing page as this README quotes it",
+    },
+    dynamoWriteMillion: {
+        usd: 0.625,
+        unit: "million write request units",
+        source: "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+        read: "2026-12-02, after the November 2024 on-demand price cut (airbyte.com/data-engineering-resources/dynamodb-pricing)",
+    },
+    dynamoReadMillion: {
+        usd: 0.125,
+        unit: "million read request units",
+        source: "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+        read: "2026-12-02, after the November 2024 on-demand price cut (airbyte.com/data-engineering-resources/dynamodb-pricing)",
+    },
+    wafAclMonth: {
+        usd: 5,
+        unit: "web ACL-month",
+        source: "https://aws.amazon.com/waf/pricing/",
+        read: "2026-12-02, from the WAF pricing page as this README quotes it",
+    },
+    wafRuleMonth: {
+        usd: 1,
+        unit: "rule-month",
+        source: "https://aws.amazon.com/waf/pricing/",
+        read: "2026-12-02, from the WAF pricing page as this README quotes it",
+    },
+    s3GbMonth: {
+        usd: 0.023,
+        unit: "GB-month (S3 Standard)",
+        source: "https://aws.amazon.com/s3/pricing/",
+        read: "2026-12-02, S3 Standard's first 50 TB",
+    },
+} as const satisfies Record<string, Price>;
+
+export type PriceKey = keyof typeof PRICES;
+
+/** EC2 Linux instance-hours by type. */
+export const EC2_HOURLY: Readonly<Record<string, Price>> = {
+    "t4g.micro": {
+        usd: 0.0084,
+        unit: "instance-hour",
+        source: "https://aws.amazon.com/ec2/pricing/on-demand/",
+        read: BRIEF,
+    },
+    "m7g.large": {
+        usd: 0.0816,
+        unit: "instance-hour",
+        source: "https://aws.amazon.com/ec2/pricing/on-demand/",
+        read: "2026-12-02, from factualminds.com/blog/amazon-ec2-on-demand-pricing-instance-families-2026 (us-east-1, June 2026)",
+    },
+};
+
+/** RDS for MySQL instance-hours by class, single-AZ (Multi-AZ: twice, a standby in another AZ). */
+export const RDS_MYSQL_HOURLY: Readonly<Record<string, Price>> = {
+    "db.t4g.micro": {
+        usd: 0.016,
+        unit: "instance-hour (single-AZ)",
+        source: "https://aws.amazon.com/rds/mysql/pricing/",
+        read: BRIEF,
+    },
+};
+
+/** The volumes a traffic-dependent price is estimated at: stated with the estimate, never hidden. */
+export const ASSUMPTIONS = {
+    hoursPerMonth: 730,
+    /** Load balancer capacity units in use on average (1 LCU: 25 new connections/s, 3,000 active, 1 GB/h). */
+    albLcus: 1,
+    /** Logs ingested a month, per log group. */
+    flowLogsGb: 1,
+    serverLogGroupGb: 0.5,
+    controllerLogsGb: 0.1,
+    /** ALB access logs kept in the bucket. */
+    accessLogsStoredGb: 1,
+    /** The failover controller as `npm run bench:failover` measured it: one run a minute, 62.8 s each, 128 MB. */
+    controllerRunSeconds: 62.8,
+    controllerWritesPerMinute: 13.8,
+    controllerReadsPerMinute: 8.3,
+} as const;
+
+/** Left out of the estimate: driven by traffic, not by what the stack creates. */
+export const LEFT_OUT = [
+    "data transfer (out to the internet, between AZs, NAT gateway data processing at $0.045/GB)",
+    "LCUs above the assumed 1, WAF requests ($0.60 per million), SNS deliveries past the free tier",
+    "RDS storage that autoscaling adds, backups beyond the free allowance (the database's size), snapshots",
+    "the free tiers (Lambda, CloudWatch's first 10 alarms and 3 dashboards, DynamoDB's 25 GB)",
+];
