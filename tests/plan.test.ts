@@ -165,13 +165,28 @@ describe("the cost estimate", () => {
         expect(line("RDS gp3 storage").quantity).toBe(2 * 20);
     });
 
-    it("should show prod's db.m7g.large as not priced, outside the total, rather than as $0", async () => {
+    it("should price prod's Multi-AZ primary as two instances, its replicas as one each", async () => {
         const { doc } = await planOf("prod");
-        const db = doc.cost.lines.find((l) => l.item === "RDS MySQL (db.m7g.large, Multi-AZ)")!;
-        expect(db.notPriced).toMatch(/no price for DB instance class db\.m7g\.large/);
+        const line = (item: string) => doc.cost.lines.find((l) => l.item === item)!;
+        expect(line("RDS MySQL (db.m7g.large, Multi-AZ)").quantity).toBe(2 * 730);
+        expect(line("RDS MySQL (db.m7g.large)").quantity).toBe(2 * 730);
+        expect(line("RDS gp3 storage (Multi-AZ)").quantity).toBe(100);
+        expect(doc.cost.lines.filter((l) => l.notPriced)).toEqual([]);
+    });
+
+    it("should show a DB instance class it has no price for as not priced, outside the total, rather than as $0", async () => {
+        const { doc } = await planOf("prod", { dbInstanceClass: "db.r7g.large" });
+        const db = doc.cost.lines.find((l) => l.item === "RDS MySQL (db.r7g.large, Multi-AZ)")!;
+        expect(db.notPriced).toMatch(/no price for DB instance class db\.r7g\.large/);
         expect(db.monthlyUsd).toBeUndefined();
-        expect(renderMarkdown(doc)).toContain("| RDS MySQL (db.m7g.large, Multi-AZ) | | **not priced** |");
-        expect(renderText(doc, "")).toContain("RDS MySQL (db.m7g.large, Multi-AZ)");
+        const priced = (await planOf("prod")).doc;
+        const rds = priced.cost.lines
+            .filter((l) => l.item.startsWith("RDS MySQL"))
+            .reduce((n, l) => n + l.monthlyUsd!, 0);
+        expect(doc.cost.totalUsd).toBeCloseTo(priced.cost.totalUsd - rds, 6);
+        expect(renderMarkdown(doc)).toContain("| RDS MySQL (db.r7g.large, Multi-AZ) | | **not priced** |");
+        expect(renderMarkdown(doc)).toContain("(+2 not priced)");
+        expect(renderText(doc, "")).toContain("RDS MySQL (db.r7g.large, Multi-AZ)");
     });
 
     it("should name an instance type or a resource type it has no price for, and never crash", async () => {

@@ -162,6 +162,14 @@ export const RDS_MYSQL_HOURLY: Readonly<Record<string, Price>> = {
         source: "https://aws.amazon.com/rds/mysql/pricing/",
         read: BRIEF,
     },
+    "db.m7g.large": {
+        usd: 0.168,
+        unit: "instance-hour (single-AZ)",
+        source: "https://aws.amazon.com/rds/mysql/pricing/",
+        // Not the AWS page itself: a price list kept in a widely read codebase, whose db.t4g.micro
+        // ($0.016) matches the us-east-1 price above.
+        read: "2026-12-02, from hashicorp/terraform-provider-aws (the RDS tests' instance classes, MySQL on demand as of 2024-02-02, us-west-2 'representative of relative prices in other regions')",
+    },
 };
 
 /** The volumes a traffic-dependent price is estimated at: stated with the estimate, never hidden. */
