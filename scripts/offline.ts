@@ -4,6 +4,7 @@
  * mocks fill in the outputs AWS would compute (ARNs, DNS names, endpoints) so that the program's
  * own wiring resolves. Used by `npm run plan` and by the tests.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -33,6 +34,11 @@ export interface RegisteredResource {
     state: Record<string, any>;
     /** The resource options that reach the engine. */
     options: RegisteredOptions;
+    /**
+     * Dotted input path → what an asset or archive there holds (names, sizes, SHA-256), resolved
+     * after the evaluation: the inputs keep the SDK's objects, whose contents are promises.
+     */
+    assets?: Record<string, string>;
 }
 
 export interface RegisteredOptions {
@@ -118,6 +124,10 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
         // A failed registration surfaces as an unhandled rejection a tick after the RPCs settle.
         await new Promise((r) => setImmediate(r));
         await settle();
+        for (const r of resources) {
+            const assets = await describeAssets(r.inputs);
+            if (Object.keys(assets).length > 0) r.assets = assets;
+        }
     } catch (e) {
         errors.push(e);
     } finally {
@@ -367,6 +377,47 @@ function unwrapSecrets(value: any, at = "", paths: string[] = []): { inputs: any
         return v;
     };
     return { inputs: walk(value, at), secretPaths: paths };
+}
+
+/** The assets and archives among some inputs, by dotted path, each described by its contents. */
+async function describeAssets(
+    value: unknown,
+    at = "",
+    out: Record<string, string> = {},
+): Promise<Record<string, string>> {
+    const asset: boolean = pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value);
+    if (asset) {
+        out[at] = await describeAsset(value as pulumi.asset.Asset | pulumi.asset.Archive);
+    } else if (Array.isArray(value)) {
+        for (const [i, v] of value.entries()) await describeAssets(v, at ? `${at}.${i}` : String(i), out);
+    } else if (value && typeof value === "object" && !(value instanceof Promise)) {
+        for (const [k, v] of Object.entries(value)) await describeAssets(v, at ? `${at}.${k}` : k, out);
+    }
+    return out;
+}
+
+const sha256 = (data: string | Buffer) => crypto.createHash("sha256").update(data).digest("hex").slice(0, 12);
+
+async function describeAsset(a: pulumi.asset.Asset | pulumi.asset.Archive): Promise<string> {
+    const x = a as unknown as Record<string, Promise<unknown> | undefined>;
+    if (x.text !== undefined) {
+        const text = String(await x.text);
+        return `${Buffer.byteLength(text)} bytes, sha256 ${sha256(text)}`;
+    }
+    if (x.path !== undefined) {
+        const file = String(await x.path);
+        return fs.statSync(file).isFile()
+            ? `file ${file}, sha256 ${sha256(fs.readFileSync(file))}`
+            : `directory ${file}`;
+    }
+    if (x.uri !== undefined) return `remote ${String(await x.uri)}`;
+    const assets = ((await x.assets) ?? {}) as Record<string, pulumi.asset.Asset | pulumi.asset.Archive>;
+    const parts = await Promise.all(
+        Object.keys(assets)
+            .sort()
+            .map(async (name) => `${name}: ${await describeAsset(assets[name])}`),
+    );
+    return `archive of ${parts.join("; ")}`;
 }
 
 function emptyOptions(): RegisteredOptions {

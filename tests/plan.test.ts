@@ -5,9 +5,11 @@
  * checks in tests/plan-diagram.test.ts.
  */
 import { spawn } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { bundleHandler } from "../components/failoverController/bundle";
 import { evaluate, Evaluation, listStacks } from "../scripts/offline";
 import { estimateCost, FREE_TYPES } from "../scripts/plan/cost";
 import { buildDocument, parseDocument, planResources, PlanDocument } from "../scripts/plan/document";
@@ -296,6 +298,13 @@ describe("the JSON plan", () => {
         expect(version.inputs.secretString).toBe("[secret]");
         const primary = doc.resources.find((r) => r.name === "dev-db-primary")!;
         expect(primary.inputs.password).toBe("[secret]");
+    });
+
+    it("should show an asset by its contents, so that a change of the Lambda's code shows in a review", () => {
+        const fn = doc.resources.find((r) => r.type === "aws:lambda/function:Function")!;
+        const bundle = bundleHandler();
+        const sha = crypto.createHash("sha256").update(bundle).digest("hex").slice(0, 12);
+        expect(fn.inputs.code).toBe(`[archive of index.js: ${Buffer.byteLength(bundle)} bytes, sha256 ${sha}]`);
     });
 
     it("should keep IAM policies as documents, and long strings as their size and hash", () => {

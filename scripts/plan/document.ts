@@ -56,23 +56,46 @@ function policyDocument(text: string): Record<string, unknown> | undefined {
     }
 }
 
-/** A value with secrets, assets and long strings replaced; `path` is the dotted input path. */
-export function sanitize(value: unknown, secretPaths: ReadonlySet<string>, path = ""): unknown {
-    if (path !== "" && secretPaths.has(path)) return "[secret]";
+/**
+ * A value with secrets, assets and long strings replaced. `path` is the dotted input path (array
+ * items by index: `ingress.0.cidrBlocks`); `secretPaths` and `assets` are keyed the way
+ * scripts/offline.ts records them (secrets: `ingress[0].cidrBlocks`; assets: dotted).
+ */
+export function sanitize(
+    value: unknown,
+    secretPaths: ReadonlySet<string>,
+    assets: Readonly<Record<string, string>> = {},
+    path = "",
+    secretPath = "",
+): unknown {
+    if (secretPath !== "" && secretPaths.has(secretPath)) return "[secret]";
+    if (path !== "" && assets[path] !== undefined) return `[${assets[path]}]`;
     if (typeof value === "string") {
         const doc = policyDocument(value);
         if (doc) return doc;
         return value.length > LONG ? `[${Buffer.byteLength(value)} bytes, sha256 ${digest(value)}]` : value;
     }
-    if (Array.isArray(value))
-        return value.map((v, i) => sanitize(v, secretPaths, path === "" ? String(i) : `${path}.${i}`));
+    if (Array.isArray(value)) {
+        return value.map((v, i) =>
+            sanitize(v, secretPaths, assets, path === "" ? String(i) : `${path}.${i}`, `${secretPath}[${i}]`),
+        );
+    }
     if (value && typeof value === "object") {
         const record = value as Record<string, unknown>;
         if (record[pulumi.runtime.specialSigKey] !== undefined) {
             return `[asset, sha256 ${digest(JSON.stringify(record))}]`;
         }
         return Object.fromEntries(
-            Object.entries(record).map(([k, v]) => [k, sanitize(v, secretPaths, path === "" ? k : `${path}.${k}`)]),
+            Object.entries(record).map(([k, v]) => [
+                k,
+                sanitize(
+                    v,
+                    secretPaths,
+                    assets,
+                    path === "" ? k : `${path}.${k}`,
+                    secretPath === "" ? k : `${secretPath}.${k}`,
+                ),
+            ]),
         );
     }
     return value;
@@ -91,7 +114,7 @@ export function planResources(resources: readonly RegisteredResource[]): PlanRes
         ...(r.parentUrn ? { parent: r.parentUrn } : {}),
         custom: r.custom,
         refs: r.custom ? refsOf(r) : [],
-        inputs: sanitize(r.inputs, new Set(r.secretPaths)) as Record<string, unknown>,
+        inputs: sanitize(r.inputs, new Set(r.secretPaths), r.assets) as Record<string, unknown>,
     }));
 }
 
