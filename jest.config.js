@@ -11,6 +11,12 @@ module.exports = {
         // tsconfig.json sets isolatedModules, so ts-jest transpiles each file without type-checking.
         "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
     },
+    // @pulumi/pulumi loads the TypeScript compiler and npm's Arborist at start-up, for closure
+    // serialization, which nothing here uses: load them on first use instead (tests/support/lazy/).
+    moduleNameMapper: {
+        "^\\.\\.?/(\\.\\./)*typescript-shim$": "<rootDir>/tests/support/lazy/typescript.js",
+        "^@npmcli/arborist$": "<rootDir>/tests/support/lazy/arborist.js",
+    },
     testTimeout: 30000,
     // Jest's default is one worker per core but one; with two cores that is a single worker.
     maxWorkers: 2,

@@ -10,7 +10,7 @@
  */
 import { build } from "esbuild";
 import * as fs from "node:fs";
-import { createRequire, enableCompileCache } from "node:module";
+import * as nodeModule from "node:module";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -78,13 +78,16 @@ async function rebuild(files, listing) {
         logLevel: "warning",
     });
     // The failover controller's Lambda, bundled once here rather than on every evaluation.
-    createRequire(import.meta.url)(path.join(OUT, "components/failoverController/bundle.js")).writePrebuiltHandler();
+    nodeModule
+        .createRequire(import.meta.url)(path.join(OUT, "components/failoverController/bundle.js"))
+        .writePrebuiltHandler();
     fs.writeFileSync(STAMP, listing);
 }
 
 // V8's code cache for every module loaded from here on (Node >= 22.1): compiling @pulumi/pulumi,
 // @pulumi/aws and the TypeScript compiler that @pulumi/pulumi loads is most of a cold start.
-enableCompileCache(path.join(OUT, "compile-cache"));
+// (Absent before Node 22.1: then the run is only slower.)
+nodeModule.enableCompileCache?.(path.join(OUT, "compile-cache"));
 
 const [script, ...args] = process.argv.slice(2);
 if (!script || !script.endsWith(".ts")) {
@@ -98,4 +101,4 @@ if (!fs.existsSync(compiled)) {
     process.exit(1);
 }
 process.argv = [process.argv[0], compiled, ...args];
-createRequire(import.meta.url)(compiled);
+nodeModule.createRequire(import.meta.url)(compiled);
