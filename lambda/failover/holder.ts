@@ -108,8 +108,12 @@ export class LeaseHolder {
                     await this.afterRenewal(item);
                     const request = parseRequest(item.request);
                     if (request) await this.respond(request, await this.answer(request));
-                    if (item.successor && item.successor !== this.ctx.runId && (await this.handOver(item.successor))) {
-                        return "handed_over";
+                    if (item.successor && item.successor !== this.ctx.runId) {
+                        const handed = await this.handOver(item.successor);
+                        if (handed === "handed_over") return "handed_over";
+                        if (handed === "lost") return "lease_lost";
+                        // Kept, but not yet confirmed by a renewal: renew before the next poll.
+                        if (this.leaseUntil === -Infinity) continue;
                     }
                 }
             }
@@ -156,6 +160,7 @@ export class LeaseHolder {
             return item;
         } catch (err) {
             if (isConditionFailure(err)) {
+                this.leaseUntil = -Infinity;
                 this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
                 return "lost";
             }
@@ -185,7 +190,13 @@ export class LeaseHolder {
         }
     }
 
-    private async handOver(successor: string): Promise<boolean> {
+    /**
+     * Gives the lease to the waiting successor. A failed handover may still have landed (the reply
+     * was lost, or an earlier attempt landed and this one failed its condition), so until a read
+     * or a renewal says whose the lease is, this run moves nothing: "handed_over" or "lost" when
+     * the item names another holder, "kept" otherwise (then the next renewal confirms it).
+     */
+    private async handOver(successor: string): Promise<"handed_over" | "lost" | "kept"> {
         try {
             await this.store.handOver(
                 this.ctx.runId,
@@ -194,13 +205,27 @@ export class LeaseHolder {
                 this.config.leaseSeconds * 1000,
                 this.stateToWrite(),
             );
-            return true;
+            return "handed_over";
         } catch (err) {
-            // The successor left, or the lease is gone: the next renewal tells which.
-            if (!isConditionFailure(err))
-                this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
-            return false;
+            this.leaseUntil = -Infinity;
+            this.saveNow = true;
+            this.log({
+                event: "lease_error",
+                listenerArn: this.config.listenerArn,
+                error: `handover to ${successor}: ${errorText(err)}; moving nothing until the lease is confirmed`,
+            });
         }
+        let item: ControllerItem;
+        try {
+            item = await this.store.read();
+        } catch (err) {
+            this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
+            return "kept";
+        }
+        if (item.holder === this.ctx.runId) return "kept";
+        if (item.holder === successor) return "handed_over";
+        this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
+        return "lost";
     }
 
     async release(): Promise<void> {

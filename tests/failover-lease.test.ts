@@ -1,0 +1,125 @@
+/**
+ * The lease that keeps overlapping runs of the failover controller apart, under the faults that
+ * make a write's outcome unknown: a reply lost after DynamoDB applied the write, an answer that
+ * comes back slower than the call's timeout, a run that gives up at the very moment it is handed
+ * the lease, a Lambda retry that reuses the request id. The simulated account records who made
+ * each ModifyListener and who held the lease when it landed (`World.unleasedMoves`).
+ */
+import type { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { createHandler } from "../lambda/failover/handler";
+import type { Clients } from "../lambda/failover/runtime";
+import { schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
+import { MIN, server, setup, type Setup } from "./failover-setup";
+
+const isHandover = (command: string, input: Record<string, unknown>) =>
+    command === "UpdateItem" && String(input.UpdateExpression).startsWith("SET #holder = :successor");
+
+/** ELB calls a run made after `t`. */
+const elbCallsAfter = (s: Setup, run: string | undefined, t: number) =>
+    s.world.calls.filter((c) => c.run === run && /^Describe|^Modify/.test(c.command) && c.at > t);
+
+describe("a handover whose outcome the old holder does not know", () => {
+    /**
+     * The relay of three scheduled runs, the active pool dying around the first handover (at
+     * about 60 s), the handover slowed or its reply replaced by `fault`.
+     */
+    async function relay(died: number, phase: number, fault: Fault, clients?: (world: Setup["world"]) => Clients) {
+        const s = setup({ active: [server("a1", [[died, died + 60_000]], "refuse", phase)] });
+        s.world.faults.push(fault);
+        const handler = clients
+            ? createHandler({
+                  env: WORLD_ENV,
+                  clients: clients(s.world),
+                  clock: s.world.clock,
+                  log: (r) => s.logs.push({ t: s.world.clock.now(), ...r }),
+              })
+            : s.handler;
+        void schedule(s.world, handler, { count: 12, first: 0, delay: () => 300 });
+        await s.world.clock.run(12 * MIN);
+        return s;
+    }
+
+    // Alignments of the pool's death and its health checks with the first handover (at about 60 s)
+    // where the old holder, left polling, moved traffic itself or took the new holder's move for an
+    // operator's.
+    it.each([
+        [56_000, 250],
+        [54_000, 2_250],
+        [58_000, 3_250],
+        [56_000, 1_000],
+        [58_000, 0],
+    ])(
+        "should stop moving and polling once a handover landed whose reply timed out (pool dies at %i ms, checks at %i ms)",
+        async (died, phase) => {
+            // DynamoDB applies the handover 1.5 s in; the holder gives up waiting for the reply at 2 s.
+            const s = await relay(died, phase, (command, input) => (isHandover(command, input) ? 3_000 : undefined));
+            const handover = s.world.calls.find((c) => isHandover(c.command, c.input))!;
+            expect(handover).toBeDefined();
+            expect(s.world.unleasedMoves()).toEqual([]);
+            expect(elbCallsAfter(s, handover.run, handover.at + 1_500)).toEqual([]);
+            // The failover is the controller's own: no hand edit, no hold, back once the pool is.
+            expect(s.events("hand_edit")).toEqual([]);
+            expect(s.world.moves.map((m) => m.weights.active)).toEqual([0, 100]);
+            expect(s.events("run_complete")[0]).toMatchObject({ ended: "handed_over" });
+        },
+    );
+
+    it("should not read a handover that a retried attempt reports as ConditionalCheckFailed as the successor leaving", async () => {
+        // What an SDK retry would do: the first attempt lands, the reply is lost, the second
+        // attempt finds the lease already handed over and fails its condition.
+        const died = 56_000;
+        let failed = false;
+        const s = await relay(
+            died,
+            250,
+            () => undefined,
+            (world) => {
+                const clients = world.clients();
+                const send = clients.dynamodb.send.bind(clients.dynamodb) as (c: UpdateItemCommand) => Promise<unknown>;
+                const dynamodb = {
+                    send: async (command: UpdateItemCommand) => {
+                        const out = await send(command);
+                        if (!failed && String(command.input?.UpdateExpression).startsWith("SET #holder = :successor")) {
+                            failed = true;
+                            throw Object.assign(new Error("The conditional request failed"), {
+                                name: "ConditionalCheckFailedException",
+                                $fault: "client",
+                            });
+                        }
+                        return out;
+                    },
+                };
+                return { ...clients, dynamodb } as unknown as Clients;
+            },
+        );
+        expect(failed).toBe(true);
+        const handover = s.world.calls.find((c) => isHandover(c.command, c.input))!;
+        expect(s.world.unleasedMoves()).toEqual([]);
+        expect(elbCallsAfter(s, handover.run, handover.at + 100)).toEqual([]);
+        expect(s.events("hand_edit")).toEqual([]);
+    });
+
+    it("should keep polling and hand over at a later renewal when a handover fails and the item cannot be read", async () => {
+        const s = setup();
+        let refused = 0;
+        let readsFailingUntil = -1;
+        s.world.faults.push((command, input, t) => {
+            if (isHandover(command, input) && refused < 2) {
+                refused += 1;
+                readsFailingUntil = t + 500;
+                return throttling();
+            }
+            return command === "GetItem" && t < readsFailingUntil ? throttling() : undefined;
+        });
+        await s.runMinutes(3);
+        expect(refused).toBe(2);
+        expect(s.events("lease_error").filter((e) => /^handover to/.test(String(e.error)))).toHaveLength(2);
+        expect(s.events("run_complete")[0]).toMatchObject({ ended: "handed_over" });
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn && c.at > 5_000);
+        const gaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
+        expect(Math.max(...gaps)).toBeLessThan(2_500);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+});
