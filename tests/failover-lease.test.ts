@@ -123,3 +123,25 @@ describe("a handover whose outcome the old holder does not know", () => {
         expect(s.world.unleasedMoves()).toEqual([]);
     });
 });
+
+describe("the lease's length", () => {
+    it.each([4_300, 4_600, 4_900, 5_200])(
+        "should count from the expiry written to DynamoDB, not from when a slow acquire and state load came back (checks at %i ms)",
+        async (phase) => {
+            // No state in the table yet (so the first run reads 0.1's listener tag), the acquire
+            // and that read each take 1.95 s, then every renewal fails: the lease the table holds
+            // ends 15 s after the acquire was sent (at 15.3 s), and no move may land after that.
+            // The pool dies so that the ALB marks it out between 14.3 and 15.2 s.
+            const s = setup({ state: null, active: [server("a1", [[9_000, Infinity]], "refuse", phase)] });
+            s.world.faults.push((command, input) => {
+                const update = String(input.UpdateExpression);
+                if (command === "UpdateItem" && update.startsWith("SET #holder = :me")) return 1_900;
+                if (command === "DescribeTags") return 1_900;
+                return command === "UpdateItem" && update.startsWith("SET #expiresAt") ? throttling() : undefined;
+            });
+            await s.runMinutes(1);
+            expect(s.world.unleasedMoves()).toEqual([]);
+            expect(s.events("lease_error").some((e) => /not moving/.test(String(e.error)))).toBe(true);
+        },
+    );
+});
