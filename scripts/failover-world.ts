@@ -509,9 +509,7 @@ export class World {
         validateExpressions([input.UpdateExpression ?? "", input.ConditionExpression ?? ""], names, values);
         const item = old ? structuredClone(old) : undefined;
         if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, item, names, values)) {
-            throw Object.assign(new Error("The conditional request failed"), {
-                name: "ConditionalCheckFailedException",
-            });
+            throw serviceError("ConditionalCheckFailedException", "The conditional request failed");
         }
         const next: Record<string, AttributeValue> = item ?? { id: { S: key } };
         applyUpdate(input.UpdateExpression ?? "", next, names, values);

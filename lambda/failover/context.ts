@@ -34,6 +34,8 @@ export interface MoveOutcome {
     readonly ok: boolean;
     readonly at: number;
     readonly error?: string;
+    /** The call failed in a way that leaves its outcome unknown (a timeout, a lost reply): it may have landed. */
+    readonly unknown?: boolean;
 }
 
 export interface RunSummary {

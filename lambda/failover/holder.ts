@@ -13,15 +13,21 @@ import {
     persisted,
     positionOf,
     samePosition,
+    ACTIVE_WEIGHTS,
+    FAILBACK_MOVE,
+    FAILOVER_MOVE,
+    FAILOVER_WEIGHTS,
+    type Decision,
     type ControllerState,
     type Move,
     type Notice,
+    type PendingMove,
 } from "./controller";
 import { readHealth, readListener, withWeights, writeWeights, type ListenerView } from "./elb";
 import { loadState } from "./loadState";
 import { loadBalancerName, moveDetails, moveFailedMessage, moveMessage, notify } from "./notify";
-import { errorText, isConditionFailure, type LogRecord } from "./runtime";
-import { ControllerStore, parseRequest, type ControllerItem, type RequestRecord } from "./store";
+import { errorText, isConditionFailure, wasRejected, type LogRecord } from "./runtime";
+import { ControllerStore, parseRequest, type Carried, type ControllerItem, type RequestRecord } from "./store";
 
 import {
     HEARTBEAT_MS,
@@ -39,7 +45,10 @@ export interface Holding {
     saved: string | null;
     /** The state attribute could not be understood: it stays unknown for the whole run. */
     corrupt: boolean;
+    /** When the lease ends, as DynamoDB has it. */
     leaseUntil: number;
+    /** The item may hold a pending move (see `PendingMove`): remove it once done with. */
+    pendingInTable: boolean;
 }
 
 /**
@@ -52,6 +61,9 @@ export class LeaseHolder {
     private saved: string | null;
     private readonly corrupt: boolean;
     private leaseUntil: number;
+    private pendingInTable: boolean;
+    /** A write failed its `#holder = :me` condition: another run holds the lease. */
+    private lost = false;
     private listener: ListenerView | null = null;
     private listenerReadAt = -Infinity;
     private lastRenewAt: number;
@@ -74,6 +86,7 @@ export class LeaseHolder {
         this.saved = holding.saved;
         this.corrupt = holding.corrupt;
         this.leaseUntil = holding.leaseUntil;
+        this.pendingInTable = holding.pendingInTable;
         this.saveNow = holding.saved === "";
         this.lastRenewAt = ctx.clock.now();
         this.nextPollAt = ctx.clock.now();
@@ -94,6 +107,7 @@ export class LeaseHolder {
     /** The loop: renew (answer requests, hand over), poll, decide, move; until handed over, released or lost. */
     async run(startedAt: number): Promise<RunSummary["ended"]> {
         while (true) {
+            if (this.lost) return "lease_lost";
             if (
                 this.ctx.remainingMs() < STOP_RESERVE_MS ||
                 this.now() - startedAt >= this.config.maxRunSeconds * 1000
@@ -127,6 +141,17 @@ export class LeaseHolder {
         return json === this.saved ? undefined : json;
     }
 
+    /** What the next write carries: the state if it changed, the pending move's removal once it is done with. */
+    private toCarry(): Carried {
+        return { state: this.stateToWrite(), clearPending: this.pendingInTable && this.state.pending === null };
+    }
+
+    /** After a write that carried `c` landed. */
+    private carriedOver(c: Carried): void {
+        if (c.state !== undefined) this.saved = c.state;
+        if (c.clearPending) this.pendingInTable = false;
+    }
+
     private leaseValid(): boolean {
         return this.now() < this.leaseUntil - LEASE_SAFETY_MS;
     }
@@ -150,23 +175,24 @@ export class LeaseHolder {
     /** Extends the lease and saves the state if it changed; "lost" when another run has the lease. */
     async renew(): Promise<ControllerItem | "lost" | "failed"> {
         const now = this.now();
-        const toWrite = this.stateToWrite();
+        const carry = this.toCarry();
         try {
-            const item = await this.store.renew(this.ctx.runId, now, this.config.leaseSeconds * 1000, toWrite);
+            const item = await this.store.renew(this.ctx.runId, now, this.config.leaseSeconds * 1000, carry);
             this.leaseUntil = now + this.config.leaseSeconds * 1000;
             this.lastRenewAt = now;
-            if (toWrite !== undefined) this.saved = toWrite;
+            this.carriedOver(carry);
             this.saveNow = false;
             return item;
         } catch (err) {
             if (isConditionFailure(err)) {
                 this.leaseUntil = -Infinity;
+                this.lost = true;
                 this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
                 return "lost";
             }
             this.lastRenewAt = now;
             this.log({
-                event: toWrite !== undefined ? "state_save_failed" : "lease_error",
+                event: carry.state !== undefined ? "state_save_failed" : "lease_error",
                 listenerArn: this.config.listenerArn,
                 error: errorText(err),
             });
@@ -203,7 +229,7 @@ export class LeaseHolder {
                 successor,
                 this.now(),
                 this.config.leaseSeconds * 1000,
-                this.stateToWrite(),
+                this.toCarry(),
             );
             return "handed_over";
         } catch (err) {
@@ -230,7 +256,7 @@ export class LeaseHolder {
 
     async release(): Promise<void> {
         try {
-            await this.store.release(this.ctx.runId, this.now(), this.stateToWrite());
+            await this.store.release(this.ctx.runId, this.now(), this.toCarry());
         } catch (err) {
             this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
         }
@@ -244,7 +270,7 @@ export class LeaseHolder {
         }
     }
 
-    /** One poll: read what the position calls for, decide, report, move. */
+    /** One poll: read what the position calls for, decide, move, report. */
     private async poll(): Promise<void> {
         const { config, calls, clock } = this.ctx;
         const wait = this.nextPollAt - this.now();
@@ -268,8 +294,11 @@ export class LeaseHolder {
         const active = reads[0];
         let failover = reads[1];
         let view = reads[2];
-        // The active group looks down: read the rest at once, the move may follow.
+        let fenced: Promise<PendingMove | null> | undefined;
+        // The active group looks down: read the rest at once, the move may follow. A failover is
+        // likely then, so its lease check (the pending move's write) runs alongside those reads.
         if (active === 0 && position !== "failover" && (!failoverRead || view === undefined)) {
+            if (onActive && this.failoverLikely()) fenced = this.fence(FAILOVER_MOVE, false, active);
             const more = await Promise.all([
                 failoverRead
                     ? failover
@@ -287,6 +316,7 @@ export class LeaseHolder {
         }
         if (!this.listener) {
             this.lastReason = "the listener has not been read yet";
+            await fenced;
             return;
         }
 
@@ -304,21 +334,47 @@ export class LeaseHolder {
         );
         this.state = decision.state;
         this.lastReason = decision.reason;
+        if (decision.confirmed) await this.confirmed(decision.confirmed, health);
+        await this.moveIfDecided(decision, listenerRead, health, fenced);
         if (decision.notices.length > 0) {
             this.saveNow = true;
             await this.report(decision.notices, health);
         }
-        const move = decision.move;
-        const weights = this.listener.weights;
-        if (!move || !weights || samePosition(weights, move.to)) return;
+    }
 
-        let current: ListenerView | undefined = listenerRead ? this.listener : undefined;
+    /** Whether a failover would follow from the active group looking down (so its lease check is worth starting early). */
+    private failoverLikely(): boolean {
+        return (this.state.armed || !this.state.known) && this.state.failoverUnhealthyPolls === 0;
+    }
+
+    private async moveIfDecided(
+        decision: Decision,
+        listenerRead: boolean,
+        health: { active: number | null; failover?: number | null },
+        fenced: Promise<PendingMove | null> | undefined,
+    ): Promise<void> {
+        const { config, calls } = this.ctx;
+        const move = decision.move;
+        const weights = this.listener!.weights;
+        if (!move || !weights || samePosition(weights, move.to)) {
+            await fenced;
+            return;
+        }
+        let pending = move.kind === "failover" ? fenced : undefined;
+        if (fenced && !pending) await fenced;
+        let current: ListenerView | undefined = listenerRead ? this.listener! : undefined;
         if (!current) {
-            // A failback by timer: ModifyListener needs the listener as it is now.
+            // A failback by timer (or a failover whose listener read failed): ModifyListener needs
+            // the listener as it is now.
+            pending ??= this.fence(move, false, health.active);
             current = await this.safe("listener", () => readListener(calls, config.listenerArn, config));
-            if (!current?.weights || !samePosition(current.weights, weights)) return;
+            if (!current?.weights || !samePosition(current.weights, weights)) {
+                await pending;
+                return;
+            }
         }
         if (!this.leaseValid()) {
+            await pending;
             this.log({
                 event: "lease_error",
                 listenerArn: config.listenerArn,
@@ -326,17 +382,51 @@ export class LeaseHolder {
             });
             return;
         }
-        this.moves.push(await this.execute(move, decision.reason, current, health, false));
+        this.moves.push(await this.execute(move, decision.reason, current, health, false, pending));
     }
 
-    /** ModifyListener, then the notification and exactly one log line (saying whether it went out). */
+    /**
+     * Records the move about to be made in the item, on condition that this run holds the lease
+     * for LEASE_SAFETY_MS more as DynamoDB has it (a handover or takeover this run has not heard
+     * of fails it). Null when it failed: then nothing moves.
+     */
+    private async fence(move: Move, byOperator: boolean, activeHealthy: number | null): Promise<PendingMove | null> {
+        const pending: PendingMove = { kind: move.kind, at: this.now(), byOperator, activeHealthy };
+        try {
+            await this.store.markPending(this.ctx.runId, JSON.stringify(pending), pending.at, LEASE_SAFETY_MS);
+            this.pendingInTable = true;
+            return pending;
+        } catch (err) {
+            // It may have landed all the same: remove it with the next write.
+            if (!wasRejected(err)) this.pendingInTable = true;
+            const fenced = isConditionFailure(err);
+            if (fenced) {
+                this.leaseUntil = -Infinity;
+                this.saveNow = true;
+            }
+            this.log({
+                event: "lease_error",
+                listenerArn: this.config.listenerArn,
+                error: fenced
+                    ? `not moving: DynamoDB does not give this run the lease for ${LEASE_SAFETY_MS / 1000} s more`
+                    : `not moving: the pending move could not be recorded: ${errorText(err)}`,
+            });
+            return null;
+        }
+    }
+
+    /**
+     * The lease check and the pending move's record (or `pending`, already started), ModifyListener,
+     * the state saved, then the notification and exactly one log line (saying whether it went out).
+     */
     private async execute(
         move: Move,
         reason: string,
         view: ListenerView,
         health: { active: number | null; failover?: number | null },
         byOperator: boolean,
-    ): Promise<MoveOutcome> {
+        pending?: Promise<PendingMove | null>,
+    ): Promise<MoveOutcome & { saved?: boolean }> {
         const { config } = this.ctx;
         const at = this.now();
         const from = view.weights!;
@@ -349,26 +439,38 @@ export class LeaseHolder {
             activeHealthy: health.active,
             failoverHealthy: health.failover ?? null,
         };
+        const recorded = await (pending ?? this.fence(move, byOperator, health.active));
+        if (!recorded) {
+            return { kind: move.kind, from, to: move.to, ok: false, at, error: "lease not confirmed", unknown: false };
+        }
+        this.state = { ...this.state, pending: recorded };
         const details = moveDetails(config.listenerArn, { from, to: move.to, reason, health, byOperator, at });
         try {
             await writeWeights(this.ctx.calls, config.listenerArn, view.defaultActions, config, move.to);
         } catch (err) {
             const error = errorText(err);
+            // Refused: it will never land. Otherwise it may have: the pending move says it was ours.
+            const unknown = !wasRejected(err);
+            if (!unknown) this.state = { ...this.state, pending: null };
             const sent = this.failureNotified
                 ? { notified: false }
-                : await notify(this.ctx, ...moveFailedMessage(config.listenerArn, move, error, details));
+                : await notify(this.ctx, ...moveFailedMessage(config.listenerArn, move, error, details, unknown));
             this.failureNotified = true;
             this.log({
                 event: move.kind === "failover" ? "failover_failed" : "failback_failed",
                 ...base,
                 error,
+                outcome: unknown ? "unknown" : "unchanged",
                 ...sent,
             });
-            return { kind: move.kind, from, to: move.to, ok: false, at, error };
+            return { kind: move.kind, from, to: move.to, ok: false, at, error, unknown };
         }
         this.listener = { weights: move.to, defaultActions: withWeights(view.defaultActions, config, move.to) };
         this.state = afterMove(this.state, move, at, config, { byOperator, activeHealthy: health.active });
         this.saveNow = true;
+        // Saved before the notification: the state that says the move was the controller's should
+        // not wait on SNS.
+        const saved = typeof (await this.renew()) === "object" && this.state.known;
         const delay = holdDownSeconds(config, this.state.holdDownLevel);
         const sent = await notify(
             this.ctx,
@@ -379,7 +481,49 @@ export class LeaseHolder {
             }),
         );
         this.log({ event: move.kind, ...base, holdDownSeconds: delay, ...sent });
-        return { kind: move.kind, from, to: move.to, ok: true, at };
+        return { kind: move.kind, from, to: move.to, ok: true, at, saved };
+    }
+
+    /** A move started earlier whose reply was lost (or whose maker stopped): the listener shows it was carried out. */
+    private async confirmed(
+        pending: PendingMove,
+        health: { active: number | null; failover?: number | null },
+    ): Promise<void> {
+        const { config } = this.ctx;
+        const move = pending.kind === "failover" ? FAILOVER_MOVE : FAILBACK_MOVE;
+        const from = pending.kind === "failover" ? ACTIVE_WEIGHTS : FAILOVER_WEIGHTS;
+        this.saveNow = true;
+        const reason = `the listener shows the ${move.kind} the controller started at ${new Date(pending.at).toISOString()} (its reply was lost, or the run that made it stopped before recording it)`;
+        const details = moveDetails(config.listenerArn, {
+            from,
+            to: move.to,
+            reason,
+            health,
+            byOperator: pending.byOperator,
+            at: pending.at,
+        });
+        const delay = holdDownSeconds(config, this.state.holdDownLevel);
+        const sent = await notify(
+            this.ctx,
+            ...moveMessage(config, move, details, {
+                byOperator: pending.byOperator,
+                holdDownLevel: this.state.holdDownLevel,
+                delaySeconds: delay,
+            }),
+        );
+        this.log({
+            event: move.kind,
+            listenerArn: config.listenerArn,
+            from,
+            to: move.to,
+            reason,
+            trigger: pending.byOperator ? "manual" : this.trigger,
+            confirmedLater: true,
+            activeHealthy: health.active,
+            failoverHealthy: health.failover ?? null,
+            holdDownSeconds: delay,
+            ...sent,
+        });
     }
 
     private async report(
@@ -453,6 +597,7 @@ export class LeaseHolder {
             });
             return { ok: false, refused: true, ...base, weights: view.weights, message: decision.message };
         }
+        let saved: boolean;
         if (decision.move) {
             if (!this.leaseValid()) {
                 return {
@@ -470,16 +615,20 @@ export class LeaseHolder {
                     ok: false,
                     ...base,
                     weights: view.weights,
-                    message: `${request.action} failed: ${outcome.error}`,
+                    outcome: outcome.unknown ? "unknown" : "unchanged",
+                    message: outcome.unknown
+                        ? `${request.action}: outcome unknown (${outcome.error}): the listener may have changed; ` +
+                          'invoke {"action":"status"} to see where traffic is'
+                        : `${request.action} failed: ${outcome.error}; nothing changed`,
                     error: outcome.error,
                 };
             }
+            saved = outcome.saved === true;
         } else {
             this.state = decision.state;
             this.saveNow = true;
+            saved = typeof (await this.renew()) === "object" && this.state.known;
         }
-        const renewed = await this.renew();
-        const saved = renewed !== "lost" && renewed !== "failed" && this.state.known;
         const weights = this.listener.weights!;
         return {
             ok: true,

@@ -134,6 +134,7 @@ export async function startHolding(ctx: RunContext, lease: Lease): Promise<Holdi
         saved: loaded.saved,
         corrupt: loaded.corrupt,
         leaseUntil: lease.expiresAt,
+        pendingInTable: lease.item.pendingMove !== undefined,
     };
 }
 

@@ -87,6 +87,15 @@ export function errorText(err: unknown): string {
     return String(err);
 }
 
+/**
+ * The service refused the request, so nothing of it was applied: an SDK service error of the
+ * client kind (HTTP 4xx: throttling, validation, a failed condition). Anything else (a timeout,
+ * an aborted or broken connection, a 5xx) leaves the outcome unknown: the write may have landed.
+ */
+export function wasRejected(err: unknown): boolean {
+    return typeof err === "object" && err !== null && (err as { $fault?: unknown }).$fault === "client";
+}
+
 /** DynamoDB's answer to a failed condition: the lease or the state changed under us. */
 export function isConditionFailure(err: unknown): boolean {
     return err instanceof Error && err.name === "ConditionalCheckFailedException";

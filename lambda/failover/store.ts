@@ -27,6 +27,8 @@ export interface ControllerItem {
     readonly request?: string;
     readonly requestAt?: number;
     readonly response?: string;
+    /** The move the holder is making (JSON, see `PendingMove`), until a saved state records it. */
+    readonly pendingMove?: string;
 }
 
 /** An operator's request waiting for the lease holder, and the answer it leaves. */
@@ -55,11 +57,40 @@ function fromItem(item: Record<string, AttributeValue> | undefined): ControllerI
         request: s("request"),
         requestAt: n("requestAt"),
         response: s("response"),
+        pendingMove: s("pendingMove"),
     };
 }
 
 const N = (n: number): AttributeValue => ({ N: String(n) });
 const S = (s: string): AttributeValue => ({ S: s });
+
+/** What a holder's write carries besides the lease: the state to save, and whether the pending move is done with. */
+export interface Carried {
+    readonly state?: string;
+    readonly clearPending?: boolean;
+}
+
+/** The SET and REMOVE parts, names and values that `Carried` adds to a holder's write. */
+function carried(c: Carried): {
+    set: string;
+    remove: string[];
+    names: string[];
+    values: Record<string, AttributeValue>;
+} {
+    return c.state !== undefined
+        ? {
+              set: ", #state = :state, #savedAt = :now",
+              remove: c.clearPending ? ["#pendingMove"] : [],
+              names: ["state", "savedAt", ...(c.clearPending ? ["pendingMove"] : [])],
+              values: { ":state": S(c.state) },
+          }
+        : {
+              set: "",
+              remove: c.clearPending ? ["#pendingMove"] : [],
+              names: c.clearPending ? ["pendingMove"] : [],
+              values: {},
+          };
+}
 
 export class ControllerStore {
     constructor(
@@ -145,42 +176,63 @@ export class ControllerStore {
      * successor, a waiting request); throws ConditionalCheckFailedException when the lease is
      * no longer ours.
      */
-    renew(me: string, now: number, leaseMs: number, state?: string): Promise<ControllerItem> {
-        const withState = state !== undefined;
+    renew(me: string, now: number, leaseMs: number, c: Carried = {}): Promise<ControllerItem> {
+        const x = carried(c);
         return this.update(
-            `SET #expiresAt = :exp${withState ? ", #state = :state, #savedAt = :now" : ""}`,
+            `SET #expiresAt = :exp${x.set}${x.remove.length ? ` REMOVE ${x.remove.join(", ")}` : ""}`,
             "#holder = :me",
-            ["holder", "expiresAt", ...(withState ? ["state", "savedAt"] : [])],
-            { ":me": S(me), ":exp": N(now + leaseMs), ...(withState ? { ":state": S(state), ":now": N(now) } : {}) },
+            ["holder", "expiresAt", ...x.names],
+            {
+                ":me": S(me),
+                ":exp": N(now + leaseMs),
+                ...x.values,
+                ...(c.state !== undefined ? { ":now": N(now) } : {}),
+            },
             "ALL_NEW",
         );
     }
 
     /** Gives the lease, with the latest state when given, to the waiting successor. */
-    async handOver(me: string, successor: string, now: number, leaseMs: number, state?: string): Promise<void> {
-        const withState = state !== undefined;
+    async handOver(me: string, successor: string, now: number, leaseMs: number, c: Carried = {}): Promise<void> {
+        const x = carried(c);
         await this.update(
-            `SET #holder = :successor, #expiresAt = :exp${withState ? ", #state = :state, #savedAt = :now" : ""} REMOVE #successor, #successorSince`,
+            `SET #holder = :successor, #expiresAt = :exp${x.set} REMOVE ${["#successor", "#successorSince", ...x.remove].join(", ")}`,
             "#holder = :me AND #successor = :successor",
-            ["holder", "expiresAt", "successor", "successorSince", ...(withState ? ["state", "savedAt"] : [])],
+            ["holder", "expiresAt", "successor", "successorSince", ...x.names],
             {
                 ":me": S(me),
                 ":successor": S(successor),
                 ":exp": N(now + leaseMs),
-                ...(withState ? { ":state": S(state), ":now": N(now) } : {}),
+                ...x.values,
+                ...(c.state !== undefined ? { ":now": N(now) } : {}),
             },
             "NONE",
         );
     }
 
     /** Lets the lease go (the run ends with no successor), with the latest state when given. */
-    async release(me: string, now: number, state?: string): Promise<void> {
-        const withState = state !== undefined;
+    async release(me: string, now: number, c: Carried = {}): Promise<void> {
+        const x = carried(c);
         await this.update(
-            `SET #expiresAt = :now${withState ? ", #state = :state, #savedAt = :now" : ""} REMOVE #holder`,
+            `SET #expiresAt = :now${x.set} REMOVE ${["#holder", ...x.remove].join(", ")}`,
             "#holder = :me",
-            ["holder", "expiresAt", ...(withState ? ["state", "savedAt"] : [])],
-            { ":me": S(me), ":now": N(now), ...(withState ? { ":state": S(state) } : {}) },
+            ["holder", "expiresAt", ...x.names],
+            { ":me": S(me), ":now": N(now), ...x.values },
+            "NONE",
+        );
+    }
+
+    /**
+     * Records the move this run is about to make, on condition that it holds the lease for at
+     * least `marginMs` more, as DynamoDB has it: the last check before ModifyListener, made on
+     * the service's side (a handover or takeover this run has not heard of fails it).
+     */
+    async markPending(me: string, pending: string, now: number, marginMs: number): Promise<void> {
+        await this.update(
+            "SET #pendingMove = :pending",
+            "#holder = :me AND #expiresAt > :fence",
+            ["holder", "expiresAt", "pendingMove"],
+            { ":me": S(me), ":pending": S(pending), ":fence": N(now + marginMs) },
             "NONE",
         );
     }
