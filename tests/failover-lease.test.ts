@@ -8,7 +8,7 @@
 import type { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { createHandler } from "../lambda/failover/handler";
 import type { Clients } from "../lambda/failover/runtime";
-import { schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
+import { invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
 import { MIN, server, setup, type Setup } from "./failover-setup";
 
 const isHandover = (command: string, input: Record<string, unknown>) =>
@@ -144,4 +144,27 @@ describe("the lease's length", () => {
             expect(s.events("lease_error").some((e) => /not moving/.test(String(e.error)))).toBe(true);
         },
     );
+});
+
+describe("a holder whose lease lapsed", () => {
+    it("should stop polling and reporting once its lease has lapsed: the next holder's failover is no hand edit", async () => {
+        // The first run's renewals fail from 20 s on; the next run takes the lapsed lease at about
+        // 60 s and fails over when the pool dies at 80 s.
+        const died = 80_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        s.world.faults.push((command, input, t) => {
+            const me = (input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[":me"]?.S;
+            return command === "UpdateItem" && me === "req-first" && t > 20_000 ? throttling() : undefined;
+        });
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "req-first" });
+        void s.world.clock.sleep(60_000).then(() => invoke(s.world, s.handler, { source: "aws.events" }));
+        await s.world.clock.run(3 * MIN);
+        const renewals = s.world.calls.filter((c) => c.run === "req-first" && c.command === "UpdateItem" && !c.error);
+        const lapsedAt = renewals[renewals.length - 1].at + 15_000;
+        expect(s.events("lease_acquired")[1]).toMatchObject({ takeover: "expired" });
+        expect(s.world.moves).toHaveLength(1);
+        expect(s.events("hand_edit")).toEqual([]);
+        expect(s.world.published.map((p) => p.subject)).toEqual([expect.stringMatching(/^ha-webstack failover:/)]);
+        expect(elbCallsAfter(s, "req-first", lapsedAt)).toEqual([]);
+    });
 });

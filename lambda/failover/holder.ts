@@ -131,6 +131,14 @@ export class LeaseHolder {
                     }
                 }
             }
+            if (this.now() >= this.leaseUntil) {
+                // The lease lapsed (its renewals failed) or is not confirmed: another run may hold
+                // it now. Poll and report nothing (that run does), only try to renew, every poll
+                // interval; the missing heartbeats raise the controller-down alarm meanwhile.
+                await this.ctx.clock.sleep(this.config.pollIntervalSeconds * 1000);
+                this.lastRenewAt = -Infinity;
+                continue;
+            }
             await this.poll();
         }
     }
