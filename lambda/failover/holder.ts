@@ -32,6 +32,7 @@ import { ControllerStore, parseRequest, type Carried, type ControllerItem, type 
 import {
     HEARTBEAT_MS,
     LEASE_SAFETY_MS,
+    REQUEST_TTL_MS,
     STOP_RESERVE_MS,
     type MoveOutcome,
     type RunContext,
@@ -120,8 +121,8 @@ export class LeaseHolder {
                 if (item === "lost") return "lease_lost";
                 if (item !== "failed") {
                     await this.afterRenewal(item);
-                    const request = parseRequest(item.request);
-                    if (request) await this.respond(request, await this.answer(request));
+                    const request = this.freshRequest(item);
+                    if (request && (await this.claim(request))) await this.respond(request, await this.answer(request));
                     if (item.successor && item.successor !== this.ctx.runId) {
                         const handed = await this.handOver(item.successor);
                         if (handed === "handed_over") return "handed_over";
@@ -198,7 +199,8 @@ export class LeaseHolder {
                 this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
                 return "lost";
             }
-            this.lastRenewAt = now;
+            // Retried at the next loop (about a second), not after a whole renewal period: the
+            // DynamoDB client makes one attempt per call.
             this.log({
                 event: carry.state !== undefined ? "state_save_failed" : "lease_error",
                 listenerArn: this.config.listenerArn,
@@ -270,10 +272,37 @@ export class LeaseHolder {
         }
     }
 
+    /** An operator's request in the item, if it is young enough to act on (see REQUEST_TTL_MS). */
+    private freshRequest(item: ControllerItem): RequestRecord | null {
+        const request = parseRequest(item.request);
+        if (!request || item.requestAt === undefined) return null;
+        return this.now() - item.requestAt < REQUEST_TTL_MS ? request : null;
+    }
+
+    /**
+     * Takes the request before acting on it (see `ControllerStore.claimRequest`). False when it
+     * was withdrawn or is too old, and when the outcome is unknown: acting only on a request
+     * known to be taken, this run never acts on one the operator was told nothing came of.
+     */
+    async claim(request: RequestRecord): Promise<boolean> {
+        try {
+            await this.store.claimRequest(this.ctx.runId, request, this.now(), REQUEST_TTL_MS);
+            return true;
+        } catch (err) {
+            this.log({
+                event: "lease_error",
+                listenerArn: this.config.listenerArn,
+                error: `operator request ${request.id} not taken: ${isConditionFailure(err) ? "withdrawn, too old, or the lease is gone" : errorText(err)}`,
+            });
+            return false;
+        }
+    }
+
     private async respond(request: RequestRecord, result: Record<string, unknown>): Promise<void> {
         try {
-            await this.store.respond(this.ctx.runId, { id: request.id, result });
+            await this.store.respond({ id: request.id, result });
         } catch (err) {
+            // The operator's invocation then says the outcome is unknown.
             this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
         }
     }

@@ -173,15 +173,19 @@ export async function runPoller(ctx: RunContext, trigger: Trigger): Promise<RunS
     return { ok: ended !== "lease_lost", trigger, ended, polls, pollErrors, moves, lastReason };
 }
 
-/** An operator's request answered by a run that took the (free) lease only for it, then let it go. */
+/**
+ * An operator's request answered by a run that took the (free) lease only for it, then let it go.
+ * Null when it could not take its own request out of the item (then its outcome is for the
+ * caller to find out: a holder may have taken it).
+ */
 export async function answerAsHolder(
     ctx: RunContext,
     store: ControllerStore,
     request: RequestRecord,
     lease: Lease,
-): Promise<Record<string, unknown>> {
+): Promise<Record<string, unknown> | null> {
     const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease), "manual");
-    const result = await holder.answer(request);
+    const result = (await holder.claim(request)) ? await holder.answer(request) : null;
     await holder.release();
     return result;
 }

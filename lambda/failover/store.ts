@@ -104,7 +104,7 @@ export class ControllerStore {
 
     private async update(
         update: string,
-        condition: string,
+        condition: string | undefined,
         names: string[],
         values: Record<string, AttributeValue>,
         returnValues: "ALL_OLD" | "ALL_NEW" | "NONE",
@@ -237,7 +237,10 @@ export class ControllerStore {
         );
     }
 
-    /** Leaves an operator's request for the lease holder; throws when another one is pending. */
+    /**
+     * Leaves an operator's request for the lease holder; throws ConditionalCheckFailedException
+     * when another one is pending (younger than `staleMs`: a holder may still take it).
+     */
     async postRequest(request: RequestRecord, now: number, staleMs: number): Promise<void> {
         await this.update(
             "SET #request = :request, #requestAt = :now",
@@ -248,18 +251,39 @@ export class ControllerStore {
         );
     }
 
-    /** The holder's answer to a request (which it removes). */
-    async respond(me: string, response: ResponseRecord): Promise<void> {
+    /**
+     * The holder takes a request before it acts on it: removes it (and any earlier answer), on
+     * condition that it still holds the lease and the request is still there and younger than
+     * `ttlMs`. Once taken, the operator can no longer withdraw it; once withdrawn (or too old),
+     * no holder can take it: exactly one of the two happens.
+     */
+    async claimRequest(me: string, request: RequestRecord, now: number, ttlMs: number): Promise<void> {
         await this.update(
-            "SET #response = :response REMOVE #request, #requestAt",
-            "#holder = :me",
-            ["holder", "response", "request", "requestAt"],
-            { ":me": S(me), ":response": S(JSON.stringify(response)) },
+            "REMOVE #request, #requestAt, #response",
+            "#holder = :me AND #request = :request AND #requestAt > :fresh",
+            ["holder", "request", "requestAt", "response"],
+            { ":me": S(me), ":request": S(JSON.stringify(request)), ":fresh": N(now - ttlMs) },
             "NONE",
         );
     }
 
-    /** Withdraws a request nobody answered. */
+    /** The answer to a request the holder took (whoever holds the lease by then). */
+    async respond(response: ResponseRecord): Promise<void> {
+        await this.update(
+            "SET #response = :response",
+            undefined,
+            ["response"],
+            { ":response": S(JSON.stringify(response)) },
+            "NONE",
+        );
+    }
+
+    /** The operator has read its answer: it goes (the item stays under 1 KB, one write unit a write). */
+    async consumeResponse(raw: string): Promise<void> {
+        await this.update("REMOVE #response", "#response = :response", ["response"], { ":response": S(raw) }, "NONE");
+    }
+
+    /** Withdraws a request nobody took; throws ConditionalCheckFailedException when it is no longer there. */
     async withdrawRequest(request: RequestRecord): Promise<void> {
         await this.update(
             "REMOVE #request, #requestAt",
