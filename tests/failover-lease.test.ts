@@ -154,7 +154,7 @@ describe("a holder whose lease lapsed", () => {
         const s = setup({ active: [server("a1", [[died, Infinity]])] });
         s.world.faults.push((command, input, t) => {
             const me = (input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[":me"]?.S;
-            return command === "UpdateItem" && me === "req-first" && t > 20_000 ? throttling() : undefined;
+            return command === "UpdateItem" && me?.startsWith("req-first/") && t > 20_000 ? throttling() : undefined;
         });
         void invoke(s.world, s.handler, { source: "aws.events" }, { id: "req-first" });
         void s.world.clock.sleep(60_000).then(() => invoke(s.world, s.handler, { source: "aws.events" }));
@@ -166,5 +166,60 @@ describe("a holder whose lease lapsed", () => {
         expect(s.events("hand_edit")).toEqual([]);
         expect(s.world.published.map((p) => p.subject)).toEqual([expect.stringMatching(/^ha-webstack failover:/)]);
         expect(elbCallsAfter(s, "req-first", lapsedAt)).toEqual([]);
+    });
+});
+
+describe("runs that come and go", () => {
+    it.each([0, 50])(
+        "should not leave the lease orphaned when a successor gives up just as it is handed over (%i ms into its wait)",
+        async (x) => {
+            // The successor's invocation has 38 s (+ x) left: it gives up waiting at once, while
+            // the holder hands over at its next renewal and clearing the successor's mark is slow.
+            const s = setup();
+            s.world.faults.push((command, input) =>
+                command === "UpdateItem" && String(input.UpdateExpression) === "REMOVE #successor, #successorSince"
+                    ? 1_000
+                    : undefined,
+            );
+            void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
+            void s.world.clock
+                .sleep(10_000)
+                .then(() =>
+                    invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 38_000 + x }),
+                );
+            await s.world.clock.run(60_000);
+            expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over", "released"]);
+            expect(s.world.orphanedLeases()).toEqual([]);
+            // The relay went on without a gap: the next run found the lease released, not lapsed.
+            expect(s.world.invocations.find((i) => i.id === "late")?.end).toBeLessThan(48_500);
+        },
+    );
+
+    it("should not let a Lambda retry of an invocation (the same request id) take over its dead predecessor's lease as its own", async () => {
+        // On the failover group, the active group healthy since 10 s (saved). The first run dies
+        // at 30 s (its clock stops: it never wakes again); Lambda retries it with the same id.
+        const s = setup({ state: { lastPosition: "failover", activeHealthySince: 10_000 } });
+        s.world.weights = { active: 0, failover: 100 };
+        const dies = 30_000;
+        const dying = createHandler({
+            env: WORLD_ENV,
+            clients: s.world.clients(),
+            clock: {
+                now: () => s.world.clock.now(),
+                sleep: (ms) =>
+                    s.world.clock.now() + ms > dies ? new Promise(() => undefined) : s.world.clock.sleep(ms),
+            },
+            log: (r) => s.logs.push({ t: s.world.clock.now(), ...r }),
+        });
+        void invoke(s.world, dying, { source: "aws.events" }, { id: "retried" });
+        void s.world.clock
+            .sleep(dies + 1_000)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "retried" }));
+        await s.world.clock.run(2 * MIN);
+        const acquired = s.events("lease_acquired");
+        expect(acquired.map((e) => e.takeover)).toEqual(["clean", "expired"]);
+        expect(acquired[0].runId).not.toBe(acquired[1].runId);
+        // An unclean takeover restarts the failback clock: the dead run may have seen a blip it never saved.
+        expect(s.world.savedState()?.activeHealthySince).toBeGreaterThan(dies);
     });
 });

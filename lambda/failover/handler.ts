@@ -377,7 +377,10 @@ export function createHandler(overrides: HandlerOverrides = {}) {
                 calls,
                 clock,
                 log,
-                runId: context?.awsRequestId ?? `run-${Date.now().toString(36)}-${(runCounter += 1)}`,
+                // Lambda's retries of an async invocation reuse its request id: the suffix keeps a
+                // retry from taking over its dead predecessor's lease as its own (the failback clock
+                // would then not restart).
+                runId: `${context?.awsRequestId ?? `run-${Date.now().toString(36)}-${(runCounter += 1)}`}/${globalThis.crypto.randomUUID().slice(0, 8)}`,
                 remainingMs,
             };
             const classified = classifyEvent(event);

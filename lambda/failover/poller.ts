@@ -83,7 +83,29 @@ async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise
         }
         if (item.successor !== ctx.runId) return null;
     }
-    await store.clearSuccessor(ctx.runId).catch(() => undefined);
+    return giveUpWaiting(ctx, store);
+}
+
+/**
+ * Gives up waiting. A handover that landed since the last read removed this run's mark (so
+ * clearing it fails): then this run holds the lease and must not leave it orphaned.
+ */
+async function giveUpWaiting(ctx: RunContext, store: ControllerStore): Promise<Lease | null> {
+    let failure: unknown;
+    try {
+        await store.clearSuccessor(ctx.runId);
+        return null;
+    } catch (err) {
+        failure = err;
+    }
+    try {
+        const item = await store.read();
+        if (item.holder === ctx.runId) return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity };
+    } catch (err) {
+        ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
+    }
+    // Not handed over. If the mark may still be there, one more try: a holder would hand over to a run that is gone.
+    if (!isConditionFailure(failure)) await store.clearSuccessor(ctx.runId).catch(() => undefined);
     return null;
 }
 
