@@ -10,7 +10,7 @@ import * as esbuild from "esbuild";
 import type { HandlerResult } from "../lambda/failover/handler";
 import { logMetricPattern, type ControllerLogMetric } from "../components/monitoring/alarms";
 import { LOG_EVENTS, STATE_TAG_KEY } from "../lambda/failover/protocol";
-import { invoke, SCHEDULED_EVENT, throttling } from "../scripts/failover-world";
+import { invoke, schedule, SCHEDULED_EVENT, throttling } from "../scripts/failover-world";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
 
 describe("the poller relay", () => {
@@ -33,6 +33,23 @@ describe("the poller relay", () => {
         ).length;
         expect(elb / (8 * 60)).toBeLessThanOrEqual(1.5);
         expect(s.world.moves).toEqual([]);
+    });
+
+    it("should relay without a gap when two schedules start runs, and go on when one of them stops", async () => {
+        // The EventBridge rule for 5 minutes, then it is disabled; the Scheduler schedule all along, 23 s later.
+        const s = setup();
+        void schedule(s.world, s.handler, { count: 5, first: 0, delay: () => 300 });
+        void schedule(s.world, s.handler, { count: 10, first: 23_000, delay: () => 300 });
+        await s.world.clock.run(10 * MIN);
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn && c.at > 5_000 && c.at < 9.5 * MIN);
+        const gaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
+        expect(Math.max(...gaps)).toBeLessThan(1_600);
+        const elb = s.world.calls.filter((c) => /^Describe|^Modify/.test(c.command) && c.at > MIN && c.at < 9 * MIN);
+        expect(elb.length / (8 * 60)).toBeLessThanOrEqual(1.5);
+        expect(s.world.unleasedMoves()).toEqual([]);
+        expect(s.world.orphanedLeases()).toEqual([]);
     });
 
     it("should log a heartbeat at least every 10 s while a run holds the lease", async () => {

@@ -10,7 +10,7 @@ import {
     HEARTBEAT_PATTERN,
     MAX_RUN_SECONDS,
 } from "../components/failoverController";
-import { createHandler } from "../lambda/failover/handler";
+import { classifyEvent, createHandler } from "../lambda/failover/handler";
 import { EMPTY_PERSISTED } from "../lambda/failover/controller";
 import { ENV } from "../lambda/failover/protocol";
 import { invoke, SCHEDULED_EVENT, World, WORLD_ENV, type TargetSpec } from "../scripts/failover-world";
@@ -49,7 +49,7 @@ describe("FailoverController", () => {
         const assets = await fn.inputs.code.assets;
         expect(Object.keys(assets)).toEqual(["index.js"]);
         expect(await assets["index.js"].text).toBe(bundleHandler());
-        expect(fn.inputs.role).toBe(only(ev, "aws:iam/role:Role").state.arn);
+        expect(fn.inputs.role).toBe(only(ev, "aws:iam/role:Role", "fc-role").state.arn);
         expect(fn.inputs.loggingConfig).toEqual({
             logFormat: "Text",
             logGroup: only(ev, "aws:cloudwatch/logGroup:LogGroup").state.name,
@@ -107,6 +107,53 @@ describe("FailoverController", () => {
             function: only(ev, FN).state.name,
             sourceArn: rule.state.arn,
         });
+        // A delivery EventBridge could not make within the minute is dropped, not retried for a day.
+        expect(only(ev, "aws:cloudwatch/eventTarget:EventTarget").inputs.retryPolicy).toEqual({
+            maximumEventAgeInSeconds: 60,
+            maximumRetryAttempts: 2,
+        });
+    });
+
+    it("should be started every minute by a second schedule in EventBridge Scheduler, through a role that may only invoke it", async () => {
+        const ev = await build();
+        const fn = only(ev, FN);
+        const schedule = only(ev, "aws:scheduler/schedule:Schedule");
+        const role = only(ev, "aws:iam/role:Role", "fc-scheduler-role");
+        expect(schedule.inputs).toMatchObject({
+            name: "fc-schedule-2",
+            scheduleExpression: "rate(1 minute)",
+            flexibleTimeWindow: { mode: "OFF" },
+            target: {
+                arn: fn.state.arn,
+                roleArn: role.state.arn,
+                retryPolicy: { maximumEventAgeInSeconds: 60, maximumRetryAttempts: 2 },
+            },
+        });
+        // What it sends is a scheduled run to the handler.
+        expect(classifyEvent(JSON.parse(schedule.inputs.target.input))).toEqual({ kind: "schedule" });
+        expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
+            {
+                Effect: "Allow",
+                Principal: { Service: "scheduler.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+            },
+        ]);
+        const policy = only(ev, "aws:iam/rolePolicy:RolePolicy", "fc-scheduler-policy");
+        expect(policy.inputs.role).toBe(role.state.name);
+        expect(JSON.parse(policy.inputs.policy).Statement).toEqual([
+            { Sid: "StartRuns", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: fn.state.arn },
+        ]);
+        expect(schedule.options.dependencies).toContain(policy.urn);
+    });
+
+    it("should have Lambda drop, not retry, asynchronous invocations (a retry reuses the request id; a stale run is useless)", async () => {
+        const ev = await build();
+        expect(only(ev, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs).toEqual({
+            functionName: only(ev, FN).state.name,
+            maximumRetryAttempts: 0,
+            maximumEventAgeInSeconds: 60,
+        });
     });
 
     it("should restart the poller and alert when its heartbeat stops, counting the heartbeats it really logs", async () => {
@@ -124,7 +171,8 @@ describe("FailoverController", () => {
             metricName: "Heartbeats",
             statistic: "Sum",
             period: 60,
-            evaluationPeriods: 2,
+            evaluationPeriods: 3,
+            datapointsToAlarm: 3,
             comparisonOperator: "LessThanThreshold",
             threshold: 1,
             treatMissingData: "breaching",
@@ -157,7 +205,7 @@ describe("FailoverController", () => {
 
     it("should grant only what the controller does, each change scoped to one resource", async () => {
         const ev = await build({ topicArn: "arn:aws:sns:us-east-1:123456789012:alerts" });
-        const policy = JSON.parse(only(ev, "aws:iam/rolePolicy:RolePolicy").inputs.policy);
+        const policy = JSON.parse(only(ev, "aws:iam/rolePolicy:RolePolicy", "fc-policy").inputs.policy);
         const logGroupArn = only(ev, "aws:cloudwatch/logGroup:LogGroup").state.arn;
         const grants = policy.Statement.map((s: any) => [
             ([] as string[]).concat(s.Action).sort().join(","),
@@ -173,7 +221,7 @@ describe("FailoverController", () => {
             ["sns:Publish", "arn:aws:sns:us-east-1:123456789012:alerts"],
             ["logs:CreateLogStream,logs:PutLogEvents", `${logGroupArn}:*`],
         ]);
-        const trust = JSON.parse(only(ev, "aws:iam/role:Role").inputs.assumeRolePolicy);
+        const trust = JSON.parse(only(ev, "aws:iam/role:Role", "fc-role").inputs.assumeRolePolicy);
         expect(trust.Statement).toEqual([
             {
                 Effect: "Allow",
