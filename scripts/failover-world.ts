@@ -15,7 +15,8 @@
  *   not document how nodes' views are combined; this choice detects a failure last, so the
  *   failover times measured here are upper bounds), with the health as of the moment the request
  *   reaches ELB;
- * - every API call takes `latency()` ms;
+ * - every API call takes `latency(command)` ms; the service acts half-way through (the request
+ *   arrives), the answer comes at the end; `Infinity`: no answer, and nothing applied;
  * - every call is attributed to the invocation that made it (an AsyncLocalStorage around the
  *   handler), and each ModifyListener records who held the lease in the table when it landed, so
  *   that a test can check that only the lease holder ever moved traffic (`World.unleasedMoves`).
@@ -259,6 +260,8 @@ export interface Call {
     at: number;
     /** The invocation that made it (its awsRequestId), when made inside `invoke`. */
     run?: string;
+    /** Who held the lease in the table when the call was made. */
+    holder?: string;
     error?: string;
 }
 
@@ -317,7 +320,7 @@ export class World {
     readonly published: Array<{ at: number; subject: string; message: string }> = [];
     /** Successful ModifyListener calls: when made and applied, the weights they set, by whom. */
     readonly moves: Move[] = [];
-    latency: () => number = () => 50;
+    latency: (command: string) => number = () => 50;
     faults: Fault[] = [];
     /** Each Lambda invocation: when it was delivered and when the handler returned (and who held the lease then). */
     readonly invocations: Invocation[] = [];
@@ -372,6 +375,22 @@ export class World {
         return this.moves.filter((m) => !runOf(m.holder, m.run) || (m.expiresAt ?? 0) < m.appliedAt);
     }
 
+    /**
+     * Polls and moves (DescribeTargetHealth, DescribeListeners, ModifyListener) that a run which
+     * held the lease at some point made while the table named another holder: two runs watching
+     * and acting at once.
+     */
+    callsOutsideLease(): Call[] {
+        const holders = [...new Set(this.calls.map((c) => c.holder).filter((h) => h !== undefined))];
+        const held = (run: string | undefined) => holders.some((h) => runOf(h, run));
+        return this.calls.filter(
+            (c) =>
+                /^(DescribeTargetHealth|DescribeListeners|ModifyListener)$/.test(c.command) &&
+                held(c.run) &&
+                !runOf(c.holder, c.run),
+        );
+    }
+
     /** Invocations that returned while the table still named them as the lease holder (an orphaned lease). */
     orphanedLeases(): Invocation[] {
         return this.invocations.filter((i) => i.end !== undefined && runOf(i.holderAtEnd, i.id));
@@ -384,19 +403,21 @@ export class World {
         answer: (t: number, call: Call) => T,
     ): Promise<T> {
         const at = this.clock.now();
-        const record: Call = { command, input, at, run: currentRun.getStore() };
+        const holder = this.table.get("controller")?.holder?.S;
+        const record: Call = { command, input, at, run: currentRun.getStore(), holder };
         this.calls.push(record);
         let extra = 0;
         for (const fault of this.faults) {
             const f = fault(command, input, at);
             if (f instanceof Error) {
-                await this.clock.sleep(this.latency());
+                const latency = this.latency(command);
+                await this.clock.sleep(Number.isFinite(latency) ? latency : 50);
                 record.error = f.name;
                 throw f;
             }
             if (typeof f === "number") extra += f;
         }
-        const latency = this.latency() + extra;
+        const latency = this.latency(command) + extra;
         if (latency === Number.POSITIVE_INFINITY) {
             // A call that never answers: only the caller's timeout ends it.
             return new Promise<T>(() => undefined);

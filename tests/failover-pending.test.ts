@@ -17,12 +17,12 @@ describe("a move whose outcome is unknown", () => {
     it("should take a failover whose ModifyListener reply was lost for its own: no hand edit, and the automatic failback follows", async () => {
         const died = 2 * MIN;
         const s = setup({ active: [server("a1", [[died, died + 40_000]])] });
-        // ELB applies the first ModifyListener 1.5 s in; the controller gives up at 2 s.
+        // ELB applies the first ModifyListener 0.75 s in; the controller gives up at 1 s.
         let slowed = false;
         s.world.faults.push((command) => {
             if (!isModify(command) || slowed) return undefined;
             slowed = true;
-            return 3_000;
+            return 1_500;
         });
         await s.runMinutes(12);
         expect(s.events("failover_failed")).toEqual([expect.objectContaining({ outcome: "unknown" })]);
@@ -65,7 +65,7 @@ describe("a move whose outcome is unknown", () => {
         s.world.faults.push((command) => {
             if (!isModify(command) || slowed) return undefined;
             slowed = true;
-            return 3_000;
+            return 1_500;
         });
         const reply = invoke(s.world, s.handler, { action: "failover" });
         await s.world.clock.run(50_000);

@@ -50,15 +50,16 @@ describe("an operator's request", () => {
     });
 
     it("should wait for the poller's answer when the poller took the request before the operator gave up", async () => {
-        // The poller's renewals fail from 20 to 27 s, so it sees the request (posted at 20.35 s)
-        // only at 27.4 s, takes it, and answers slowly (reads and ModifyListener of 1.9 s, SNS of
-        // 2.9 s): the operator's 12 s are up before the answer is in.
+        // The poller's renewals fail from 20 to 28 s, so it sees the request (posted at 20.35 s)
+        // only at 28.4 s, takes it, and answers slowly (reads of 0.75 s, ModifyListener of 0.95 s,
+        // SNS of 2.95 s: each within its timeout): the operator's 12 s are up before the answer is in.
         const s = setup();
         s.world.faults.push((command, input, t) => {
-            if (command === "UpdateItem" && update(input).startsWith("SET #expiresAt") && t >= 20_000 && t < 27_000)
+            if (command === "UpdateItem" && update(input).startsWith("SET #expiresAt") && t >= 20_000 && t < 28_000)
                 return throttling();
-            if (t < 27_000 || t > 40_000) return undefined;
-            if (command === "DescribeTargetHealth" || command === "ModifyListener") return 1_900;
+            if (t < 28_000 || t > 40_000) return undefined;
+            if (command === "DescribeTargetHealth") return 700;
+            if (command === "ModifyListener") return 900;
             return command === "Publish" ? 2_900 : undefined;
         });
         const reply = await operatorFailover(s);

@@ -26,7 +26,7 @@ import {
 import { readHealth, readListener, withWeights, writeWeights, type ListenerView } from "./elb";
 import { loadState } from "./loadState";
 import { loadBalancerName, moveDetails, moveFailedMessage, moveMessage, notify } from "./notify";
-import { errorText, isConditionFailure, wasRejected, type LogRecord } from "./runtime";
+import { CALL_TIMEOUTS_MS, errorText, isConditionFailure, wasRejected, type LogRecord } from "./runtime";
 import { ControllerStore, parseRequest, type Carried, type ControllerItem, type RequestRecord } from "./store";
 
 import {
@@ -62,6 +62,10 @@ export class LeaseHolder {
     private saved: string | null;
     private readonly corrupt: boolean;
     private leaseUntil: number;
+    /** The expiry this run last wrote (or, after a handover, read): the handover's version check. */
+    private writtenExpiry: number;
+    /** No new handover before this, after one failed: renew and poll meanwhile. */
+    private handoverRetryAt = -Infinity;
     private pendingInTable: boolean;
     /** A write failed its `#holder = :me` condition: another run holds the lease. */
     private lost = false;
@@ -72,6 +76,7 @@ export class LeaseHolder {
     private saveNow: boolean;
     private nextPollAt: number;
     private failureNotified = false;
+    private lastActiveReadFailed = false;
     polls = 0;
     pollErrors = 0;
     lastReason: string | null = null;
@@ -87,6 +92,7 @@ export class LeaseHolder {
         this.saved = holding.saved;
         this.corrupt = holding.corrupt;
         this.leaseUntil = holding.leaseUntil;
+        this.writtenExpiry = holding.leaseUntil;
         this.pendingInTable = holding.pendingInTable;
         this.saveNow = holding.saved === "";
         this.lastRenewAt = ctx.clock.now();
@@ -116,19 +122,26 @@ export class LeaseHolder {
                 await this.release();
                 return "released";
             }
-            if (this.saveNow || this.now() - this.lastRenewAt >= this.config.renewSeconds * 1000) {
+            if (this.saveNow || this.renewalDue()) {
                 const item = await this.renew();
                 if (item === "lost") return "lease_lost";
                 if (item !== "failed") {
                     await this.afterRenewal(item);
                     const request = this.freshRequest(item);
                     if (request && (await this.claim(request))) await this.respond(request, await this.answer(request));
-                    if (item.successor && item.successor !== this.ctx.runId) {
+                    if (
+                        item.successor &&
+                        item.successor !== this.ctx.runId &&
+                        this.now() >= this.handoverRetryAt &&
+                        Number.isFinite(this.writtenExpiry)
+                    ) {
                         const handed = await this.handOver(item.successor);
                         if (handed === "handed_over") return "handed_over";
                         if (handed === "lost") return "lease_lost";
-                        // Kept, but not yet confirmed by a renewal: renew before the next poll.
-                        if (this.leaseUntil === -Infinity) continue;
+                        // Kept: renew at once (that also voids the failed handover, should it still
+                        // reach DynamoDB), poll, and try the handover again a renewal period later.
+                        this.handoverRetryAt = this.now() + this.config.renewSeconds * 1000;
+                        continue;
                     }
                 }
             }
@@ -142,6 +155,18 @@ export class LeaseHolder {
             }
             await this.poll();
         }
+    }
+
+    /**
+     * A renewal every `renewSeconds`, but not when the next poll is due before it could end (it
+     * would make that poll late: the failover's time): then after that poll, and at the latest
+     * after twice the period (well inside the lease, less its safety margin).
+     */
+    private renewalDue(): boolean {
+        const since = this.now() - this.lastRenewAt;
+        const period = this.config.renewSeconds * 1000;
+        if (since < period) return false;
+        return since >= 2 * period || this.nextPollAt - this.now() >= CALL_TIMEOUTS_MS.db;
     }
 
     private stateToWrite(): string | undefined {
@@ -188,6 +213,7 @@ export class LeaseHolder {
         try {
             const item = await this.store.renew(this.ctx.runId, now, this.config.leaseSeconds * 1000, carry);
             this.leaseUntil = now + this.config.leaseSeconds * 1000;
+            this.writtenExpiry = this.leaseUntil;
             this.lastRenewAt = now;
             this.carriedOver(carry);
             this.saveNow = false;
@@ -230,7 +256,8 @@ export class LeaseHolder {
      * Gives the lease to the waiting successor. A failed handover may still have landed (the reply
      * was lost, or an earlier attempt landed and this one failed its condition), so until a read
      * or a renewal says whose the lease is, this run moves nothing: "handed_over" or "lost" when
-     * the item names another holder, "kept" otherwise (then the next renewal confirms it).
+     * the item names another holder, "kept" otherwise (then the next renewal confirms it, and
+     * voids the handover should it land later: it is conditional on the expiry it replaces).
      */
     private async handOver(successor: string): Promise<"handed_over" | "lost" | "kept"> {
         try {
@@ -239,6 +266,7 @@ export class LeaseHolder {
                 successor,
                 this.now(),
                 this.config.leaseSeconds * 1000,
+                this.writtenExpiry,
                 this.toCarry(),
             );
             return "handed_over";
@@ -319,8 +347,17 @@ export class LeaseHolder {
         const onActive = position === "active";
         const interval = (onActive || position === null ? 1 : 2) * config.pollIntervalSeconds * 1000;
         this.nextPollAt = Math.max(time, this.nextPollAt) + interval;
-        const periodic = this.listener === null || time - this.listenerReadAt >= config.standbyCheckSeconds * 1000;
+        // After a lost read of the active group, or one that found it down without a move (the
+        // failover group's health was lost, say), read everything at once, and start the move's
+        // lease check with it: if the group is down, the move then needs no second round trip.
+        const suspect = this.lastActiveReadFailed || (onActive && this.state.activeUnhealthyPolls > 0);
+        const periodic =
+            this.listener === null || time - this.listenerReadAt >= config.standbyCheckSeconds * 1000 || suspect;
         let failoverRead = !onActive || periodic;
+        let fenced: Promise<PendingMove | null> | undefined;
+        if (suspect && onActive && this.failoverLikely() && this.leaseValid()) {
+            fenced = this.fence(FAILOVER_MOVE, false, 0);
+        }
         const reads = await Promise.all([
             this.safe("active health", () => readHealth(calls, config.activeTargetGroupArn)),
             failoverRead
@@ -329,13 +366,15 @@ export class LeaseHolder {
             periodic ? this.safe("listener", () => readListener(calls, config.listenerArn, config)) : undefined,
         ]);
         const active = reads[0];
+        this.lastActiveReadFailed = active === undefined;
         let failover = reads[1];
         let view = reads[2];
-        let fenced: Promise<PendingMove | null> | undefined;
         // The active group looks down: read the rest at once, the move may follow. A failover is
         // likely then, so its lease check (the pending move's write) runs alongside those reads.
         if (active === 0 && position !== "failover" && (!failoverRead || view === undefined)) {
-            if (onActive && this.failoverLikely()) fenced = this.fence(FAILOVER_MOVE, false, active);
+            if (onActive && !fenced && this.failoverLikely() && this.leaseValid()) {
+                fenced = this.fence(FAILOVER_MOVE, false, active);
+            }
             const more = await Promise.all([
                 failoverRead
                     ? failover

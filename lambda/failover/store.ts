@@ -192,16 +192,29 @@ export class ControllerStore {
         );
     }
 
-    /** Gives the lease, with the latest state when given, to the waiting successor. */
-    async handOver(me: string, successor: string, now: number, leaseMs: number, c: Carried = {}): Promise<void> {
+    /**
+     * Gives the lease, with the latest state when given, to the waiting successor. Only while the
+     * lease's expiry is still `lastExpiresAt` (the one this holder last wrote): a handover whose
+     * reply was lost and that reaches DynamoDB late, after a renewal, fails instead of taking the
+     * lease from under a holder that carried on.
+     */
+    async handOver(
+        me: string,
+        successor: string,
+        now: number,
+        leaseMs: number,
+        lastExpiresAt: number,
+        c: Carried = {},
+    ): Promise<void> {
         const x = carried(c);
         await this.update(
             `SET #holder = :successor, #expiresAt = :exp${x.set} REMOVE ${["#successor", "#successorSince", ...x.remove].join(", ")}`,
-            "#holder = :me AND #successor = :successor",
+            "#holder = :me AND #successor = :successor AND #expiresAt = :last",
             ["holder", "expiresAt", "successor", "successorSince", ...x.names],
             {
                 ":me": S(me),
                 ":successor": S(successor),
+                ":last": N(lastExpiresAt),
                 ":exp": N(now + leaseMs),
                 ...x.values,
                 ...(c.state !== undefined ? { ":now": N(now) } : {}),
