@@ -223,6 +223,29 @@ describe("runs that come and go", () => {
         },
     );
 
+    it("should end normally when a successor giving up can neither clear its mark nor read the item, and the lease then lapses to the next run", async () => {
+        const s = setup();
+        s.world.faults.push((command, input, t) => {
+            if (command === "UpdateItem" && String(input.UpdateExpression) === "REMOVE #successor, #successorSince")
+                return throttling();
+            // The holder hands over at 10.35 s; the successor's reads fail from then on.
+            return command === "GetItem" && t > 10_300 && t < 12_000 ? throttling() : undefined;
+        });
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
+        void s.world.clock
+            .sleep(10_000)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 39_000 }));
+        void s.world.clock
+            .sleep(40_000)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "next" }));
+        await s.world.clock.run(90_000);
+        expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over", "already_covered"]);
+        expect(s.world.invocations.filter((i) => i.id !== "next").every((i) => i.end !== undefined)).toBe(true);
+        // Orphaned for the rest of its lease (the residual this path accepts), then taken over as lapsed.
+        expect(s.events("lease_acquired").map((e) => e.takeover)).toEqual(["clean", "expired"]);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
     it("should not let a Lambda retry of an invocation (the same request id) take over its dead predecessor's lease as its own", async () => {
         // On the failover group, the active group healthy since 10 s (saved). The first run dies
         // at 30 s (its clock stops: it never wakes again); Lambda retries it with the same id.

@@ -81,12 +81,15 @@ describe("a move whose outcome is unknown", () => {
         expect(s.world.moves).toHaveLength(1);
     });
 
-    it("should not move when the pending move cannot be recorded, and move at the next poll", async () => {
+    it.each([
+        ["refused", () => throttling()],
+        ["lost (it lands after the timeout)", () => 1_500],
+    ])("should not move when the pending move's record is %s, and move at the next poll", async (_, fault) => {
         const died = 2 * MIN;
         const s = setup({ active: [server("a1", [[died, Infinity]])] });
         let refused = 0;
         s.world.faults.push((command, input) =>
-            isPendingWrite(command, input) && refused++ === 0 ? throttling() : undefined,
+            isPendingWrite(command, input) && refused++ === 0 ? fault() : undefined,
         );
         await s.runMinutes(4);
         expect(s.events("lease_error").map((e) => e.error)).toContainEqual(
@@ -97,6 +100,8 @@ describe("a move whose outcome is unknown", () => {
         expect(modify).toHaveLength(1);
         expect(modify[0].at).toBeGreaterThan(pendingWrites[1].at);
         expect(s.world.moves.map((m) => m.weights)).toEqual([{ active: 0, failover: 100 }]);
+        // Whatever landed of it, the record is gone once the state records the move.
+        expect(s.world.table.get("controller")?.pendingMove).toBeUndefined();
     });
 
     it("should save the state a move leads to before it notifies", async () => {

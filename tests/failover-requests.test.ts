@@ -109,6 +109,59 @@ describe("an operator's request", () => {
         expect(s.world.savedState()).toMatchObject({ hold: false });
     });
 
+    it.each([
+        ["refused", () => throttling()],
+        ["lost", () => Number.POSITIVE_INFINITY],
+    ])(
+        "should not act on a request it could not take (the write %s): the operator is told nothing changed",
+        async (_, fault) => {
+            const s = setup();
+            s.world.faults.push((command, input) =>
+                command === "UpdateItem" && update(input).startsWith("REMOVE #request, #requestAt, #response")
+                    ? fault()
+                    : undefined,
+            );
+            const reply = await operatorFailover(s);
+            expect(s.events("lease_error").some((e) => /not taken/.test(String(e.error)))).toBe(true);
+            expect(reply).toMatchObject({ ok: false, message: expect.stringMatching(/nothing changed/) });
+            expectConsistent(s, reply);
+            expect(s.world.moves).toEqual([]);
+        },
+    );
+
+    it("should say nothing changed when the table refuses the request itself", async () => {
+        const s = setup();
+        s.world.faults.push((command, input) =>
+            command === "UpdateItem" && update(input).startsWith("SET #request") ? throttling() : undefined,
+        );
+        const reply = await operatorFailover(s);
+        expect(reply).toMatchObject({
+            ok: false,
+            message: "cannot reach the controller's table; nothing changed",
+            error: expect.stringMatching(/ThrottlingException/),
+        });
+        await s.runMinutes(1);
+        expect(s.world.moves).toEqual([]);
+    });
+
+    it("should still reply when its answer cannot be removed, and the next request's taking removes it", async () => {
+        const s = setup();
+        let refused = false;
+        s.world.faults.push((command, input) => {
+            if (command !== "UpdateItem" || update(input) !== "REMOVE #response" || refused) return undefined;
+            refused = true;
+            return throttling();
+        });
+        const reply = await operatorFailover(s);
+        expect(refused).toBe(true);
+        expect(reply).toMatchObject({ ok: true, hold: true });
+        expect(s.world.table.get("controller")?.response).toBeDefined();
+        const second = invoke(s.world, s.handler, { action: "failback" });
+        await s.world.clock.run(s.world.clock.now() + MIN);
+        expect(await second).toMatchObject({ ok: true, position: "active" });
+        expect(s.world.table.get("controller")?.response).toBeUndefined();
+    });
+
     it("should remove its answer from the item once the operator has read it", async () => {
         const s = setup();
         const reply = await operatorFailover(s);
