@@ -15,7 +15,11 @@
  *   not document how nodes' views are combined; this choice detects a failure last, so the
  *   failover times measured here are upper bounds), with the health as of the moment the request
  *   reaches ELB;
- * - every API call takes `latency()` ms.
+ * - every API call takes `latency(command)` ms; the service acts half-way through (the request
+ *   arrives), the answer comes at the end; `Infinity`: no answer, and nothing applied;
+ * - every call is attributed to the invocation that made it (an AsyncLocalStorage around the
+ *   handler), and each ModifyListener records who held the lease in the table when it landed, so
+ *   that a test can check that only the lease holder ever moved traffic (`World.unleasedMoves`).
  */
 import {
     DescribeListenersCommand,
@@ -27,6 +31,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { GetItemCommand, UpdateItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { PublishCommand } from "@aws-sdk/client-sns";
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { Clients, Clock } from "../lambda/failover/runtime";
 
 // ---------------------------------------------------------------------------------------------
@@ -253,11 +258,53 @@ export interface Call {
     input: Record<string, unknown>;
     /** When the call was made. */
     at: number;
+    /** The invocation that made it (its awsRequestId), when made inside `invoke`. */
+    run?: string;
+    /** Who held the lease in the table when the call was made. */
+    holder?: string;
     error?: string;
 }
 
+/** A landed ModifyListener: who made it, and who held the lease in the table at that moment. */
+export interface Move {
+    /** When the call was made. */
+    at: number;
+    /** When ELB applied it. */
+    appliedAt: number;
+    weights: { active: number; failover: number };
+    run?: string;
+    holder?: string;
+    expiresAt?: number;
+}
+
+/** An error as the SDK throws it: `$fault` "client" means the service rejected the request (nothing applied). */
+function serviceError(name: string, message: string, fault: "client" | "server" = "client"): Error {
+    return Object.assign(new Error(message), {
+        name,
+        $fault: fault,
+        $metadata: { httpStatusCode: fault === "client" ? 400 : 500 },
+    });
+}
+
 export function throttling(): Error {
-    return Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    return serviceError("ThrottlingException", "Rate exceeded");
+}
+
+/** DynamoDB's 500: the request may or may not have been applied. */
+export function internalServerError(): Error {
+    return serviceError("InternalServerError", "Internal server error", "server");
+}
+
+/** The invocation a piece of code runs for (see `invoke`). */
+const currentRun = new AsyncLocalStorage<string>();
+
+/** Whether the lease holder's id (`<awsRequestId>` or `<awsRequestId>/<suffix>`) belongs to this invocation. */
+export function runOf(holder: string | undefined, invocation: string | undefined): boolean {
+    return (
+        holder !== undefined &&
+        invocation !== undefined &&
+        (holder === invocation || holder.startsWith(`${invocation}/`))
+    );
 }
 
 /** The simulated account. */
@@ -271,12 +318,12 @@ export class World {
     readonly table = new Map<string, Record<string, AttributeValue>>();
     readonly calls: Call[] = [];
     readonly published: Array<{ at: number; subject: string; message: string }> = [];
-    /** Successful ModifyListener calls: when made, and the weights they set. */
-    readonly moves: Array<{ at: number; weights: { active: number; failover: number } }> = [];
-    latency: () => number = () => 50;
+    /** Successful ModifyListener calls: when made and applied, the weights they set, by whom. */
+    readonly moves: Move[] = [];
+    latency: (command: string) => number = () => 50;
     faults: Fault[] = [];
-    /** Each Lambda invocation: when it was delivered and when the handler returned. */
-    readonly invocations: Array<{ start: number; end?: number; result?: unknown }> = [];
+    /** Each Lambda invocation: when it was delivered and when the handler returned (and who held the lease then). */
+    readonly invocations: Invocation[] = [];
 
     constructor(options: { start?: number; active?: TargetSpec[]; failover?: TargetSpec[] } = {}) {
         this.clock = new VirtualClock(options.start ?? 0);
@@ -320,6 +367,35 @@ export class World {
         return this.calls.filter((c) => c.command === command);
     }
 
+    /**
+     * Moves made by a run that did not hold the lease when ELB applied them (another run held it,
+     * or it had expired): what the lease exists to prevent. Empty when every move was the holder's.
+     */
+    unleasedMoves(): Move[] {
+        return this.moves.filter((m) => !runOf(m.holder, m.run) || (m.expiresAt ?? 0) < m.appliedAt);
+    }
+
+    /**
+     * Polls and moves (DescribeTargetHealth, DescribeListeners, ModifyListener) that a run which
+     * held the lease at some point made while the table named another holder: two runs watching
+     * and acting at once.
+     */
+    callsOutsideLease(): Call[] {
+        const holders = [...new Set(this.calls.map((c) => c.holder).filter((h) => h !== undefined))];
+        const held = (run: string | undefined) => holders.some((h) => runOf(h, run));
+        return this.calls.filter(
+            (c) =>
+                /^(DescribeTargetHealth|DescribeListeners|ModifyListener)$/.test(c.command) &&
+                held(c.run) &&
+                !runOf(c.holder, c.run),
+        );
+    }
+
+    /** Invocations that returned while the table still named them as the lease holder (an orphaned lease). */
+    orphanedLeases(): Invocation[] {
+        return this.invocations.filter((i) => i.end !== undefined && runOf(i.holderAtEnd, i.id));
+    }
+
     /** One AWS call: record it, apply the faults and latency, then answer. */
     private async call<T>(
         command: string,
@@ -327,19 +403,21 @@ export class World {
         answer: (t: number, call: Call) => T,
     ): Promise<T> {
         const at = this.clock.now();
-        const record: Call = { command, input, at };
+        const holder = this.table.get("controller")?.holder?.S;
+        const record: Call = { command, input, at, run: currentRun.getStore(), holder };
         this.calls.push(record);
         let extra = 0;
         for (const fault of this.faults) {
             const f = fault(command, input, at);
             if (f instanceof Error) {
-                await this.clock.sleep(this.latency());
+                const latency = this.latency(command);
+                await this.clock.sleep(Number.isFinite(latency) ? latency : 50);
                 record.error = f.name;
                 throw f;
             }
             if (typeof f === "number") extra += f;
         }
-        const latency = this.latency() + extra;
+        const latency = this.latency(command) + extra;
         if (latency === Number.POSITIVE_INFINITY) {
             // A call that never answers: only the caller's timeout ends it.
             return new Promise<T>(() => undefined);
@@ -390,7 +468,15 @@ export class World {
                         const groups = forward?.ForwardConfig?.TargetGroups ?? [];
                         const weight = (arn: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight ?? 0;
                         this.weights = { active: weight(ACTIVE_TG), failover: weight(FAILOVER_TG) };
-                        this.moves.push({ at: call.at, weights: { ...this.weights } });
+                        const lease = this.table.get("controller");
+                        this.moves.push({
+                            at: call.at,
+                            appliedAt: this.clock.now(),
+                            weights: { ...this.weights },
+                            run: call.run,
+                            holder: lease?.holder?.S,
+                            expiresAt: lease?.expiresAt?.N !== undefined ? Number(lease.expiresAt.N) : undefined,
+                        });
                         return { Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: input.DefaultActions }] };
                     });
                 }
@@ -441,11 +527,10 @@ export class World {
         const old = this.table.get(key);
         const names = input.ExpressionAttributeNames ?? {};
         const values = input.ExpressionAttributeValues ?? {};
+        validateExpressions([input.UpdateExpression ?? "", input.ConditionExpression ?? ""], names, values);
         const item = old ? structuredClone(old) : undefined;
         if (input.ConditionExpression && !evaluateCondition(input.ConditionExpression, item, names, values)) {
-            throw Object.assign(new Error("The conditional request failed"), {
-                name: "ConditionalCheckFailedException",
-            });
+            throw serviceError("ConditionalCheckFailedException", "The conditional request failed");
         }
         const next: Record<string, AttributeValue> = item ?? { id: { S: key } };
         applyUpdate(input.UpdateExpression ?? "", next, names, values);
@@ -459,6 +544,33 @@ export class World {
 // ---------------------------------------------------------------------------------------------
 // DynamoDB expressions (the subset the controller writes)
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * DynamoDB rejects (ValidationException, nothing applied) a request whose expressions use a name
+ * or value it does not define, or that defines one they do not use.
+ */
+export function validateExpressions(
+    expressions: string[],
+    names: Record<string, string>,
+    values: Record<string, AttributeValue>,
+): void {
+    const used = new Set(expressions.flatMap((e) => e.match(/[#:][A-Za-z0-9_]+/g) ?? []));
+    const undefinedRefs = [...used].filter((t) => (t.startsWith("#") ? !(t in names) : !(t in values)));
+    if (undefinedRefs.length > 0) {
+        throw serviceError(
+            "ValidationException",
+            `Invalid expression: an expression attribute name or value used in an expression is not defined: ${undefinedRefs.join(", ")}`,
+        );
+    }
+    const unusedNames = Object.keys(names).filter((n) => !used.has(n));
+    const unusedValues = Object.keys(values).filter((v) => !used.has(v));
+    if (unusedNames.length > 0 || unusedValues.length > 0) {
+        throw serviceError(
+            "ValidationException",
+            `Value provided in ExpressionAttributeNames or ExpressionAttributeValues unused in expressions: keys: {${[...unusedNames, ...unusedValues].join(", ")}}`,
+        );
+    }
+}
 
 function compare(a: AttributeValue | undefined, b: AttributeValue | undefined): number | null {
     if (!a || !b) return null;
@@ -495,8 +607,9 @@ export function evaluateCondition(
         const op = tokens[i++];
         const right = tokens[i++];
         const c = compare(operand(token), operand(right));
-        // A missing attribute compares false with everything (write conditions guard with attribute_exists).
-        if (c === null) return false;
+        // A missing attribute (or a value of another type) is not equal to anything, and neither
+        // less nor greater than anything: `<>` is true, `=`, `<` and `>` are false.
+        if (c === null) return op === "<>";
         if (op === "<>") return c !== 0;
         return op === "=" ? c === 0 : op === "<" ? c < 0 : c > 0;
     };
@@ -553,6 +666,16 @@ export type Handler = (
 
 export const SCHEDULED_EVENT = { source: "aws.events", "detail-type": "Scheduled Event" };
 
+export interface Invocation {
+    /** The awsRequestId it was given. */
+    id: string;
+    start: number;
+    end?: number;
+    result?: unknown;
+    /** Who held the lease in the table when the handler returned. */
+    holderAtEnd?: string;
+}
+
 let invocations = 0;
 
 /**
@@ -566,17 +689,21 @@ export async function invoke(
     options: { timeoutMs?: number; coldStartMs?: number; id?: string } = {},
 ): Promise<unknown> {
     const start = world.clock.now();
-    const record: { start: number; end?: number; result?: unknown } = { start };
+    invocations += 1;
+    const id = options.id ?? `req-${invocations}`;
+    const record: Invocation = { id, start };
     world.invocations.push(record);
     const deadline = start + (options.timeoutMs ?? 260_000);
     if (options.coldStartMs) await world.clock.sleep(options.coldStartMs);
-    invocations += 1;
-    const result = await handler(event, {
-        getRemainingTimeInMillis: () => deadline - world.clock.now(),
-        awsRequestId: options.id ?? `req-${invocations}`,
-    });
+    const result = await currentRun.run(id, () =>
+        handler(event, {
+            getRemainingTimeInMillis: () => deadline - world.clock.now(),
+            awsRequestId: id,
+        }),
+    );
     record.end = world.clock.now();
     record.result = result;
+    record.holderAtEnd = world.table.get("controller")?.holder?.S;
     return result;
 }
 

@@ -16,6 +16,8 @@ import {
     holdDownSeconds,
     mergeLoaded,
     parseLegacyTag,
+    parsePending,
+    PENDING_MOVE_TTL_MS,
     parsePersisted,
     persisted,
     positionOf,
@@ -24,6 +26,7 @@ import {
     type ControllerSettings,
     type ControllerState,
     type Decision,
+    type PendingMove,
     type Weights,
 } from "../lambda/failover/controller";
 import {
@@ -372,6 +375,53 @@ describe("decide(): operators and hand edits", () => {
         expect(forcedBack.state).toMatchObject({ hold: false, armed: false, lastPosition: "active" });
         const already = decideManual(ARMED, { action: "failover", force: false }, obs(2, 2, FAILOVER_WEIGHTS), S);
         expect(already).toMatchObject({ move: null, refused: false, state: expect.objectContaining({ hold: true }) });
+    });
+});
+
+describe("decide(): a pending move", () => {
+    const pending: PendingMove = { kind: "failover", at: T0, byOperator: false, activeHealthy: 0 };
+    const observe = (state: ControllerState, weights: Weights, time = T0 + 5_000, listenerRead = true) =>
+        decide(state, { time, activeHealthy: 0, failoverHealthy: 1, weights, listenerRead }, S);
+
+    it("should take the listener at the pending move's position for that move, not for a hand edit", () => {
+        const d = observe({ ...ARMED, pending }, FAILOVER_WEIGHTS);
+        expect(d.confirmed).toEqual(pending);
+        expect(d.notices).toEqual([]);
+        expect(d.state).toMatchObject({ lastPosition: "failover", hold: false, pending: null });
+    });
+
+    it("should hold traffic when the pending move was an operator's", () => {
+        const d = observe({ ...ARMED, pending: { ...pending, byOperator: true } }, FAILOVER_WEIGHTS);
+        expect(d.state).toMatchObject({ lastPosition: "failover", hold: true });
+    });
+
+    it("should keep the pending move while the listener does not show it yet, and forget it after a minute", () => {
+        expect(observe({ ...ARMED, pending }, ACTIVE_WEIGHTS).state.pending).toEqual(pending);
+        const later = observe({ ...ARMED, pending }, FAILOVER_WEIGHTS, T0 + PENDING_MOVE_TTL_MS + 1);
+        expect(later.confirmed).toBeUndefined();
+        expect(later.notices.map((n) => n.kind)).toEqual(["hand_edit"]);
+        expect(later.state).toMatchObject({ hold: true, pending: null });
+    });
+
+    it("should need a fresh listener read and a known state", () => {
+        expect(observe({ ...ARMED, pending }, FAILOVER_WEIGHTS, T0 + 5_000, false).confirmed).toBeUndefined();
+        const unknown = observe({ ...UNKNOWN_STATE, pending }, FAILOVER_WEIGHTS);
+        expect(unknown.confirmed).toBeUndefined();
+        expect(unknown.state.hold).toBe(false);
+    });
+
+    it("should drop a pending move the saved state already records", () => {
+        const recorded = stateFrom({ ...EMPTY_PERSISTED, armed: true, lastPosition: "failover" });
+        const d = observe({ ...recorded, pending }, FAILOVER_WEIGHTS);
+        expect(d.confirmed).toBeUndefined();
+        expect(d.state.pending).toBeNull();
+    });
+
+    it("should read a pending move strictly", () => {
+        expect(parsePending(JSON.stringify(pending))).toEqual(pending);
+        expect(parsePending(JSON.stringify({ ...pending, kind: "sideways" }))).toBeNull();
+        expect(parsePending("{not json")).toBeNull();
+        expect(parsePending(undefined)).toBeNull();
     });
 });
 

@@ -201,8 +201,8 @@ describe("the stack program", () => {
             expect(env.FAILBACK).toBe(config["ha-webstack:failback"] ?? "automatic");
             // pulumi up must not undo a failover.
             expect(https.options.ignoreChanges).toEqual(["defaultActions", "tags"]);
-            expect(ev.outputs.failoverTimeSeconds).toBe(20);
-            expect(ev.outputs.failoverCallSeconds).toBe(15);
+            expect(ev.outputs.failoverTimeSeconds).toBe(20.8);
+            expect(ev.outputs.failoverCallSeconds).toBe(15.8);
             // The lease and the state live in the controller's table; no concurrency is reserved.
             expect(env.TABLE_NAME).toBe(only(ev, "aws:dynamodb/table:Table").state.name);
             expect(only(ev, "aws:lambda/function:Function").inputs.reservedConcurrentExecutions).toBeUndefined();

@@ -11,6 +11,12 @@ import { DEFAULT_TIMING, failoverCallSeconds, failoverTimeSeconds, FUNCTION_TIME
 /** The component's type token. */
 export const FAILOVER_CONTROLLER_TYPE = "ha-webstack:index:FailoverController";
 
+/** What the second schedule sends: a scheduled run to the handler (anything without `action` or `alarmData` is). */
+export const BACKUP_SCHEDULE_EVENT = { source: "ha-webstack.scheduler", "detail-type": "Scheduled Event" };
+
+/** Deliveries and async events older than a minute are dropped: the next run comes within the minute. */
+const ASYNC_RETRY_POLICY = { maximumEventAgeInSeconds: 60, maximumRetryAttempts: 2 };
+
 /** The heartbeat metric, counted from the poller's log; the controller-down alarm watches it. */
 export const HEARTBEAT_METRIC = "Heartbeats";
 export const HEARTBEAT_PATTERN = '{ $.event = "heartbeat" }';
@@ -27,7 +33,9 @@ export const HEARTBEAT_PATTERN = '{ $.event = "heartbeat" }';
  *   if the failover group has one; it fails back per `failback`, after a delay that grows when
  *   the active group flaps; it respects an operator's moves, made through its payloads or by hand;
  * - every move and problem goes to the topic and the log (one JSON line each);
- * - a CloudWatch alarm on the poller's heartbeat restarts it (and alerts) when no run polls.
+ * - a second schedule (EventBridge Scheduler, independent of the rule) keeps the relay going when
+ *   the first stops; a CloudWatch alarm on the poller's heartbeat starts a run (and alerts) when
+ *   no run polls at all.
  *
  * @example
  * const controller = new FailoverController("shop-controller", {
@@ -45,7 +53,9 @@ export class FailoverController extends pulumi.ComponentResource {
     /** The lease and the state (one item), shared by the runs. */
     public readonly table: aws.dynamodb.Table;
     public readonly schedule: aws.cloudwatch.EventRule;
-    /** No heartbeat for 2 minutes: starts a run and alerts. */
+    /** The second schedule, in EventBridge Scheduler: the relay goes on if either one stops. */
+    public readonly backupSchedule: aws.scheduler.Schedule;
+    /** No heartbeat for 3 minutes: starts a run and alerts. */
     public readonly downAlarm: aws.cloudwatch.MetricAlarm;
     public readonly topicArn: pulumi.Output<string>;
     /** The topic the controller created, when none was given. */
@@ -95,7 +105,9 @@ export class FailoverController extends pulumi.ComponentResource {
         this.table = this.createTable(name, tags);
         this.role = this.createRole(name, args, tags);
         this.function = this.createFunction(name, args, settings, tags);
+        this.limitAsyncInvocations(name);
         this.schedule = this.createSchedule(name, tags);
+        this.backupSchedule = this.createBackupSchedule(name, tags);
         this.downAlarm = this.createDownAlarm(name, tags);
 
         this.registerOutputs({
@@ -165,6 +177,20 @@ export class FailoverController extends pulumi.ComponentResource {
         );
     }
 
+    /**
+     * Asynchronous invocations (the schedules, the alarm) are never retried by Lambda and are
+     * dropped after a minute: a retry reuses the request id and a stale run is useless, since the
+     * next one starts within the minute anyway.
+     * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+     */
+    private limitAsyncInvocations(name: string): void {
+        new aws.lambda.FunctionEventInvokeConfig(
+            `${name}-async`,
+            { functionName: this.function.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+            { parent: this },
+        );
+    }
+
     /** Every minute a run starts; it takes over from the one polling, which then stops. */
     private createSchedule(name: string, tags?: Tags): aws.cloudwatch.EventRule {
         const rule = new aws.cloudwatch.EventRule(
@@ -178,7 +204,12 @@ export class FailoverController extends pulumi.ComponentResource {
         );
         new aws.cloudwatch.EventTarget(
             `${name}-schedule-target`,
-            { rule: rule.name, arn: this.function.arn },
+            {
+                rule: rule.name,
+                arn: this.function.arn,
+                // A delivery EventBridge could not make within the minute is of no use.
+                retryPolicy: ASYNC_RETRY_POLICY,
+            },
             { parent: this },
         );
         new aws.lambda.Permission(
@@ -195,9 +226,75 @@ export class FailoverController extends pulumi.ComponentResource {
     }
 
     /**
-     * The backstop: the poller logs a heartbeat every 10 s; two minutes without one (the
-     * schedule broken, every run failing) starts a run directly (CloudWatch alarms can invoke a
-     * Lambda function) and alerts.
+     * The same relay from a second, independent service: with the rule disabled or deleted (or
+     * EventBridge rules failing) runs still start every minute. Each finds the other schedule's
+     * run polling or waiting and takes its turn; a run that finds a successor already waiting
+     * stops at once. Scheduler invokes through a role of its own (no resource policy).
+     * https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html
+     */
+    private createBackupSchedule(name: string, tags?: Tags): aws.scheduler.Schedule {
+        const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+        const role = new aws.iam.Role(
+            `${name}-scheduler-role`,
+            {
+                description: "ha-webstack failover controller: EventBridge Scheduler starts its runs",
+                assumeRolePolicy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Effect: "Allow",
+                            Principal: { Service: "scheduler.amazonaws.com" },
+                            Action: "sts:AssumeRole",
+                            Condition: { StringEquals: { "aws:SourceAccount": account } },
+                        },
+                    ],
+                }),
+                tags: named(tags, `${name}-scheduler-role`),
+            },
+            { parent: this },
+        );
+        const policy = new aws.iam.RolePolicy(
+            `${name}-scheduler-policy`,
+            {
+                role: role.name,
+                policy: pulumi.jsonStringify({
+                    Version: "2012-10-17",
+                    Statement: [
+                        {
+                            Sid: "StartRuns",
+                            Effect: "Allow",
+                            Action: "lambda:InvokeFunction",
+                            Resource: this.function.arn,
+                        },
+                    ],
+                }),
+            },
+            { parent: this },
+        );
+        return new aws.scheduler.Schedule(
+            `${name}-schedule-2`,
+            {
+                name: `${name}-schedule-2`,
+                description: "Starts the failover controller's next run every minute (the second of two schedules)",
+                scheduleExpression: "rate(1 minute)",
+                flexibleTimeWindow: { mode: "OFF" },
+                target: {
+                    arn: this.function.arn,
+                    roleArn: role.arn,
+                    input: JSON.stringify(BACKUP_SCHEDULE_EVENT),
+                    retryPolicy: ASYNC_RETRY_POLICY,
+                },
+            },
+            // Schedules take no tags; the role's policy must exist before the first invocation.
+            { parent: this, dependsOn: [policy] },
+        );
+    }
+
+    /**
+     * The backstop: the poller logs a heartbeat every 10 s; three minutes without one (both
+     * schedules broken, every run failing) starts a run directly (CloudWatch alarms can invoke a
+     * Lambda function) and alerts. Three minutes, not two: a minute's heartbeats counted late by
+     * the log metric filter must not raise it (missing data counts as breaching).
      * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions
      */
     private createDownAlarm(name: string, tags?: Tags): aws.cloudwatch.MetricAlarm {
@@ -221,16 +318,17 @@ export class FailoverController extends pulumi.ComponentResource {
             {
                 name: `${name}-down`,
                 alarmDescription:
-                    "No failover controller run has polled for 2 minutes: automatic failover is off. The alarm starts a run. " +
+                    "No failover controller run has polled for 3 minutes: automatic failover is off. The alarm starts a run. " +
                     "Runbook: the controller's log group (lease_error, config_error, unexpected_error); Lambda console > Monitor (throttles, errors); " +
-                    "the EventBridge schedule rule is enabled; aws lambda invoke --function-name <controller> --cli-binary-format raw-in-base64-out " +
+                    "the EventBridge schedule rule is enabled and the EventBridge Scheduler schedule <controller>-schedule-2 too; " +
+                    "aws lambda invoke --function-name <controller> --cli-binary-format raw-in-base64-out " +
                     '--payload \'{"action":"status"}\' out.json.',
                 namespace: this.metricNamespace,
                 metricName: HEARTBEAT_METRIC,
                 statistic: "Sum",
                 period: 60,
-                evaluationPeriods: 2,
-                datapointsToAlarm: 2,
+                evaluationPeriods: 3,
+                datapointsToAlarm: 3,
                 comparisonOperator: "LessThanThreshold",
                 threshold: 1,
                 // No heartbeat is the very condition.

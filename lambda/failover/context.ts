@@ -13,6 +13,15 @@ export const SUCCESSOR_POLL_MS = 250;
 export const SUCCESSOR_STALE_MS = 30_000;
 /** Heartbeats (the controller-down alarm counts them) are logged this often. */
 export const HEARTBEAT_MS = 10_000;
+/**
+ * An operator's request is taken by a holder only this young; the operator waits this long for
+ * the answer, then withdraws it. A request older than that is never acted on.
+ */
+export const REQUEST_TTL_MS = 12_000;
+/** Allowance for the clocks of two invocations to differ (Lambda's are NTP-synchronised). */
+export const CLOCK_MARGIN_MS = 2_000;
+/** Once a holder has taken a request, how long the operator waits for its answer (the moves' calls, the save, SNS). */
+export const ANSWER_WAIT_MS = 20_000;
 
 export type Trigger = "schedule" | "alarm" | "manual";
 
@@ -34,6 +43,8 @@ export interface MoveOutcome {
     readonly ok: boolean;
     readonly at: number;
     readonly error?: string;
+    /** The call failed in a way that leaves its outcome unknown (a timeout, a lost reply): it may have landed. */
+    readonly unknown?: boolean;
 }
 
 export interface RunSummary {

@@ -26,16 +26,21 @@
  *   back); split or 0/0 weights are left alone.
  * - Saved state that could not be read is unknown, not empty: the controller keeps failing over to
  *   protect traffic, makes no failback (there may be a hold), and writes nothing over it.
+ * - A position the listener shows that matches the move the lease holder recorded before its
+ *   ModifyListener (`pending`, at most a minute old) is that move, not a hand edit: its reply was
+ *   lost, or its maker died or lost the lease before it saved the state that follows.
  */
 
-import { FAILBACK_MOVE, FAILOVER_MOVE, type Move } from "./moves";
+import { afterMove, FAILBACK_MOVE, FAILOVER_MOVE, type Move } from "./moves";
 import {
     formatWeights,
     holdDownSeconds,
+    PENDING_MOVE_TTL_MS,
     positionOf,
     type ControllerSettings,
     type ControllerState,
     type NoticeKind,
+    type PendingMove,
     type Position,
     type Weights,
 } from "./state";
@@ -68,6 +73,8 @@ export interface Decision {
     /** Why: for logs, notifications and `status`. */
     readonly reason: string;
     readonly notices: readonly Notice[];
+    /** A move started earlier (see `pending`) that this poll's listener read shows was carried out. */
+    readonly confirmed?: PendingMove;
 }
 
 function plural(n: number, word: string): string {
@@ -95,6 +102,35 @@ function sample(
 
 /** One step of the state machine: fold an observation into the state and say whether traffic must move. Pure. */
 export function decide(state: ControllerState, obs: Observation, settings: ControllerSettings): Decision {
+    const settled = settlePending(state, obs, settings);
+    const decision = decideObserved(settled.state, obs, settings);
+    return settled.confirmed ? { ...decision, confirmed: settled.confirmed } : decision;
+}
+
+/**
+ * The pending move: carried out (the listener shows it, the state does not record it yet: the
+ * move is applied to the state as its maker would have), already recorded, or too old to land.
+ */
+function settlePending(
+    s: ControllerState,
+    obs: Observation,
+    settings: ControllerSettings,
+): { state: ControllerState; confirmed?: PendingMove } {
+    const pending = s.pending;
+    if (!pending || obs.weights === null) return { state: s };
+    const move = pending.kind === "failover" ? FAILOVER_MOVE : FAILBACK_MOVE;
+    const target = positionOf(move.to);
+    if (s.lastPosition === target || obs.time - pending.at > PENDING_MOVE_TTL_MS) {
+        return { state: { ...s, pending: null } };
+    }
+    if (obs.listenerRead && s.known && positionOf(obs.weights) === target) {
+        const options = { byOperator: pending.byOperator, activeHealthy: pending.activeHealthy };
+        return { state: afterMove(s, move, pending.at, settings, options), confirmed: pending };
+    }
+    return { state: s };
+}
+
+function decideObserved(state: ControllerState, obs: Observation, settings: ControllerSettings): Decision {
     const notices: Notice[] = [];
     if (obs.weights === null) {
         return withNotice(

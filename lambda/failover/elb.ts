@@ -137,7 +137,7 @@ export async function writeWeights(
     arns: GroupArns,
     to: Weights,
 ): Promise<void> {
-    await calls.elb(
+    await calls.elbWrite(
         new ModifyListenerCommand({ ListenerArn: listenerArn, DefaultActions: withWeights(defaultActions, arns, to) }),
     );
 }

@@ -27,19 +27,29 @@ import {
     type ManualRequest,
 } from "./controller";
 import { readHealth, readListener } from "./elb";
-import { answerAsHolder, obtainLeaseNow, runPoller, type RunContext, type RunSummary } from "./poller";
+import {
+    ANSWER_WAIT_MS,
+    answerAsHolder,
+    CLOCK_MARGIN_MS,
+    obtainLeaseNow,
+    REQUEST_TTL_MS,
+    runPoller,
+    type RunContext,
+    type RunSummary,
+} from "./poller";
 import {
     boundedCalls,
     defaultLog,
     errorText,
     isConditionFailure,
     realClock,
+    wasRejected,
     SDK_REQUEST_HANDLER,
     type Clients,
     type Clock,
     type LogRecord,
 } from "./runtime";
-import { ControllerStore, parseResponse, type RequestRecord } from "./store";
+import { ControllerStore, parseRequest, parseResponse, type ControllerItem, type RequestRecord } from "./store";
 
 export { ConfigError, loadConfig, type FailoverConfig } from "./config";
 export { healthyCount, readWeights, withWeights } from "./elb";
@@ -88,8 +98,8 @@ export function classifyEvent(event: unknown): ClassifiedEvent {
 // Operator actions
 // ---------------------------------------------------------------------------------------------
 
-/** How long an operator's request waits for the running poller to answer it. */
-export const MANUAL_WAIT_MS = 12_000;
+/** How long an operator's request waits for the running poller to take it. */
+export const MANUAL_WAIT_MS = REQUEST_TTL_MS;
 const MANUAL_POLL_MS = 250;
 
 export interface ManualResult extends Record<string, unknown> {
@@ -158,32 +168,30 @@ async function status(ctx: RunContext): Promise<ManualResult> {
 }
 
 /**
- * `failover` / `failback`: left in the lease item for the running poller, which answers within a
- * few seconds (one mover at a time, and the same guard as automatic moves). When no poller holds
- * the lease, this run takes it, answers, and lets it go.
+ * `failover` / `failback`: left in the lease item for the running poller, which takes it within
+ * a few seconds and answers (one mover at a time, and the same guard as automatic moves). When no
+ * poller holds the lease, this run takes it, answers, and lets it go. The reply never says
+ * "nothing changed" unless that is known: a request this run could not withdraw, or whose
+ * answer did not come, is reported as an unknown outcome.
  */
 async function move(ctx: RunContext, request: ManualRequest): Promise<ManualResult> {
     const { config, clock } = ctx;
     const action = request.action as "failover" | "failback";
     const store = new ControllerStore(ctx.calls, config.tableName);
     const record: RequestRecord = { id: ctx.runId, action, force: request.force };
-    const fail = (message: string, error?: string): ManualResult => {
-        ctx.log({
-            event: `${action}_failed`,
-            listenerArn: config.listenerArn,
-            trigger: "manual",
-            error: error ?? message,
-        });
-        return { ok: false, action, listenerArn: config.listenerArn, message, ...(error ? { error } : {}) };
-    };
+    const reply = operatorReplies(ctx, action);
+    const postedAt = clock.now();
     try {
-        await store.postRequest(record, clock.now(), MANUAL_WAIT_MS * 2);
+        // A request older than this can no longer be taken by any holder: it may be replaced.
+        await store.postRequest(record, postedAt, REQUEST_TTL_MS + CLOCK_MARGIN_MS);
     } catch (err) {
-        return isConditionFailure(err)
-            ? fail("another operator request is being handled: retry in a few seconds")
-            : fail("cannot reach the controller's table", errorText(err));
+        if (isConditionFailure(err)) return reply.failed("another operator request is pending: retry in a few seconds");
+        if (wasRejected(err))
+            return reply.failed("cannot reach the controller's table; nothing changed", errorText(err));
+        // It may have been written: find out what became of it.
+        return settle(ctx, store, record, postedAt, reply);
     }
-    const deadline = clock.now() + MANUAL_WAIT_MS;
+    const deadline = postedAt + REQUEST_TTL_MS;
     while (clock.now() < deadline) {
         await clock.sleep(MANUAL_POLL_MS);
         let item;
@@ -192,30 +200,96 @@ async function move(ctx: RunContext, request: ManualRequest): Promise<ManualResu
         } catch {
             continue;
         }
-        const response = parseResponse(item.response);
-        if (response?.id === record.id) return response.result as ManualResult;
+        const answered = await answerIn(store, item, record);
+        if (answered) return answered;
         const pollerAlive = item.holder !== undefined && (item.expiresAt ?? 0) >= clock.now();
         if (!pollerAlive) {
             // Nobody polls: answer it here, as the lease holder for a moment.
             const lease = await obtainLeaseNow(ctx, store);
             if (!lease) continue;
-            try {
-                await store.withdrawRequest(record);
-            } catch {
-                // gone already: fine
-            }
-            return (await answerAsHolder(ctx, store, record, lease)) as ManualResult;
+            const result = await answerAsHolder(ctx, store, record, lease);
+            return (result as ManualResult | null) ?? settle(ctx, store, record, postedAt, reply);
         }
     }
+    return settle(ctx, store, record, postedAt, reply);
+}
+
+/** The reply to a request that was taken and answered (the answer then leaves the item); null if not yet. */
+async function answerIn(
+    store: ControllerStore,
+    item: ControllerItem,
+    record: RequestRecord,
+): Promise<ManualResult | null> {
+    const response = parseResponse(item.response);
+    if (response?.id !== record.id) return null;
+    await store.consumeResponse(item.response!).catch(() => undefined);
+    return response.result as ManualResult;
+}
+
+/**
+ * The request was not answered in time (or its posting failed ambiguously): withdraw it, and if
+ * it is gone already, a holder took it: wait for that holder's answer. A request still in the
+ * item after REQUEST_TTL_MS (and the clocks' margin) can no longer be taken.
+ */
+async function settle(
+    ctx: RunContext,
+    store: ControllerStore,
+    record: RequestRecord,
+    postedAt: number,
+    reply: ReturnType<typeof operatorReplies>,
+): Promise<ManualResult> {
+    const { clock } = ctx;
+    const notTaken = () =>
+        reply.failed(
+            `the running poller did not take the request within ${REQUEST_TTL_MS / 1000} s; nothing changed: retry`,
+        );
     try {
         await store.withdrawRequest(record);
+        return notTaken();
     } catch {
-        // The poller took it at the last moment: its answer follows.
-        await clock.sleep(3 * MANUAL_POLL_MS);
-        const response = parseResponse((await store.read().catch(() => ({ response: undefined }))).response);
-        if (response?.id === record.id) return response.result as ManualResult;
+        // Gone (taken, or never written), or the outcome is unknown: read on.
     }
-    return fail(`the running poller did not answer within ${MANUAL_WAIT_MS / 1000} s; nothing changed: retry`);
+    const until = clock.now() + ANSWER_WAIT_MS;
+    while (clock.now() < until) {
+        await clock.sleep(MANUAL_POLL_MS);
+        let item;
+        try {
+            item = await store.read();
+        } catch {
+            continue;
+        }
+        const answered = await answerIn(store, item, record);
+        if (answered) return answered;
+        if (parseRequest(item.request)?.id !== record.id) continue;
+        if (clock.now() > postedAt + REQUEST_TTL_MS + CLOCK_MARGIN_MS) return notTaken();
+        try {
+            await store.withdrawRequest(record);
+            return notTaken();
+        } catch {
+            // taken meanwhile, or unknown: read on
+        }
+    }
+    return reply.unknown();
+}
+
+/** An operator's failed or unknown outcome, logged once. */
+function operatorReplies(ctx: RunContext, action: "failover" | "failback") {
+    const { config } = ctx;
+    const log = (error: string) =>
+        ctx.log({ event: `${action}_failed`, listenerArn: config.listenerArn, trigger: "manual", error });
+    return {
+        failed(message: string, error?: string): ManualResult {
+            log(error ?? message);
+            return { ok: false, action, listenerArn: config.listenerArn, message, ...(error ? { error } : {}) };
+        },
+        unknown(): ManualResult {
+            const message =
+                `outcome unknown: the request was taken or may have been, but no answer came within ${ANSWER_WAIT_MS / 1000} s; ` +
+                'the move may still happen: invoke {"action":"status"} to see where traffic is';
+            log(message);
+            return { ok: false, action, listenerArn: config.listenerArn, outcome: "unknown", message };
+        },
+    };
 }
 
 export async function runManualAction(ctx: RunContext, request: ManualRequest): Promise<ManualResult> {
@@ -243,6 +317,21 @@ export interface HandlerOverrides {
 let runCounter = 0;
 
 /**
+ * The SDK clients, each call bounded (boundedCalls and the request handler). ELB and SNS retry
+ * (3 attempts: a read, or a duplicate notification, is harmless). DynamoDB does not: every write
+ * is conditional, and a retry of one that landed fails its condition and reads as a fact (the
+ * lease is gone, another request is pending) what is not; one attempt, and the callers treat an
+ * error they cannot classify as an unknown outcome. The controller's loop retries on its own.
+ */
+export function sdkClients(): { elbv2: ElasticLoadBalancingV2Client; sns: SNSClient; dynamodb: DynamoDBClient } {
+    return {
+        elbv2: new ElasticLoadBalancingV2Client({ maxAttempts: 3, requestHandler: SDK_REQUEST_HANDLER }),
+        sns: new SNSClient({ maxAttempts: 3, requestHandler: SDK_REQUEST_HANDLER }),
+        dynamodb: new DynamoDBClient({ maxAttempts: 1, requestHandler: SDK_REQUEST_HANDLER }),
+    };
+}
+
+/**
  * Builds the handler: the configuration is validated here, i.e. once per cold start, and the
  * SDK clients are reused across invocations. Tests and the benchmark pass a simulated clock and
  * simulated clients.
@@ -259,16 +348,15 @@ export function createHandler(overrides: HandlerOverrides = {}) {
     }
     let clients: Clients | null = null;
     const getClients = (): Clients => {
-        // Standard retries (3 attempts), each call bounded (boundedCalls and the request handler).
-        clients ??= {
-            elbv2:
-                overrides.clients?.elbv2 ??
-                new ElasticLoadBalancingV2Client({ maxAttempts: 3, requestHandler: SDK_REQUEST_HANDLER }),
-            sns: overrides.clients?.sns ?? new SNSClient({ maxAttempts: 3, requestHandler: SDK_REQUEST_HANDLER }),
-            dynamodb:
-                overrides.clients?.dynamodb ??
-                new DynamoDBClient({ maxAttempts: 3, requestHandler: SDK_REQUEST_HANDLER }),
-        };
+        if (!clients) {
+            const given = overrides.clients;
+            const sdk = given?.elbv2 && given.sns && given.dynamodb ? undefined : sdkClients();
+            clients = {
+                elbv2: given?.elbv2 ?? sdk!.elbv2,
+                sns: given?.sns ?? sdk!.sns,
+                dynamodb: given?.dynamodb ?? sdk!.dynamodb,
+            };
+        }
         return clients;
     };
 
@@ -289,7 +377,10 @@ export function createHandler(overrides: HandlerOverrides = {}) {
                 calls,
                 clock,
                 log,
-                runId: context?.awsRequestId ?? `run-${Date.now().toString(36)}-${(runCounter += 1)}`,
+                // Lambda's retries of an async invocation reuse its request id: the suffix keeps a
+                // retry from taking over its dead predecessor's lease as its own (the failback clock
+                // would then not restart).
+                runId: `${context?.awsRequestId ?? `run-${Date.now().toString(36)}-${(runCounter += 1)}`}/${globalThis.crypto.randomUUID().slice(0, 8)}`,
                 remainingMs,
             };
             const classified = classifyEvent(event);

@@ -13,19 +13,26 @@ import {
     persisted,
     positionOf,
     samePosition,
+    ACTIVE_WEIGHTS,
+    FAILBACK_MOVE,
+    FAILOVER_MOVE,
+    FAILOVER_WEIGHTS,
+    type Decision,
     type ControllerState,
     type Move,
     type Notice,
+    type PendingMove,
 } from "./controller";
 import { readHealth, readListener, withWeights, writeWeights, type ListenerView } from "./elb";
 import { loadState } from "./loadState";
 import { loadBalancerName, moveDetails, moveFailedMessage, moveMessage, notify } from "./notify";
-import { errorText, isConditionFailure, type LogRecord } from "./runtime";
-import { ControllerStore, parseRequest, type ControllerItem, type RequestRecord } from "./store";
+import { CALL_TIMEOUTS_MS, errorText, isConditionFailure, wasRejected, type LogRecord } from "./runtime";
+import { ControllerStore, parseRequest, type Carried, type ControllerItem, type RequestRecord } from "./store";
 
 import {
     HEARTBEAT_MS,
     LEASE_SAFETY_MS,
+    REQUEST_TTL_MS,
     STOP_RESERVE_MS,
     type MoveOutcome,
     type RunContext,
@@ -39,7 +46,10 @@ export interface Holding {
     saved: string | null;
     /** The state attribute could not be understood: it stays unknown for the whole run. */
     corrupt: boolean;
+    /** When the lease ends, as DynamoDB has it. */
     leaseUntil: number;
+    /** The item may hold a pending move (see `PendingMove`): remove it once done with. */
+    pendingInTable: boolean;
 }
 
 /**
@@ -52,6 +62,13 @@ export class LeaseHolder {
     private saved: string | null;
     private readonly corrupt: boolean;
     private leaseUntil: number;
+    /** The expiry this run last wrote (or, after a handover, read): the handover's version check. */
+    private writtenExpiry: number;
+    /** No new handover before this, after one failed: renew and poll meanwhile. */
+    private handoverRetryAt = -Infinity;
+    private pendingInTable: boolean;
+    /** A write failed its `#holder = :me` condition: another run holds the lease. */
+    private lost = false;
     private listener: ListenerView | null = null;
     private listenerReadAt = -Infinity;
     private lastRenewAt: number;
@@ -59,6 +76,7 @@ export class LeaseHolder {
     private saveNow: boolean;
     private nextPollAt: number;
     private failureNotified = false;
+    private lastActiveReadFailed = false;
     polls = 0;
     pollErrors = 0;
     lastReason: string | null = null;
@@ -74,6 +92,8 @@ export class LeaseHolder {
         this.saved = holding.saved;
         this.corrupt = holding.corrupt;
         this.leaseUntil = holding.leaseUntil;
+        this.writtenExpiry = holding.leaseUntil;
+        this.pendingInTable = holding.pendingInTable;
         this.saveNow = holding.saved === "";
         this.lastRenewAt = ctx.clock.now();
         this.nextPollAt = ctx.clock.now();
@@ -94,6 +114,7 @@ export class LeaseHolder {
     /** The loop: renew (answer requests, hand over), poll, decide, move; until handed over, released or lost. */
     async run(startedAt: number): Promise<RunSummary["ended"]> {
         while (true) {
+            if (this.lost) return "lease_lost";
             if (
                 this.ctx.remainingMs() < STOP_RESERVE_MS ||
                 this.now() - startedAt >= this.config.maxRunSeconds * 1000
@@ -101,26 +122,68 @@ export class LeaseHolder {
                 await this.release();
                 return "released";
             }
-            if (this.saveNow || this.now() - this.lastRenewAt >= this.config.renewSeconds * 1000) {
+            if (this.saveNow || this.renewalDue()) {
                 const item = await this.renew();
                 if (item === "lost") return "lease_lost";
                 if (item !== "failed") {
                     await this.afterRenewal(item);
-                    const request = parseRequest(item.request);
-                    if (request) await this.respond(request, await this.answer(request));
-                    if (item.successor && item.successor !== this.ctx.runId && (await this.handOver(item.successor))) {
-                        return "handed_over";
+                    const request = this.freshRequest(item);
+                    if (request && (await this.claim(request))) await this.respond(request, await this.answer(request));
+                    if (
+                        item.successor &&
+                        item.successor !== this.ctx.runId &&
+                        this.now() >= this.handoverRetryAt &&
+                        Number.isFinite(this.writtenExpiry)
+                    ) {
+                        const handed = await this.handOver(item.successor);
+                        if (handed === "handed_over") return "handed_over";
+                        if (handed === "lost") return "lease_lost";
+                        // Kept: renew at once (that also voids the failed handover, should it still
+                        // reach DynamoDB), poll, and try the handover again a renewal period later.
+                        this.handoverRetryAt = this.now() + this.config.renewSeconds * 1000;
+                        continue;
                     }
                 }
             }
+            if (this.now() >= this.leaseUntil) {
+                // The lease lapsed (its renewals failed) or is not confirmed: another run may hold
+                // it now. Poll and report nothing (that run does), only try to renew, every poll
+                // interval; the missing heartbeats raise the controller-down alarm meanwhile.
+                await this.ctx.clock.sleep(this.config.pollIntervalSeconds * 1000);
+                this.lastRenewAt = -Infinity;
+                continue;
+            }
             await this.poll();
         }
+    }
+
+    /**
+     * A renewal every `renewSeconds`, but not when the next poll is due before it could end (it
+     * would make that poll late: the failover's time): then after that poll, and at the latest
+     * after twice the period (well inside the lease, less its safety margin).
+     */
+    private renewalDue(): boolean {
+        const since = this.now() - this.lastRenewAt;
+        const period = this.config.renewSeconds * 1000;
+        if (since < period) return false;
+        return since >= 2 * period || this.nextPollAt - this.now() >= CALL_TIMEOUTS_MS.db;
     }
 
     private stateToWrite(): string | undefined {
         if (!this.state.known) return undefined;
         const json = JSON.stringify(persisted(this.state));
         return json === this.saved ? undefined : json;
+    }
+
+    /** What the next write carries: the state if it changed, the pending move's removal once it is done with. */
+    private toCarry(): Carried {
+        return { state: this.stateToWrite(), clearPending: this.pendingInTable && this.state.pending === null };
+    }
+
+    /** After a write that carried `c` landed. */
+    private carriedOver(c: Carried): void {
+        if (c.state !== undefined) this.saved = c.state;
+        if (c.clearPending) this.pendingInTable = false;
     }
 
     private leaseValid(): boolean {
@@ -146,22 +209,26 @@ export class LeaseHolder {
     /** Extends the lease and saves the state if it changed; "lost" when another run has the lease. */
     async renew(): Promise<ControllerItem | "lost" | "failed"> {
         const now = this.now();
-        const toWrite = this.stateToWrite();
+        const carry = this.toCarry();
         try {
-            const item = await this.store.renew(this.ctx.runId, now, this.config.leaseSeconds * 1000, toWrite);
+            const item = await this.store.renew(this.ctx.runId, now, this.config.leaseSeconds * 1000, carry);
             this.leaseUntil = now + this.config.leaseSeconds * 1000;
+            this.writtenExpiry = this.leaseUntil;
             this.lastRenewAt = now;
-            if (toWrite !== undefined) this.saved = toWrite;
+            this.carriedOver(carry);
             this.saveNow = false;
             return item;
         } catch (err) {
             if (isConditionFailure(err)) {
+                this.leaseUntil = -Infinity;
+                this.lost = true;
                 this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
                 return "lost";
             }
-            this.lastRenewAt = now;
+            // Retried at the next loop (about a second), not after a whole renewal period: the
+            // DynamoDB client makes one attempt per call.
             this.log({
-                event: toWrite !== undefined ? "state_save_failed" : "lease_error",
+                event: carry.state !== undefined ? "state_save_failed" : "lease_error",
                 listenerArn: this.config.listenerArn,
                 error: errorText(err),
             });
@@ -185,41 +252,90 @@ export class LeaseHolder {
         }
     }
 
-    private async handOver(successor: string): Promise<boolean> {
+    /**
+     * Gives the lease to the waiting successor. A failed handover may still have landed (the reply
+     * was lost, or an earlier attempt landed and this one failed its condition), so until a read
+     * or a renewal says whose the lease is, this run moves nothing: "handed_over" or "lost" when
+     * the item names another holder, "kept" otherwise (then the next renewal confirms it, and
+     * voids the handover should it land later: it is conditional on the expiry it replaces).
+     */
+    private async handOver(successor: string): Promise<"handed_over" | "lost" | "kept"> {
         try {
             await this.store.handOver(
                 this.ctx.runId,
                 successor,
                 this.now(),
                 this.config.leaseSeconds * 1000,
-                this.stateToWrite(),
+                this.writtenExpiry,
+                this.toCarry(),
             );
-            return true;
+            return "handed_over";
         } catch (err) {
-            // The successor left, or the lease is gone: the next renewal tells which.
-            if (!isConditionFailure(err))
-                this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
-            return false;
+            this.leaseUntil = -Infinity;
+            this.saveNow = true;
+            this.log({
+                event: "lease_error",
+                listenerArn: this.config.listenerArn,
+                error: `handover to ${successor}: ${errorText(err)}; moving nothing until the lease is confirmed`,
+            });
         }
+        let item: ControllerItem;
+        try {
+            item = await this.store.read();
+        } catch (err) {
+            this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
+            return "kept";
+        }
+        if (item.holder === this.ctx.runId) return "kept";
+        if (item.holder === successor) return "handed_over";
+        this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
+        return "lost";
     }
 
     async release(): Promise<void> {
         try {
-            await this.store.release(this.ctx.runId, this.now(), this.stateToWrite());
+            await this.store.release(this.ctx.runId, this.now(), this.toCarry());
         } catch (err) {
             this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
+        }
+    }
+
+    /** An operator's request in the item, if it is young enough to act on (see REQUEST_TTL_MS). */
+    private freshRequest(item: ControllerItem): RequestRecord | null {
+        const request = parseRequest(item.request);
+        if (!request || item.requestAt === undefined) return null;
+        return this.now() - item.requestAt < REQUEST_TTL_MS ? request : null;
+    }
+
+    /**
+     * Takes the request before acting on it (see `ControllerStore.claimRequest`). False when it
+     * was withdrawn or is too old, and when the outcome is unknown: acting only on a request
+     * known to be taken, this run never acts on one the operator was told nothing came of.
+     */
+    async claim(request: RequestRecord): Promise<boolean> {
+        try {
+            await this.store.claimRequest(this.ctx.runId, request, this.now(), REQUEST_TTL_MS);
+            return true;
+        } catch (err) {
+            this.log({
+                event: "lease_error",
+                listenerArn: this.config.listenerArn,
+                error: `operator request ${request.id} not taken: ${isConditionFailure(err) ? "withdrawn, too old, or the lease is gone" : errorText(err)}`,
+            });
+            return false;
         }
     }
 
     private async respond(request: RequestRecord, result: Record<string, unknown>): Promise<void> {
         try {
-            await this.store.respond(this.ctx.runId, { id: request.id, result });
+            await this.store.respond({ id: request.id, result });
         } catch (err) {
+            // The operator's invocation then says the outcome is unknown.
             this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
         }
     }
 
-    /** One poll: read what the position calls for, decide, report, move. */
+    /** One poll: read what the position calls for, decide, move, report. */
     private async poll(): Promise<void> {
         const { config, calls, clock } = this.ctx;
         const wait = this.nextPollAt - this.now();
@@ -231,8 +347,17 @@ export class LeaseHolder {
         const onActive = position === "active";
         const interval = (onActive || position === null ? 1 : 2) * config.pollIntervalSeconds * 1000;
         this.nextPollAt = Math.max(time, this.nextPollAt) + interval;
-        const periodic = this.listener === null || time - this.listenerReadAt >= config.standbyCheckSeconds * 1000;
+        // After a lost read of the active group, or one that found it down without a move (the
+        // failover group's health was lost, say), read everything at once, and start the move's
+        // lease check with it: if the group is down, the move then needs no second round trip.
+        const suspect = this.lastActiveReadFailed || (onActive && this.state.activeUnhealthyPolls > 0);
+        const periodic =
+            this.listener === null || time - this.listenerReadAt >= config.standbyCheckSeconds * 1000 || suspect;
         let failoverRead = !onActive || periodic;
+        let fenced: Promise<PendingMove | null> | undefined;
+        if (suspect && onActive && this.failoverLikely() && this.leaseValid()) {
+            fenced = this.fence(FAILOVER_MOVE, false, 0);
+        }
         const reads = await Promise.all([
             this.safe("active health", () => readHealth(calls, config.activeTargetGroupArn)),
             failoverRead
@@ -241,10 +366,15 @@ export class LeaseHolder {
             periodic ? this.safe("listener", () => readListener(calls, config.listenerArn, config)) : undefined,
         ]);
         const active = reads[0];
+        this.lastActiveReadFailed = active === undefined;
         let failover = reads[1];
         let view = reads[2];
-        // The active group looks down: read the rest at once, the move may follow.
+        // The active group looks down: read the rest at once, the move may follow. A failover is
+        // likely then, so its lease check (the pending move's write) runs alongside those reads.
         if (active === 0 && position !== "failover" && (!failoverRead || view === undefined)) {
+            if (onActive && !fenced && this.failoverLikely() && this.leaseValid()) {
+                fenced = this.fence(FAILOVER_MOVE, false, active);
+            }
             const more = await Promise.all([
                 failoverRead
                     ? failover
@@ -262,6 +392,7 @@ export class LeaseHolder {
         }
         if (!this.listener) {
             this.lastReason = "the listener has not been read yet";
+            await fenced;
             return;
         }
 
@@ -279,21 +410,47 @@ export class LeaseHolder {
         );
         this.state = decision.state;
         this.lastReason = decision.reason;
+        if (decision.confirmed) await this.confirmed(decision.confirmed, health);
+        await this.moveIfDecided(decision, listenerRead, health, fenced);
         if (decision.notices.length > 0) {
             this.saveNow = true;
             await this.report(decision.notices, health);
         }
-        const move = decision.move;
-        const weights = this.listener.weights;
-        if (!move || !weights || samePosition(weights, move.to)) return;
+    }
 
-        let current: ListenerView | undefined = listenerRead ? this.listener : undefined;
+    /** Whether a failover would follow from the active group looking down (so its lease check is worth starting early). */
+    private failoverLikely(): boolean {
+        return (this.state.armed || !this.state.known) && this.state.failoverUnhealthyPolls === 0;
+    }
+
+    private async moveIfDecided(
+        decision: Decision,
+        listenerRead: boolean,
+        health: { active: number | null; failover?: number | null },
+        fenced: Promise<PendingMove | null> | undefined,
+    ): Promise<void> {
+        const { config, calls } = this.ctx;
+        const move = decision.move;
+        const weights = this.listener!.weights;
+        if (!move || !weights || samePosition(weights, move.to)) {
+            await fenced;
+            return;
+        }
+        let pending = move.kind === "failover" ? fenced : undefined;
+        if (fenced && !pending) await fenced;
+        let current: ListenerView | undefined = listenerRead ? this.listener! : undefined;
         if (!current) {
-            // A failback by timer: ModifyListener needs the listener as it is now.
+            // A failback by timer (or a failover whose listener read failed): ModifyListener needs
+            // the listener as it is now.
+            pending ??= this.fence(move, false, health.active);
             current = await this.safe("listener", () => readListener(calls, config.listenerArn, config));
-            if (!current?.weights || !samePosition(current.weights, weights)) return;
+            if (!current?.weights || !samePosition(current.weights, weights)) {
+                await pending;
+                return;
+            }
         }
         if (!this.leaseValid()) {
+            await pending;
             this.log({
                 event: "lease_error",
                 listenerArn: config.listenerArn,
@@ -301,17 +458,51 @@ export class LeaseHolder {
             });
             return;
         }
-        this.moves.push(await this.execute(move, decision.reason, current, health, false));
+        this.moves.push(await this.execute(move, decision.reason, current, health, false, pending));
     }
 
-    /** ModifyListener, then the notification and exactly one log line (saying whether it went out). */
+    /**
+     * Records the move about to be made in the item, on condition that this run holds the lease
+     * for LEASE_SAFETY_MS more as DynamoDB has it (a handover or takeover this run has not heard
+     * of fails it). Null when it failed: then nothing moves.
+     */
+    private async fence(move: Move, byOperator: boolean, activeHealthy: number | null): Promise<PendingMove | null> {
+        const pending: PendingMove = { kind: move.kind, at: this.now(), byOperator, activeHealthy };
+        try {
+            await this.store.markPending(this.ctx.runId, JSON.stringify(pending), pending.at, LEASE_SAFETY_MS);
+            this.pendingInTable = true;
+            return pending;
+        } catch (err) {
+            // It may have landed all the same: remove it with the next write.
+            if (!wasRejected(err)) this.pendingInTable = true;
+            const fenced = isConditionFailure(err);
+            if (fenced) {
+                this.leaseUntil = -Infinity;
+                this.saveNow = true;
+            }
+            this.log({
+                event: "lease_error",
+                listenerArn: this.config.listenerArn,
+                error: fenced
+                    ? `not moving: DynamoDB does not give this run the lease for ${LEASE_SAFETY_MS / 1000} s more`
+                    : `not moving: the pending move could not be recorded: ${errorText(err)}`,
+            });
+            return null;
+        }
+    }
+
+    /**
+     * The lease check and the pending move's record (or `pending`, already started), ModifyListener,
+     * the state saved, then the notification and exactly one log line (saying whether it went out).
+     */
     private async execute(
         move: Move,
         reason: string,
         view: ListenerView,
         health: { active: number | null; failover?: number | null },
         byOperator: boolean,
-    ): Promise<MoveOutcome> {
+        pending?: Promise<PendingMove | null>,
+    ): Promise<MoveOutcome & { saved?: boolean }> {
         const { config } = this.ctx;
         const at = this.now();
         const from = view.weights!;
@@ -324,26 +515,38 @@ export class LeaseHolder {
             activeHealthy: health.active,
             failoverHealthy: health.failover ?? null,
         };
+        const recorded = await (pending ?? this.fence(move, byOperator, health.active));
+        if (!recorded) {
+            return { kind: move.kind, from, to: move.to, ok: false, at, error: "lease not confirmed", unknown: false };
+        }
+        this.state = { ...this.state, pending: recorded };
         const details = moveDetails(config.listenerArn, { from, to: move.to, reason, health, byOperator, at });
         try {
             await writeWeights(this.ctx.calls, config.listenerArn, view.defaultActions, config, move.to);
         } catch (err) {
             const error = errorText(err);
+            // Refused: it will never land. Otherwise it may have: the pending move says it was ours.
+            const unknown = !wasRejected(err);
+            if (!unknown) this.state = { ...this.state, pending: null };
             const sent = this.failureNotified
                 ? { notified: false }
-                : await notify(this.ctx, ...moveFailedMessage(config.listenerArn, move, error, details));
+                : await notify(this.ctx, ...moveFailedMessage(config.listenerArn, move, error, details, unknown));
             this.failureNotified = true;
             this.log({
                 event: move.kind === "failover" ? "failover_failed" : "failback_failed",
                 ...base,
                 error,
+                outcome: unknown ? "unknown" : "unchanged",
                 ...sent,
             });
-            return { kind: move.kind, from, to: move.to, ok: false, at, error };
+            return { kind: move.kind, from, to: move.to, ok: false, at, error, unknown };
         }
         this.listener = { weights: move.to, defaultActions: withWeights(view.defaultActions, config, move.to) };
         this.state = afterMove(this.state, move, at, config, { byOperator, activeHealthy: health.active });
         this.saveNow = true;
+        // Saved before the notification: the state that says the move was the controller's should
+        // not wait on SNS.
+        const saved = typeof (await this.renew()) === "object" && this.state.known;
         const delay = holdDownSeconds(config, this.state.holdDownLevel);
         const sent = await notify(
             this.ctx,
@@ -354,7 +557,49 @@ export class LeaseHolder {
             }),
         );
         this.log({ event: move.kind, ...base, holdDownSeconds: delay, ...sent });
-        return { kind: move.kind, from, to: move.to, ok: true, at };
+        return { kind: move.kind, from, to: move.to, ok: true, at, saved };
+    }
+
+    /** A move started earlier whose reply was lost (or whose maker stopped): the listener shows it was carried out. */
+    private async confirmed(
+        pending: PendingMove,
+        health: { active: number | null; failover?: number | null },
+    ): Promise<void> {
+        const { config } = this.ctx;
+        const move = pending.kind === "failover" ? FAILOVER_MOVE : FAILBACK_MOVE;
+        const from = pending.kind === "failover" ? ACTIVE_WEIGHTS : FAILOVER_WEIGHTS;
+        this.saveNow = true;
+        const reason = `the listener shows the ${move.kind} the controller started at ${new Date(pending.at).toISOString()} (its reply was lost, or the run that made it stopped before recording it)`;
+        const details = moveDetails(config.listenerArn, {
+            from,
+            to: move.to,
+            reason,
+            health,
+            byOperator: pending.byOperator,
+            at: pending.at,
+        });
+        const delay = holdDownSeconds(config, this.state.holdDownLevel);
+        const sent = await notify(
+            this.ctx,
+            ...moveMessage(config, move, details, {
+                byOperator: pending.byOperator,
+                holdDownLevel: this.state.holdDownLevel,
+                delaySeconds: delay,
+            }),
+        );
+        this.log({
+            event: move.kind,
+            listenerArn: config.listenerArn,
+            from,
+            to: move.to,
+            reason,
+            trigger: pending.byOperator ? "manual" : this.trigger,
+            confirmedLater: true,
+            activeHealthy: health.active,
+            failoverHealthy: health.failover ?? null,
+            holdDownSeconds: delay,
+            ...sent,
+        });
     }
 
     private async report(
@@ -428,6 +673,7 @@ export class LeaseHolder {
             });
             return { ok: false, refused: true, ...base, weights: view.weights, message: decision.message };
         }
+        let saved: boolean;
         if (decision.move) {
             if (!this.leaseValid()) {
                 return {
@@ -445,16 +691,20 @@ export class LeaseHolder {
                     ok: false,
                     ...base,
                     weights: view.weights,
-                    message: `${request.action} failed: ${outcome.error}`,
+                    outcome: outcome.unknown ? "unknown" : "unchanged",
+                    message: outcome.unknown
+                        ? `${request.action}: outcome unknown (${outcome.error}): the listener may have changed; ` +
+                          'invoke {"action":"status"} to see where traffic is'
+                        : `${request.action} failed: ${outcome.error}; nothing changed`,
                     error: outcome.error,
                 };
             }
+            saved = outcome.saved === true;
         } else {
             this.state = decision.state;
             this.saveNow = true;
+            saved = typeof (await this.renew()) === "object" && this.state.known;
         }
-        const renewed = await this.renew();
-        const saved = renewed !== "lost" && renewed !== "failed" && this.state.known;
         const weights = this.listener.weights!;
         return {
             ok: true,

@@ -4,6 +4,7 @@ import type { RunContext } from "./context";
 import {
     EMPTY_PERSISTED,
     parseLegacyTag,
+    parsePending,
     parseSaved,
     stateFrom,
     UNKNOWN_STATE,
@@ -13,8 +14,16 @@ import { STATE_TAG_KEY } from "./protocol";
 import { errorText } from "./runtime";
 import type { ControllerItem } from "./store";
 
-/** The state from the item: parsed, migrated from the 0.1 listener tag, or unknown. */
+/** The state from the item (with the pending move it holds): parsed, migrated from the 0.1 listener tag, or unknown. */
 export async function loadState(
+    ctx: RunContext,
+    item: ControllerItem,
+): Promise<{ state: ControllerState; saved: string | null; corrupt: boolean }> {
+    const loaded = await loadSaved(ctx, item);
+    return { ...loaded, state: { ...loaded.state, pending: parsePending(item.pendingMove) } };
+}
+
+async function loadSaved(
     ctx: RunContext,
     item: ControllerItem,
 ): Promise<{ state: ControllerState; saved: string | null; corrupt: boolean }> {

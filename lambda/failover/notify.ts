@@ -53,20 +53,32 @@ export function moveDetails(
     ];
 }
 
+/** A move whose ModifyListener failed: refused (the weights are unchanged), or with no answer (they may have changed). */
 export function moveFailedMessage(
     listenerArn: string,
     move: Move,
     error: string,
     details: string[],
+    unknown: boolean,
 ): [string, string[]] {
-    return [
-        `ha-webstack ${move.kind} FAILED: weights unchanged (${loadBalancerName(listenerArn)})`,
-        [
-            "The failover controller could not change the listener's weights; it retries on its next poll.",
-            `Error: ${error}`,
-            ...details,
-        ],
-    ];
+    return unknown
+        ? [
+              `ha-webstack ${move.kind}: outcome unknown (${loadBalancerName(listenerArn)})`,
+              [
+                  "ModifyListener did not answer: the listener's weights may or may not have changed. The controller reads " +
+                      "the listener at its next poll, records the move if it landed, and retries it if it did not.",
+                  `Error: ${error}`,
+                  ...details,
+              ],
+          ]
+        : [
+              `ha-webstack ${move.kind} FAILED: weights unchanged (${loadBalancerName(listenerArn)})`,
+              [
+                  "The failover controller could not change the listener's weights; it retries on its next poll.",
+                  `Error: ${error}`,
+                  ...details,
+              ],
+          ];
 }
 
 /** A move that happened: what changed, and what comes next (the failback delay, or the hold). */

@@ -26,14 +26,31 @@ import {
 export * from "./context";
 
 /**
+ * A lease this run holds: the item as it was before (its state, who held it), whether it was
+ * taken over from a run whose lease had lapsed, and when it ends as DynamoDB has it (the expiry
+ * the acquire wrote, or the one the handover wrote and this run read: never counted from when
+ * the reply came back, which may be seconds later).
+ */
+export interface Lease {
+    readonly item: ControllerItem;
+    readonly expired: boolean;
+    readonly expiresAt: number;
+}
+
+/** The acquire write; throws as `store.acquire` does. */
+async function acquire(ctx: RunContext, store: ControllerStore): Promise<Lease> {
+    const now = ctx.clock.now();
+    const leaseMs = ctx.config.leaseSeconds * 1000;
+    const old = await store.acquire(ctx.runId, now, leaseMs);
+    return { item: old, expired: old.holder !== undefined && old.holder !== ctx.runId, expiresAt: now + leaseMs };
+}
+
+/**
  * Waits as the successor until the holder hands over, or its lease lapses (then takes it). Returns
  * the item and how the lease came, or null when this run is not needed (another waits already,
  * or time ran out).
  */
-async function waitAsSuccessor(
-    ctx: RunContext,
-    store: ControllerStore,
-): Promise<{ item: ControllerItem; expired: boolean } | null> {
+async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise<Lease | null> {
     const { clock } = ctx;
     const leaseMs = ctx.config.leaseSeconds * 1000;
     try {
@@ -51,12 +68,13 @@ async function waitAsSuccessor(
             ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
             continue;
         }
-        if (item.holder === ctx.runId) return { item, expired: false };
+        // Handed over: the lease ends when the handover wrote (no expiry read: renew before moving).
+        if (item.holder === ctx.runId) return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity };
         if (item.holder === undefined || (item.expiresAt ?? 0) < clock.now()) {
             try {
-                const old = await store.acquire(ctx.runId, clock.now(), leaseMs);
+                const lease = await acquire(ctx, store);
                 await store.clearSuccessor(ctx.runId).catch(() => undefined);
-                return { item: old, expired: old.holder !== undefined && old.holder !== ctx.runId };
+                return lease;
             } catch (err) {
                 if (!isConditionFailure(err))
                     ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
@@ -65,21 +83,37 @@ async function waitAsSuccessor(
         }
         if (item.successor !== ctx.runId) return null;
     }
-    await store.clearSuccessor(ctx.runId).catch(() => undefined);
+    return giveUpWaiting(ctx, store);
+}
+
+/**
+ * Gives up waiting. A handover that landed since the last read removed this run's mark (so
+ * clearing it fails): then this run holds the lease and must not leave it orphaned.
+ */
+async function giveUpWaiting(ctx: RunContext, store: ControllerStore): Promise<Lease | null> {
+    let failure: unknown;
+    try {
+        await store.clearSuccessor(ctx.runId);
+        return null;
+    } catch (err) {
+        failure = err;
+    }
+    try {
+        const item = await store.read();
+        if (item.holder === ctx.runId) return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity };
+    } catch (err) {
+        ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
+    }
+    // Not handed over. If the mark may still be there, one more try: a holder would hand over to a run that is gone.
+    if (!isConditionFailure(failure)) await store.clearSuccessor(ctx.runId).catch(() => undefined);
     return null;
 }
 
 /** Takes the lease now, or waits for it; null when this run is not needed or cannot get it. */
-export async function obtainLease(
-    ctx: RunContext,
-    store: ControllerStore,
-): Promise<{ item: ControllerItem; expired: boolean } | "covered" | null> {
-    const leaseMs = ctx.config.leaseSeconds * 1000;
+export async function obtainLease(ctx: RunContext, store: ControllerStore): Promise<Lease | "covered" | null> {
     for (let attempt = 0; attempt < 3; attempt++) {
         try {
-            const old = await store.acquire(ctx.runId, ctx.clock.now(), leaseMs);
-            const expired = old.holder !== undefined && old.holder !== ctx.runId;
-            return { item: old, expired };
+            return await acquire(ctx, store);
         } catch (err) {
             if (isConditionFailure(err)) {
                 const waited = await waitAsSuccessor(ctx, store);
@@ -93,13 +127,9 @@ export async function obtainLease(
 }
 
 /** Takes the lease if it is free or expired, without waiting; null otherwise. */
-export async function obtainLeaseNow(
-    ctx: RunContext,
-    store: ControllerStore,
-): Promise<{ item: ControllerItem; expired: boolean } | null> {
+export async function obtainLeaseNow(ctx: RunContext, store: ControllerStore): Promise<Lease | null> {
     try {
-        const old = await store.acquire(ctx.runId, ctx.clock.now(), ctx.config.leaseSeconds * 1000);
-        return { item: old, expired: old.holder !== undefined && old.holder !== ctx.runId };
+        return await acquire(ctx, store);
     } catch (err) {
         if (!isConditionFailure(err)) {
             ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
@@ -109,10 +139,7 @@ export async function obtainLeaseNow(
 }
 
 /** Starts holding: the state from the item, the failback clock distrusted after an unclean takeover. */
-export async function startHolding(
-    ctx: RunContext,
-    lease: { item: ControllerItem; expired: boolean },
-): Promise<Holding> {
+export async function startHolding(ctx: RunContext, lease: Lease): Promise<Holding> {
     const loaded = await loadState(ctx, lease.item);
     let state = loaded.state;
     // The last holder's lease lapsed: it may have seen an unhealthy poll it never saved.
@@ -128,7 +155,8 @@ export async function startHolding(
         state,
         saved: loaded.saved,
         corrupt: loaded.corrupt,
-        leaseUntil: ctx.clock.now() + ctx.config.leaseSeconds * 1000,
+        leaseUntil: lease.expiresAt,
+        pendingInTable: lease.item.pendingMove !== undefined,
     };
 }
 
@@ -167,15 +195,19 @@ export async function runPoller(ctx: RunContext, trigger: Trigger): Promise<RunS
     return { ok: ended !== "lease_lost", trigger, ended, polls, pollErrors, moves, lastReason };
 }
 
-/** An operator's request answered by a run that took the (free) lease only for it, then let it go. */
+/**
+ * An operator's request answered by a run that took the (free) lease only for it, then let it go.
+ * Null when it could not take its own request out of the item (then its outcome is for the
+ * caller to find out: a holder may have taken it).
+ */
 export async function answerAsHolder(
     ctx: RunContext,
     store: ControllerStore,
     request: RequestRecord,
-    lease: { item: ControllerItem; expired: boolean },
-): Promise<Record<string, unknown>> {
+    lease: Lease,
+): Promise<Record<string, unknown> | null> {
     const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease), "manual");
-    const result = await holder.answer(request);
+    const result = (await holder.claim(request)) ? await holder.answer(request) : null;
     await holder.release();
     return result;
 }

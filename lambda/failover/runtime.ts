@@ -26,16 +26,24 @@ export type LogRecord = Record<string, unknown> & { event: LogEvent };
 
 /** Each AWS call, ended by a timeout if the service does not answer in time. */
 export interface Calls {
+    /** ELB reads (Describe*). */
     readonly elb: ElasticLoadBalancingV2Client["send"];
+    /** ModifyListener. */
+    readonly elbWrite: ElasticLoadBalancingV2Client["send"];
     readonly sns: SNSClient["send"];
     readonly db: DynamoDBClient["send"];
 }
 
 /**
- * Per-call limits (ms). A poll's DescribeTargetHealth must not hold up the next poll for long;
- * the SDK's own socket timeouts are a second line (see `sdkRequestHandler`).
+ * Per-call limits (ms); `npm run bench:failover` sweeps every call's latency up to them, and
+ * `failoverCallSeconds` counts them. A poll's reads end before the next poll is due (one poll a
+ * second), so a slow read never holds up the next one: it is an unknown, and the next poll reads
+ * again. DynamoDB answers in milliseconds; its limit bounds how late a renewal can make a poll.
+ * ModifyListener's outcome, when it does not answer in time, is settled by the next poll's
+ * listener read (the pending move), so its limit is short too: a lost call is retried sooner.
+ * The SDK's own socket timeouts are a second line (`SDK_REQUEST_HANDLER`).
  */
-export const CALL_TIMEOUTS_MS = { elb: 2_000, db: 2_000, sns: 3_000 } as const;
+export const CALL_TIMEOUTS_MS = { elb: 800, elbWrite: 1_000, db: 500, sns: 3_000 } as const;
 
 /** Request handler settings for the real SDK clients: no call without a timeout. */
 export const SDK_REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 2_000 } as const;
@@ -77,6 +85,7 @@ export function boundedCalls(clients: Clients, clock: Clock, budget?: () => numb
         }) as unknown as S;
     return {
         elb: wrap("elb", clients.elbv2.send.bind(clients.elbv2)),
+        elbWrite: wrap("elbWrite", clients.elbv2.send.bind(clients.elbv2)),
         sns: wrap("sns", clients.sns.send.bind(clients.sns)),
         db: wrap("db", clients.dynamodb.send.bind(clients.dynamodb)),
     };
@@ -85,6 +94,15 @@ export function boundedCalls(clients: Clients, clock: Clock, budget?: () => numb
 export function errorText(err: unknown): string {
     if (err instanceof Error) return `${err.name}: ${err.message}`;
     return String(err);
+}
+
+/**
+ * The service refused the request, so nothing of it was applied: an SDK service error of the
+ * client kind (HTTP 4xx: throttling, validation, a failed condition). Anything else (a timeout,
+ * an aborted or broken connection, a 5xx) leaves the outcome unknown: the write may have landed.
+ */
+export function wasRejected(err: unknown): boolean {
+    return typeof err === "object" && err !== null && (err as { $fault?: unknown }).$fault === "client";
 }
 
 /** DynamoDB's answer to a failed condition: the lease or the state changed under us. */

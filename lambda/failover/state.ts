@@ -90,6 +90,49 @@ export const EMPTY_PERSISTED: PersistedState = {
     lastFailbackAt: null,
 };
 
+/**
+ * A move the lease holder is about to make, written to the item (on condition that it holds the
+ * lease) before its ModifyListener. When the listener then shows that position although the state
+ * that follows from the move was never saved (the call's reply was lost, the run died or lost its
+ * lease), the move is the controller's own, not an operator's hand edit.
+ */
+export interface PendingMove {
+    readonly kind: "failover" | "failback";
+    /** When the move was decided (ms since epoch). */
+    readonly at: number;
+    readonly byOperator: boolean;
+    /** The active group's healthy targets when it was decided (an operator's failback onto a dead group disarms). */
+    readonly activeHealthy: number | null;
+}
+
+/** A pending move older than this is forgotten: a ModifyListener lands within seconds or not at all. */
+export const PENDING_MOVE_TTL_MS = 60_000;
+
+/** A pending move as the item holds it (JSON), or null when absent or malformed. */
+export function parsePending(raw: string | undefined): PendingMove | null {
+    if (raw === undefined) return null;
+    try {
+        const v = JSON.parse(raw) as Record<string, unknown>;
+        if (
+            (v.kind === "failover" || v.kind === "failback") &&
+            typeof v.at === "number" &&
+            Number.isFinite(v.at) &&
+            typeof v.byOperator === "boolean" &&
+            (v.activeHealthy === null || typeof v.activeHealthy === "number")
+        ) {
+            return {
+                kind: v.kind,
+                at: v.at,
+                byOperator: v.byOperator,
+                activeHealthy: v.activeHealthy as number | null,
+            };
+        }
+    } catch {
+        // fall through: an unreadable pending move is none
+    }
+    return null;
+}
+
 export interface ControllerState extends PersistedState {
     /** False while the saved state could not be read: see the module's last rule. */
     readonly known: boolean;
@@ -102,14 +145,18 @@ export interface ControllerState extends PersistedState {
     /** Time of the last sample that counted, per group. */
     readonly activeSampledAt: number | null;
     readonly failoverSampledAt: number | null;
+    /** A move this run or its predecessor started and whose outcome no saved state records yet. */
+    readonly pending: PendingMove | null;
 }
 
+/** What a move (or a fresh start) resets: the counters, and the pending move it carried out. */
 export const NO_COUNTERS = {
     activeUnhealthyPolls: 0,
     activeHealthyPolls: 0,
     failoverUnhealthyPolls: 0,
     activeSampledAt: null,
     failoverSampledAt: null,
+    pending: null,
 };
 
 /** A run's state once its saved state has been read. */

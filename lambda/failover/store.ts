@@ -27,6 +27,8 @@ export interface ControllerItem {
     readonly request?: string;
     readonly requestAt?: number;
     readonly response?: string;
+    /** The move the holder is making (JSON, see `PendingMove`), until a saved state records it. */
+    readonly pendingMove?: string;
 }
 
 /** An operator's request waiting for the lease holder, and the answer it leaves. */
@@ -55,11 +57,40 @@ function fromItem(item: Record<string, AttributeValue> | undefined): ControllerI
         request: s("request"),
         requestAt: n("requestAt"),
         response: s("response"),
+        pendingMove: s("pendingMove"),
     };
 }
 
 const N = (n: number): AttributeValue => ({ N: String(n) });
 const S = (s: string): AttributeValue => ({ S: s });
+
+/** What a holder's write carries besides the lease: the state to save, and whether the pending move is done with. */
+export interface Carried {
+    readonly state?: string;
+    readonly clearPending?: boolean;
+}
+
+/** The SET and REMOVE parts, names and values that `Carried` adds to a holder's write. */
+function carried(c: Carried): {
+    set: string;
+    remove: string[];
+    names: string[];
+    values: Record<string, AttributeValue>;
+} {
+    return c.state !== undefined
+        ? {
+              set: ", #state = :state, #savedAt = :now",
+              remove: c.clearPending ? ["#pendingMove"] : [],
+              names: ["state", "savedAt", ...(c.clearPending ? ["pendingMove"] : [])],
+              values: { ":state": S(c.state) },
+          }
+        : {
+              set: "",
+              remove: c.clearPending ? ["#pendingMove"] : [],
+              names: c.clearPending ? ["pendingMove"] : [],
+              values: {},
+          };
+}
 
 export class ControllerStore {
     constructor(
@@ -73,7 +104,7 @@ export class ControllerStore {
 
     private async update(
         update: string,
-        condition: string,
+        condition: string | undefined,
         names: string[],
         values: Record<string, AttributeValue>,
         returnValues: "ALL_OLD" | "ALL_NEW" | "NONE",
@@ -145,47 +176,84 @@ export class ControllerStore {
      * successor, a waiting request); throws ConditionalCheckFailedException when the lease is
      * no longer ours.
      */
-    renew(me: string, now: number, leaseMs: number, state?: string): Promise<ControllerItem> {
-        const withState = state !== undefined;
+    renew(me: string, now: number, leaseMs: number, c: Carried = {}): Promise<ControllerItem> {
+        const x = carried(c);
         return this.update(
-            `SET #expiresAt = :exp${withState ? ", #state = :state, #savedAt = :now" : ""}`,
+            `SET #expiresAt = :exp${x.set}${x.remove.length ? ` REMOVE ${x.remove.join(", ")}` : ""}`,
             "#holder = :me",
-            ["holder", "expiresAt", ...(withState ? ["state", "savedAt"] : [])],
-            { ":me": S(me), ":exp": N(now + leaseMs), ...(withState ? { ":state": S(state), ":now": N(now) } : {}) },
+            ["holder", "expiresAt", ...x.names],
+            {
+                ":me": S(me),
+                ":exp": N(now + leaseMs),
+                ...x.values,
+                ...(c.state !== undefined ? { ":now": N(now) } : {}),
+            },
             "ALL_NEW",
         );
     }
 
-    /** Gives the lease, with the latest state when given, to the waiting successor. */
-    async handOver(me: string, successor: string, now: number, leaseMs: number, state?: string): Promise<void> {
-        const withState = state !== undefined;
+    /**
+     * Gives the lease, with the latest state when given, to the waiting successor. Only while the
+     * lease's expiry is still `lastExpiresAt` (the one this holder last wrote): a handover whose
+     * reply was lost and that reaches DynamoDB late, after a renewal, fails instead of taking the
+     * lease from under a holder that carried on.
+     */
+    async handOver(
+        me: string,
+        successor: string,
+        now: number,
+        leaseMs: number,
+        lastExpiresAt: number,
+        c: Carried = {},
+    ): Promise<void> {
+        const x = carried(c);
         await this.update(
-            `SET #holder = :successor, #expiresAt = :exp${withState ? ", #state = :state, #savedAt = :now" : ""} REMOVE #successor, #successorSince`,
-            "#holder = :me AND #successor = :successor",
-            ["holder", "expiresAt", "successor", "successorSince", ...(withState ? ["state", "savedAt"] : [])],
+            `SET #holder = :successor, #expiresAt = :exp${x.set} REMOVE ${["#successor", "#successorSince", ...x.remove].join(", ")}`,
+            "#holder = :me AND #successor = :successor AND #expiresAt = :last",
+            ["holder", "expiresAt", "successor", "successorSince", ...x.names],
             {
                 ":me": S(me),
                 ":successor": S(successor),
+                ":last": N(lastExpiresAt),
                 ":exp": N(now + leaseMs),
-                ...(withState ? { ":state": S(state), ":now": N(now) } : {}),
+                ...x.values,
+                ...(c.state !== undefined ? { ":now": N(now) } : {}),
             },
             "NONE",
         );
     }
 
     /** Lets the lease go (the run ends with no successor), with the latest state when given. */
-    async release(me: string, now: number, state?: string): Promise<void> {
-        const withState = state !== undefined;
+    async release(me: string, now: number, c: Carried = {}): Promise<void> {
+        const x = carried(c);
         await this.update(
-            `SET #expiresAt = :now${withState ? ", #state = :state, #savedAt = :now" : ""} REMOVE #holder`,
+            `SET #expiresAt = :now${x.set} REMOVE ${["#holder", ...x.remove].join(", ")}`,
             "#holder = :me",
-            ["holder", "expiresAt", ...(withState ? ["state", "savedAt"] : [])],
-            { ":me": S(me), ":now": N(now), ...(withState ? { ":state": S(state) } : {}) },
+            ["holder", "expiresAt", ...x.names],
+            { ":me": S(me), ":now": N(now), ...x.values },
             "NONE",
         );
     }
 
-    /** Leaves an operator's request for the lease holder; throws when another one is pending. */
+    /**
+     * Records the move this run is about to make, on condition that it holds the lease for at
+     * least `marginMs` more, as DynamoDB has it: the last check before ModifyListener, made on
+     * the service's side (a handover or takeover this run has not heard of fails it).
+     */
+    async markPending(me: string, pending: string, now: number, marginMs: number): Promise<void> {
+        await this.update(
+            "SET #pendingMove = :pending",
+            "#holder = :me AND #expiresAt > :fence",
+            ["holder", "expiresAt", "pendingMove"],
+            { ":me": S(me), ":pending": S(pending), ":fence": N(now + marginMs) },
+            "NONE",
+        );
+    }
+
+    /**
+     * Leaves an operator's request for the lease holder; throws ConditionalCheckFailedException
+     * when another one is pending (younger than `staleMs`: a holder may still take it).
+     */
     async postRequest(request: RequestRecord, now: number, staleMs: number): Promise<void> {
         await this.update(
             "SET #request = :request, #requestAt = :now",
@@ -196,18 +264,39 @@ export class ControllerStore {
         );
     }
 
-    /** The holder's answer to a request (which it removes). */
-    async respond(me: string, response: ResponseRecord): Promise<void> {
+    /**
+     * The holder takes a request before it acts on it: removes it (and any earlier answer), on
+     * condition that it still holds the lease and the request is still there and younger than
+     * `ttlMs`. Once taken, the operator can no longer withdraw it; once withdrawn (or too old),
+     * no holder can take it: exactly one of the two happens.
+     */
+    async claimRequest(me: string, request: RequestRecord, now: number, ttlMs: number): Promise<void> {
         await this.update(
-            "SET #response = :response REMOVE #request, #requestAt",
-            "#holder = :me",
-            ["holder", "response", "request", "requestAt"],
-            { ":me": S(me), ":response": S(JSON.stringify(response)) },
+            "REMOVE #request, #requestAt, #response",
+            "#holder = :me AND #request = :request AND #requestAt > :fresh",
+            ["holder", "request", "requestAt", "response"],
+            { ":me": S(me), ":request": S(JSON.stringify(request)), ":fresh": N(now - ttlMs) },
             "NONE",
         );
     }
 
-    /** Withdraws a request nobody answered. */
+    /** The answer to a request the holder took (whoever holds the lease by then). */
+    async respond(response: ResponseRecord): Promise<void> {
+        await this.update(
+            "SET #response = :response",
+            undefined,
+            ["response"],
+            { ":response": S(JSON.stringify(response)) },
+            "NONE",
+        );
+    }
+
+    /** The operator has read its answer: it goes (the item stays under 1 KB, one write unit a write). */
+    async consumeResponse(raw: string): Promise<void> {
+        await this.update("REMOVE #response", "#response = :response", ["response"], { ":response": S(raw) }, "NONE");
+    }
+
+    /** Withdraws a request nobody took; throws ConditionalCheckFailedException when it is no longer there. */
     async withdrawRequest(request: RequestRecord): Promise<void> {
         await this.update(
             "REMOVE #request, #requestAt",

@@ -1,0 +1,276 @@
+/**
+ * The lease that keeps overlapping runs of the failover controller apart, under the faults that
+ * make a write's outcome unknown: a reply lost after DynamoDB applied the write, an answer that
+ * comes back slower than the call's timeout, a run that gives up at the very moment it is handed
+ * the lease, a Lambda retry that reuses the request id. The simulated account records who made
+ * each ModifyListener and who held the lease when it landed (`World.unleasedMoves`).
+ */
+import type { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { createHandler } from "../lambda/failover/handler";
+import type { Clients } from "../lambda/failover/runtime";
+import { invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
+import { MIN, server, setup, type Setup } from "./failover-setup";
+
+const isHandover = (command: string, input: Record<string, unknown>) =>
+    command === "UpdateItem" && String(input.UpdateExpression).startsWith("SET #holder = :successor");
+
+/** ELB calls a run made after `t`. */
+const elbCallsAfter = (s: Setup, run: string | undefined, t: number) =>
+    s.world.calls.filter((c) => c.run === run && /^Describe|^Modify/.test(c.command) && c.at > t);
+
+describe("a handover whose outcome the old holder does not know", () => {
+    /**
+     * The relay of three scheduled runs, the active pool dying around the first handover (at
+     * about 60 s), the handover slowed or its reply replaced by `fault`.
+     */
+    async function relay(died: number, phase: number, fault: Fault, clients?: (world: Setup["world"]) => Clients) {
+        const s = setup({ active: [server("a1", [[died, died + 60_000]], "refuse", phase)] });
+        s.world.faults.push(fault);
+        const handler = clients
+            ? createHandler({
+                  env: WORLD_ENV,
+                  clients: clients(s.world),
+                  clock: s.world.clock,
+                  log: (r) => s.logs.push({ t: s.world.clock.now(), ...r }),
+              })
+            : s.handler;
+        void schedule(s.world, handler, { count: 12, first: 0, delay: () => 300 });
+        await s.world.clock.run(12 * MIN);
+        return s;
+    }
+
+    // Alignments of the pool's death and its health checks with the first handover (at about 60 s).
+    it.each([
+        [56_000, 250],
+        [54_000, 2_250],
+        [58_000, 3_250],
+        [56_000, 1_000],
+        [58_000, 0],
+    ])(
+        "should stop moving and polling once a handover landed whose reply timed out (pool dies at %i ms, checks at %i ms)",
+        async (died, phase) => {
+            // DynamoDB applies each handover 0.4 s in; the holder gives up waiting at 0.5 s.
+            const s = await relay(died, phase, (command, input) => (isHandover(command, input) ? 750 : undefined));
+            const handover = s.world.calls.find((c) => isHandover(c.command, c.input))!;
+            expect(handover).toBeDefined();
+            expect(s.world.callsOutsideLease()).toEqual([]);
+            expect(s.world.unleasedMoves()).toEqual([]);
+            expect(elbCallsAfter(s, handover.run, handover.at + 400)).toEqual([]);
+            // The failover is the controller's own: no hand edit, no hold, back once the pool is.
+            expect(s.events("hand_edit")).toEqual([]);
+            expect(s.world.moves.map((m) => m.weights.active)).toEqual([0, 100]);
+            expect(s.events("run_complete")[0]).toMatchObject({ ended: "handed_over" });
+        },
+    );
+
+    it("should void a handover that reaches DynamoDB only after the holder gave up on it and renewed", async () => {
+        // The first handover lands 1.5 s after it was sent, 1 s after the holder's timeout, its
+        // read (still its own lease) and its renewal: it must fail then, not hand the lease over
+        // from under a holder that carried on.
+        let slowed = false;
+        const s = await relay(60_500, 250, (command, input) => {
+            if (!isHandover(command, input) || slowed) return undefined;
+            slowed = true;
+            return 3_000;
+        });
+        const handovers = s.world.calls.filter((c) => isHandover(c.command, c.input));
+        expect(handovers.length).toBeGreaterThanOrEqual(2);
+        expect(s.world.callsOutsideLease()).toEqual([]);
+        expect(s.world.unleasedMoves()).toEqual([]);
+        expect(s.events("run_complete")[0]).toMatchObject({ ended: "handed_over" });
+        // The holder went on polling while it waited to hand over again.
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter(
+                (c) =>
+                    c.input.TargetGroupArn === s.world.groups.active.arn && c.at > 5_000 && c.at < s.world.moves[0].at,
+            );
+        const gaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
+        expect(Math.max(...gaps)).toBeLessThan(1_600);
+    });
+
+    it("should not read a handover that a retried attempt reports as ConditionalCheckFailed as the successor leaving", async () => {
+        // What an SDK retry would do: the first attempt lands, the reply is lost, the second
+        // attempt finds the lease already handed over and fails its condition.
+        const died = 56_000;
+        let failed = false;
+        const s = await relay(
+            died,
+            250,
+            () => undefined,
+            (world) => {
+                const clients = world.clients();
+                const send = clients.dynamodb.send.bind(clients.dynamodb) as (c: UpdateItemCommand) => Promise<unknown>;
+                const dynamodb = {
+                    send: async (command: UpdateItemCommand) => {
+                        const out = await send(command);
+                        if (!failed && String(command.input?.UpdateExpression).startsWith("SET #holder = :successor")) {
+                            failed = true;
+                            throw Object.assign(new Error("The conditional request failed"), {
+                                name: "ConditionalCheckFailedException",
+                                $fault: "client",
+                            });
+                        }
+                        return out;
+                    },
+                };
+                return { ...clients, dynamodb } as unknown as Clients;
+            },
+        );
+        expect(failed).toBe(true);
+        const handover = s.world.calls.find((c) => isHandover(c.command, c.input))!;
+        expect(s.world.unleasedMoves()).toEqual([]);
+        expect(elbCallsAfter(s, handover.run, handover.at + 100)).toEqual([]);
+        expect(s.events("hand_edit")).toEqual([]);
+    });
+
+    it("should keep polling and hand over at a later renewal when a handover fails and the item cannot be read", async () => {
+        const s = setup();
+        let refused = 0;
+        let readsFailingUntil = -1;
+        s.world.faults.push((command, input, t) => {
+            if (isHandover(command, input) && refused < 2) {
+                refused += 1;
+                readsFailingUntil = t + 500;
+                return throttling();
+            }
+            return command === "GetItem" && t < readsFailingUntil ? throttling() : undefined;
+        });
+        await s.runMinutes(3);
+        expect(refused).toBe(2);
+        expect(s.events("lease_error").filter((e) => /^handover to/.test(String(e.error)))).toHaveLength(2);
+        expect(s.events("run_complete")[0]).toMatchObject({ ended: "handed_over" });
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn && c.at > 5_000);
+        const gaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
+        expect(Math.max(...gaps)).toBeLessThan(2_500);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+});
+
+describe("the lease's length", () => {
+    it.each([1_700, 2_000, 2_300])(
+        "should count from the expiry written to DynamoDB, not from when a slow acquire and state load came back (checks at %i ms)",
+        async (phase) => {
+            // No state in the table yet (so the first run reads 0.1's listener tag), the acquire
+            // and that read each nearly time out, then every renewal fails: the lease the table
+            // holds ends 15 s after the acquire was sent (at 15.3 s), so no move may start after
+            // 12.3 s. The pool is marked out between 11.7 and 12.3 s, seen by the poll at 12.65 s.
+            const s = setup({ state: null, active: [server("a1", [[6_000, Infinity]], "refuse", phase)] });
+            s.world.faults.push((command, input) => {
+                const update = String(input.UpdateExpression);
+                if (command === "UpdateItem" && update.startsWith("SET #holder = :me")) return 400;
+                if (command === "DescribeTags") return 700;
+                return command === "UpdateItem" && update.startsWith("SET #expiresAt") ? throttling() : undefined;
+            });
+            await s.runMinutes(1);
+            expect(s.world.moves).toEqual([]);
+            // The run's own view stops it: DynamoDB's check (the pending move's condition) is not needed.
+            const errors = s.events("lease_error").map((e) => String(e.error));
+            expect(errors).toContain("lease not renewed in time: not moving");
+            expect(errors.filter((e) => /DynamoDB does not give/.test(e))).toEqual([]);
+        },
+    );
+});
+
+describe("a holder whose lease lapsed", () => {
+    it("should stop polling and reporting once its lease has lapsed: the next holder's failover is no hand edit", async () => {
+        // The first run's renewals fail from 20 s on; the next run takes the lapsed lease at about
+        // 60 s and fails over when the pool dies at 80 s.
+        const died = 80_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        s.world.faults.push((command, input, t) => {
+            const me = (input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[":me"]?.S;
+            return command === "UpdateItem" && me?.startsWith("req-first/") && t > 20_000 ? throttling() : undefined;
+        });
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "req-first" });
+        void s.world.clock.sleep(60_000).then(() => invoke(s.world, s.handler, { source: "aws.events" }));
+        await s.world.clock.run(3 * MIN);
+        const renewals = s.world.calls.filter((c) => c.run === "req-first" && c.command === "UpdateItem" && !c.error);
+        const lapsedAt = renewals[renewals.length - 1].at + 15_000;
+        expect(s.events("lease_acquired")[1]).toMatchObject({ takeover: "expired" });
+        expect(s.world.moves).toHaveLength(1);
+        expect(s.events("hand_edit")).toEqual([]);
+        expect(s.world.published.map((p) => p.subject)).toEqual([expect.stringMatching(/^ha-webstack failover:/)]);
+        expect(elbCallsAfter(s, "req-first", lapsedAt)).toEqual([]);
+    });
+});
+
+describe("runs that come and go", () => {
+    it.each([0, 50])(
+        "should not leave the lease orphaned when a successor gives up just as it is handed over (%i ms into its wait)",
+        async (x) => {
+            // The successor's invocation has 38 s (+ x) left: it gives up waiting at once, while
+            // the holder hands over at its next renewal and clearing the successor's mark is slow.
+            const s = setup();
+            s.world.faults.push((command, input) =>
+                command === "UpdateItem" && String(input.UpdateExpression) === "REMOVE #successor, #successorSince"
+                    ? 1_000
+                    : undefined,
+            );
+            void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
+            void s.world.clock
+                .sleep(10_000)
+                .then(() =>
+                    invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 38_000 + x }),
+                );
+            await s.world.clock.run(60_000);
+            expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over", "released"]);
+            expect(s.world.orphanedLeases()).toEqual([]);
+            // The relay went on without a gap: the next run found the lease released, not lapsed.
+            expect(s.world.invocations.find((i) => i.id === "late")?.end).toBeLessThan(48_500);
+        },
+    );
+
+    it("should end normally when a successor giving up can neither clear its mark nor read the item, and the lease then lapses to the next run", async () => {
+        const s = setup();
+        s.world.faults.push((command, input, t) => {
+            if (command === "UpdateItem" && String(input.UpdateExpression) === "REMOVE #successor, #successorSince")
+                return throttling();
+            // The holder hands over at 10.35 s; the successor's reads fail from then on.
+            return command === "GetItem" && t > 10_300 && t < 12_000 ? throttling() : undefined;
+        });
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
+        void s.world.clock
+            .sleep(10_000)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 39_000 }));
+        void s.world.clock
+            .sleep(40_000)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "next" }));
+        await s.world.clock.run(90_000);
+        expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over", "already_covered"]);
+        expect(s.world.invocations.filter((i) => i.id !== "next").every((i) => i.end !== undefined)).toBe(true);
+        // Orphaned for the rest of its lease (the residual this path accepts), then taken over as lapsed.
+        expect(s.events("lease_acquired").map((e) => e.takeover)).toEqual(["clean", "expired"]);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    it("should not let a Lambda retry of an invocation (the same request id) take over its dead predecessor's lease as its own", async () => {
+        // On the failover group, the active group healthy since 10 s (saved). The first run dies
+        // at 30 s (its clock stops: it never wakes again); Lambda retries it with the same id.
+        const s = setup({ state: { lastPosition: "failover", activeHealthySince: 10_000 } });
+        s.world.weights = { active: 0, failover: 100 };
+        const dies = 30_000;
+        const dying = createHandler({
+            env: WORLD_ENV,
+            clients: s.world.clients(),
+            clock: {
+                now: () => s.world.clock.now(),
+                sleep: (ms) =>
+                    s.world.clock.now() + ms > dies ? new Promise(() => undefined) : s.world.clock.sleep(ms),
+            },
+            log: (r) => s.logs.push({ t: s.world.clock.now(), ...r }),
+        });
+        void invoke(s.world, dying, { source: "aws.events" }, { id: "retried" });
+        void s.world.clock
+            .sleep(dies + 1_000)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "retried" }));
+        await s.world.clock.run(2 * MIN);
+        const acquired = s.events("lease_acquired");
+        expect(acquired.map((e) => e.takeover)).toEqual(["clean", "expired"]);
+        expect(acquired[0].runId).not.toBe(acquired[1].runId);
+        // An unclean takeover restarts the failback clock: the dead run may have seen a blip it never saved.
+        expect(s.world.savedState()?.activeHealthySince).toBeGreaterThan(dies);
+    });
+});

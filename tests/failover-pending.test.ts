@@ -1,0 +1,155 @@
+/**
+ * A move whose outcome its maker does not know: ModifyListener's reply lost (the call timed out
+ * after ELB applied it), or the run that made it unable to save what followed. Before its
+ * ModifyListener the holder records the move in the lease item (`pendingMove`, written on
+ * condition that DynamoDB still gives it the lease); a listener that then shows that position is
+ * the controller's own move, never an operator's hand edit.
+ */
+import { createHandler } from "../lambda/failover/handler";
+import { invoke, throttling, WORLD_ENV } from "../scripts/failover-world";
+import { MIN, server, setup } from "./failover-setup";
+
+const isModify = (command: string) => command === "ModifyListener";
+const isPendingWrite = (command: string, input: Record<string, unknown>) =>
+    command === "UpdateItem" && String(input.UpdateExpression).startsWith("SET #pendingMove");
+
+describe("a move whose outcome is unknown", () => {
+    it("should take a failover whose ModifyListener reply was lost for its own: no hand edit, and the automatic failback follows", async () => {
+        const died = 2 * MIN;
+        const s = setup({ active: [server("a1", [[died, died + 40_000]])] });
+        // ELB applies the first ModifyListener 0.75 s in; the controller gives up at 1 s.
+        let slowed = false;
+        s.world.faults.push((command) => {
+            if (!isModify(command) || slowed) return undefined;
+            slowed = true;
+            return 1_500;
+        });
+        await s.runMinutes(12);
+        expect(s.events("failover_failed")).toEqual([expect.objectContaining({ outcome: "unknown" })]);
+        expect(s.world.published[0].subject).toMatch(/^ha-webstack failover: outcome unknown/);
+        expect(s.events("failover")).toEqual([expect.objectContaining({ confirmedLater: true })]);
+        expect(s.events("hand_edit")).toEqual([]);
+        expect(s.world.moves.map((m) => m.weights.active)).toEqual([0, 100]);
+        expect(s.world.savedState()).toMatchObject({ hold: false, lastPosition: "active" });
+        expect(s.world.table.get("controller")?.pendingMove).toBeUndefined();
+    });
+
+    it("should let the next run take over a move whose maker could not save it", async () => {
+        // The first run fails over, then can save nothing (its writes are throttled) and its lease
+        // lapses; the next run finds the listener on the failover group and the pending move.
+        const died = 2 * MIN;
+        const s = setup({ active: [server("a1", [[died, died + 40_000]])] });
+        let mover: string | undefined;
+        s.world.faults.push((command, input) => {
+            if (isModify(command) && mover === undefined) mover = s.world.table.get("controller")?.holder?.S;
+            const me = (input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[":me"]?.S;
+            return command === "UpdateItem" && mover !== undefined && me === mover ? throttling() : undefined;
+        });
+        await s.runMinutes(12);
+        expect(mover).toBeDefined();
+        expect(s.events("lease_acquired").find((e) => e.t > s.world.moves[0].at)).toMatchObject({
+            takeover: "expired",
+        });
+        expect(s.events("hand_edit")).toEqual([]);
+        expect(s.events("failover").map((e) => e.confirmedLater)).toEqual([undefined, true]);
+        // The controller's own move, so no hold: back to the active group once it has been healthy.
+        expect(s.world.moves.map((m) => m.weights.active)).toEqual([0, 100]);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    it("should hold an operator's failover whose ModifyListener reply was lost, once the listener shows it, and say the outcome was unknown", async () => {
+        const s = setup();
+        void s.runMinutes(1);
+        await s.world.clock.run(20_000);
+        let slowed = false;
+        s.world.faults.push((command) => {
+            if (!isModify(command) || slowed) return undefined;
+            slowed = true;
+            return 1_500;
+        });
+        const reply = invoke(s.world, s.handler, { action: "failover" });
+        await s.world.clock.run(50_000);
+        expect(await reply).toMatchObject({
+            ok: false,
+            outcome: "unknown",
+            message: expect.stringMatching(/outcome unknown .*invoke \{"action":"status"\}/),
+        });
+        await s.runMinutes(12);
+        expect(s.world.weights).toEqual({ active: 0, failover: 100 });
+        expect(s.world.savedState()).toMatchObject({ hold: true, lastPosition: "failover" });
+        expect(s.events("hand_edit")).toEqual([]);
+        expect(s.world.moves).toHaveLength(1);
+    });
+
+    it.each([
+        ["refused", () => throttling()],
+        ["lost (it lands after the timeout)", () => 1_500],
+    ])("should not move when the pending move's record is %s, and move at the next poll", async (_, fault) => {
+        const died = 2 * MIN;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        let refused = 0;
+        s.world.faults.push((command, input) =>
+            isPendingWrite(command, input) && refused++ === 0 ? fault() : undefined,
+        );
+        await s.runMinutes(4);
+        expect(s.events("lease_error").map((e) => e.error)).toContainEqual(
+            expect.stringMatching(/^not moving: the pending move could not be recorded/),
+        );
+        const pendingWrites = s.world.calls.filter((c) => isPendingWrite(c.command, c.input));
+        const modify = s.world.callsOf("ModifyListener");
+        expect(modify).toHaveLength(1);
+        expect(modify[0].at).toBeGreaterThan(pendingWrites[1].at);
+        expect(s.world.moves.map((m) => m.weights)).toEqual([{ active: 0, failover: 100 }]);
+        // Whatever landed of it, the record is gone once the state records the move.
+        expect(s.world.table.get("controller")?.pendingMove).toBeUndefined();
+    });
+
+    it("should save the state a move leads to before it notifies", async () => {
+        const died = 2 * MIN;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        await s.runMinutes(4);
+        const modify = s.world.callsOf("ModifyListener")[0];
+        const after = s.world.calls.filter((c) => c.at >= modify.at && c.command !== "DescribeTargetHealth");
+        const save = after.findIndex(
+            (c) => c.command === "UpdateItem" && String(c.input.UpdateExpression).includes("#state"),
+        );
+        const publish = after.findIndex((c) => c.command === "Publish");
+        expect(save).toBeGreaterThan(0);
+        expect(save).toBeLessThan(publish);
+        // The save also removes the pending move it records.
+        expect(String(after[save].input.UpdateExpression)).toMatch(/REMOVE #pendingMove/);
+    });
+});
+
+describe("the lease check made on DynamoDB's side", () => {
+    it("should stop a holder from moving once another run holds the lease, although its own clock says it still has it", async () => {
+        // The first run's renewals fail from 12 s on: its lease ends at 25.15 s. A second run whose
+        // clock runs 4.5 s fast (more than the 3 s margin) takes it over at 20.9 s, true time. The
+        // pool is marked out at 21 s: the first run's poll at 21.1 s sees it while its own
+        // bookkeeping still gives it the lease for 4 s.
+        const s = setup({ active: [server("a1", [[14_000, Infinity]])] });
+        const fast = createHandler({
+            env: WORLD_ENV,
+            clients: s.world.clients(),
+            clock: { now: () => s.world.clock.now() + 4_500, sleep: s.world.clock.sleep },
+            log: (r) => s.logs.push({ t: s.world.clock.now(), ...r }),
+        });
+        s.world.faults.push((command, input, t) => {
+            const me = (input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined)?.[":me"]?.S;
+            return command === "UpdateItem" &&
+                me?.startsWith("first") &&
+                String(input.UpdateExpression).startsWith("SET #expiresAt") &&
+                t > 12_000
+                ? throttling()
+                : undefined;
+        });
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "first" });
+        void s.world.clock.sleep(14_130).then(() => invoke(s.world, fast, { source: "aws.events" }, { id: "second" }));
+        await s.world.clock.run(60_000);
+        expect(s.events("lease_error").map((e) => e.error)).toContainEqual(
+            expect.stringMatching(/^not moving: DynamoDB does not give this run the lease/),
+        );
+        expect(s.world.moves.map((m) => m.run)).toEqual(["second"]);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+});
