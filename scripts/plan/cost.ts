@@ -56,6 +56,7 @@ export const FREE_TYPES = new Set([
     "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget",
     "aws:lambda/permission:Permission",
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:secretsmanager/secretVersion:SecretVersion",
@@ -79,7 +80,7 @@ export const FREE_TYPES = new Set([
 ]);
 
 const HOURS = ASSUMPTIONS.hoursPerMonth;
-const RUNS_PER_MONTH = HOURS * 60;
+const MINUTES = HOURS * 60;
 
 class Estimate {
     private readonly lines = new Map<string, CostLine>();
@@ -217,23 +218,44 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 break;
             }
             case "aws:lambda/function:Function": {
-                const gbSeconds = RUNS_PER_MONTH * ASSUMPTIONS.controllerRunSeconds * (num(i.memorySize, 128) / 1024);
+                const gbSeconds =
+                    MINUTES * ASSUMPTIONS.controllerBilledSecondsPerMinute * (num(i.memorySize, 128) / 1024);
                 e.add("Lambda compute (failover controller)", gbSeconds, PRICES.lambdaArmGbSecond);
-                e.add("Lambda requests", RUNS_PER_MONTH / 1e6, PRICES.lambdaRequestMillion);
+                e.add(
+                    "Lambda requests",
+                    (MINUTES * ASSUMPTIONS.controllerInvocationsPerMinute) / 1e6,
+                    PRICES.lambdaRequestMillion,
+                );
                 break;
             }
             case "aws:dynamodb/table:Table":
                 e.add(
                     "DynamoDB writes (on demand)",
-                    (ASSUMPTIONS.controllerWritesPerMinute * RUNS_PER_MONTH) / 1e6,
+                    (ASSUMPTIONS.controllerWritesPerMinute * MINUTES) / 1e6,
                     PRICES.dynamoWriteMillion,
                 );
                 e.add(
                     "DynamoDB reads (on demand)",
-                    (ASSUMPTIONS.controllerReadsPerMinute * RUNS_PER_MONTH) / 1e6,
+                    (ASSUMPTIONS.controllerReadsPerMinute * MINUTES) / 1e6,
                     PRICES.dynamoReadMillion,
                 );
                 break;
+            case "aws:scheduler/schedule:Schedule": {
+                // rate(1 minute): one invocation a minute.
+                const perMinute = /^rate\(1 minutes?\)$/.test(String(i.scheduleExpression)) ? 1 : undefined;
+                if (perMinute)
+                    e.add(
+                        "EventBridge Scheduler invocations",
+                        (perMinute * MINUTES) / 1e6,
+                        PRICES.schedulerInvocationMillion,
+                    );
+                else
+                    e.missing(
+                        `EventBridge Scheduler (${String(i.scheduleExpression)})`,
+                        "only rate(1 minute) schedules are estimated",
+                    );
+                break;
+            }
             case "aws:wafv2/webAcl:WebAcl":
                 e.add("WAF web ACLs", 1, PRICES.wafAclMonth);
                 e.add("WAF rules", (i.rules as unknown[] | undefined)?.length ?? 0, PRICES.wafRuleMonth);
@@ -260,7 +282,7 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
             `logs ingested a month: ${ASSUMPTIONS.flowLogsGb} GB of flow logs, ${ASSUMPTIONS.serverLogGroupGb} GB per server log group, ${ASSUMPTIONS.controllerLogsGb} GB of controller logs`,
             `${ASSUMPTIONS.accessLogsStoredGb} GB of ALB access logs kept in S3`,
             `RDS storage as allocated (autoscaling may add to it)`,
-            `the failover controller as bench:failover measured it: a ${ASSUMPTIONS.controllerRunSeconds} s run a minute, ${ASSUMPTIONS.controllerWritesPerMinute} DynamoDB writes and ${ASSUMPTIONS.controllerReadsPerMinute} reads a minute`,
+            `the failover controller as bench:failover measured it: ${ASSUMPTIONS.controllerInvocationsPerMinute} invocations and ${ASSUMPTIONS.controllerBilledSecondsPerMinute} billed seconds a minute, ${ASSUMPTIONS.controllerWritesPerMinute} DynamoDB writes and ${ASSUMPTIONS.controllerReadsPerMinute} reads a minute`,
         ],
         leftOut: [...LEFT_OUT],
         warnings,

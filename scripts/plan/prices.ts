@@ -128,6 +128,12 @@ export const PRICES = {
         source: "https://aws.amazon.com/waf/pricing/",
         read: "2026-12-02, from the WAF pricing page as this README quotes it",
     },
+    schedulerInvocationMillion: {
+        usd: 1,
+        unit: "million scheduled invocations",
+        source: "https://aws.amazon.com/eventbridge/pricing/",
+        read: "2026-12-02, EventBridge Scheduler after its free 14 million a month (not counted here, like the other free tiers)",
+    },
     s3GbMonth: {
         usd: 0.023,
         unit: "GB-month (S3 Standard)",
@@ -183,10 +189,15 @@ export const ASSUMPTIONS = {
     controllerLogsGb: 0.1,
     /** ALB access logs kept in the bucket. */
     accessLogsStoredGb: 1,
-    /** The failover controller as `npm run bench:failover` measured it: one run a minute, 62.8 s each, 128 MB. */
-    controllerRunSeconds: 62.8,
-    controllerWritesPerMinute: 13.8,
-    controllerReadsPerMinute: 8.3,
+    /**
+     * The failover controller as `npm run bench:failover` measured an hour of normal operation
+     * (both schedules): 2 invocations and 65 billed seconds a minute at 128 MB, 16.9 DynamoDB
+     * writes and 16.9 reads a minute.
+     */
+    controllerInvocationsPerMinute: 2,
+    controllerBilledSecondsPerMinute: 65,
+    controllerWritesPerMinute: 16.9,
+    controllerReadsPerMinute: 16.9,
 } as const;
 
 /** Left out of the estimate: driven by traffic, not by what the stack creates. */
