@@ -47,7 +47,12 @@ const mermaidBlock = (markdown: string) => /```mermaid\n([\s\S]*?)```/.exec(mark
 
 describe("the architecture diagram", () => {
     it("should draw a flow only where a security group rule allows it, with the rule's port", async () => {
-        const resources = await resourcesOf("dev", { appPort: "8080" });
+        const shipped = await resourcesOf("dev");
+        expect(renderDiagram(shipped)).toContain('tg_dev_active_tg -->|":80"| pool_dev_active_asg');
+        // The port on the arrow is the rule's, not the target group's.
+        const resources = shipped.map((r) =>
+            r.name === "dev-active-in-from-alb" ? { ...r, inputs: { ...r.inputs, fromPort: 8080, toPort: 8080 } } : r,
+        );
         const diagram = renderDiagram(resources);
         expect(diagram).toContain('tg_dev_active_tg -->|":8080"| pool_dev_active_asg');
         expect(diagram).toContain('pool_dev_active_asg -->|":3306"| db_dev_db_primary');

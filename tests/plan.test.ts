@@ -177,11 +177,17 @@ describe("the cost estimate", () => {
     });
 
     it("should show a DB instance class it has no price for as not priced, outside the total, rather than as $0", async () => {
-        const { doc } = await planOf("prod", { dbInstanceClass: "db.r7g.large" });
+        const priced = (await planOf("prod")).doc;
+        // The same stack with another class (the estimate reads only the registered resources).
+        const resources = priced.resources.map((r) =>
+            r.type === "aws:rds/instance:Instance"
+                ? { ...r, inputs: { ...r.inputs, instanceClass: "db.r7g.large" } }
+                : r,
+        );
+        const doc = { ...priced, cost: estimateCost(resources, "us-east-1") };
         const db = doc.cost.lines.find((l) => l.item === "RDS MySQL (db.r7g.large, Multi-AZ)")!;
         expect(db.notPriced).toMatch(/no price for DB instance class db\.r7g\.large/);
         expect(db.monthlyUsd).toBeUndefined();
-        const priced = (await planOf("prod")).doc;
         const rds = priced.cost.lines
             .filter((l) => l.item.startsWith("RDS MySQL"))
             .reduce((n, l) => n + l.monthlyUsd!, 0);
@@ -192,8 +198,13 @@ describe("the cost estimate", () => {
     });
 
     it("should name an instance type or a resource type it has no price for, and never crash", async () => {
-        const { doc } = await planOf("dev", { instanceType: "c7g.xlarge" });
-        expect(doc.cost.lines.find((l) => l.item === "EC2 instances (c7g.xlarge)")?.notPriced).toMatch(/c7g\.xlarge/);
+        const resources = dev.doc.resources.map((r) =>
+            r.type === "aws:ec2/launchTemplate:LaunchTemplate"
+                ? { ...r, inputs: { ...r.inputs, instanceType: "c7g.xlarge" } }
+                : r,
+        );
+        const cost = estimateCost(resources, "us-east-1");
+        expect(cost.lines.find((l) => l.item === "EC2 instances (c7g.xlarge)")?.notPriced).toMatch(/c7g\.xlarge/);
         const odd = estimateCost(
             [
                 {
@@ -234,10 +245,10 @@ describe("the cost estimate", () => {
     });
 
     it("should estimate another region at us-east-1's prices, with a warning", async () => {
-        const { doc } = await planOf("dev", { "aws:region": "eu-west-1" });
-        expect(doc.cost.warnings).toEqual([expect.stringContaining("eu-west-1")]);
-        expect(doc.cost.totalUsd).toBeCloseTo(dev.doc.cost.totalUsd, 6);
-        expect(renderMarkdown(doc)).toContain("> [!WARNING]");
+        const cost = estimateCost(dev.doc.resources, "eu-west-1");
+        expect(cost.warnings).toEqual([expect.stringContaining("eu-west-1")]);
+        expect(cost.totalUsd).toBeCloseTo(dev.doc.cost.totalUsd, 6);
+        expect(renderMarkdown({ ...dev.doc, cost })).toContain("> [!WARNING]");
     });
 
     it("should give each price its source page and the date it was read", () => {
