@@ -65,6 +65,26 @@ describe("stack configuration", () => {
         ["serversPerPool", "0", "ha-webstack:serversPerPool=0 is not valid: expected an integer from 1 to 100"],
         ["serversPerPool", "1.5", "ha-webstack:serversPerPool=1.5 is not valid"],
         ["maxServersPerPool", "0", "ha-webstack:maxServersPerPool=0 is not valid"],
+        [
+            "scaleOnRequestsPerTarget",
+            "0",
+            "ha-webstack:scaleOnRequestsPerTarget=0 is not valid: expected an integer from 1 to 100000, or off",
+        ],
+        [
+            "scaleOnRequestsPerTarget",
+            "lots",
+            "ha-webstack:scaleOnRequestsPerTarget=lots is not valid: expected an integer from 1 to 100000, or off",
+        ],
+        [
+            "scaleOnCpuPercent",
+            "95",
+            "ha-webstack:scaleOnCpuPercent=95 is not valid: expected an integer from 10 to 90, or off",
+        ],
+        [
+            "scaleOnCpuPercent",
+            "60%",
+            "ha-webstack:scaleOnCpuPercent=60% is not valid: expected an integer from 10 to 90, or off",
+        ],
         ["appPort", "http", "ha-webstack:appPort=http is not valid: expected an integer from 1 to 65535"],
         ["allowedCidrs", "0.0.0.0/0,10.1.2.3/16", "ha-webstack:allowedCidrs[1]=10.1.2.3/16 is not valid"],
         ["allowedCidrs", '["not-a-cidr"]', "ha-webstack:allowedCidrs[0]=not-a-cidr is not valid"],

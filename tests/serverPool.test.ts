@@ -1,5 +1,6 @@
 import { Database } from "../components/database";
 import { ServerPool, ServerPoolArgs, ServerPoolDatabase } from "../components/serverPool";
+import { requestCountLabel } from "../components/serverPool/scaling";
 import { renderUserData } from "../components/serverPool/userData";
 import { evaluate } from "../scripts/offline";
 import { expectRejectedBeforeCreate, T, ofType, only, userDataOf } from "./helpers";
@@ -10,6 +11,7 @@ const base: ServerPoolArgs = {
     targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/act-x/0123",
     loadBalancerSecurityGroupId: "sg-alb",
 };
+const ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-alb/50dc6c495c0c9188";
 const build = (args: Partial<ServerPoolArgs> = {}) =>
     evaluate(() => new ServerPool("pool", { ...base, ...args }), { stack: "test" });
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secret-AbCdEf";
@@ -263,7 +265,85 @@ describe("ServerPool", () => {
             "ServerPool args.rootVolumeSizeGb=4 is not valid: expected an integer from 8 to 16384",
         ],
         [{ subnetIds: [] }, "ServerPool args.subnetIds=[] is not valid: expected at least one private subnet"],
+        [
+            { scaling: { cpuPercent: 95 } },
+            "ServerPool args.scaling.cpuPercent=95 is not valid: expected an integer from 10 to 90",
+        ],
+        [
+            { scaling: { loadBalancerArn: ALB_ARN, requestsPerTarget: 0 } },
+            "ServerPool args.scaling.requestsPerTarget=0 is not valid: expected an integer from 1 to 100000",
+        ],
+        [
+            { scaling: { requestsPerTarget: 500 } },
+            "ServerPool args.scaling.loadBalancerArn=undefined is not valid: expected the load balancer's ARN, to scale on requestsPerTarget",
+        ],
+        [{ scaling: "fast" }, "ServerPool args.scaling=fast is not valid: expected an object"],
     ])("should reject %j before creating anything", async (args, message) => {
         await expectRejectedBeforeCreate(build(args as any), message);
+    });
+
+    describe("scaling", () => {
+        const policies = (ev: Awaited<ReturnType<typeof build>>) =>
+            ofType(ev, "aws:autoscaling/policy:Policy")
+                .sort((a, b) => b.name.localeCompare(a.name))
+                .map((p) => [
+                    p.name,
+                    p.inputs.targetTrackingConfiguration.predefinedMetricSpecification,
+                    p.inputs.targetTrackingConfiguration.targetValue,
+                ]);
+
+        it("should track requests per server on its own target group and CPU, between size and maxSize", async () => {
+            const ev = await build({ size: 2, maxSize: 6, scaling: { loadBalancerArn: ALB_ARN } });
+            expect(policies(ev)).toEqual([
+                [
+                    "pool-scale-requests",
+                    {
+                        predefinedMetricType: "ALBRequestCountPerTarget",
+                        resourceLabel: "app/web-alb/50dc6c495c0c9188/targetgroup/act-x/0123",
+                    },
+                    1000,
+                ],
+                ["pool-scale-cpu", { predefinedMetricType: "ASGAverageCPUUtilization" }, 60],
+            ]);
+            const group = only(ev, T.asg);
+            for (const p of ofType(ev, "aws:autoscaling/policy:Policy")) {
+                expect(p.inputs).toMatchObject({
+                    autoscalingGroupName: group.state.name,
+                    policyType: "TargetTrackingScaling",
+                    estimatedInstanceWarmup: 120,
+                });
+            }
+            expect(group.inputs).toMatchObject({ minSize: 2, maxSize: 6, desiredCapacity: 2 });
+            // The desired capacity is Auto Scaling's from then on: never drift, never reset by pulumi up.
+            expect(group.options.ignoreChanges).toEqual(["desiredCapacity"]);
+        });
+
+        it("should take other targets, turn either policy off, and scale on CPU alone without a load balancer", async () => {
+            const ev = await build({
+                scaling: { loadBalancerArn: ALB_ARN, requestsPerTarget: 250, cpuPercent: false },
+            });
+            expect(policies(ev)).toEqual([
+                [
+                    "pool-scale-requests",
+                    expect.objectContaining({ predefinedMetricType: "ALBRequestCountPerTarget" }),
+                    250,
+                ],
+            ]);
+            expect(policies(await build())).toEqual([
+                ["pool-scale-cpu", { predefinedMetricType: "ASGAverageCPUUtilization" }, 60],
+            ]);
+            expect(policies(await build({ scaling: { cpuPercent: false } }))).toEqual([]);
+        });
+
+        it("should name what it cannot build a request metric from", () => {
+            expect(() =>
+                requestCountLabel(
+                    "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/1",
+                    base.targetGroupArn as string,
+                ),
+            ).toThrow(
+                "ServerPool args.scaling.loadBalancerArn=arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/1 is not valid: expected an Application Load Balancer ARN",
+            );
+        });
     });
 });

@@ -105,6 +105,34 @@ describe("the stack program", () => {
             }
         });
 
+        it("should scale each pool on its own target group's requests per server and on CPU", () => {
+            const alb = only(ev, T.alb);
+            for (const asg of ofType(ev, T.asg)) {
+                const tg = resolveRef(ev, asg.inputs.targetGroupArns[0])!;
+                const policies = ofType(ev, "aws:autoscaling/policy:Policy").filter(
+                    (p) => p.inputs.autoscalingGroupName === asg.state.name,
+                );
+                const specs = policies
+                    .map((p) => p.inputs.targetTrackingConfiguration)
+                    .sort((a, b) => a.targetValue - b.targetValue);
+                expect(specs).toEqual([
+                    {
+                        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+                        targetValue: 60,
+                    },
+                    {
+                        predefinedMetricSpecification: {
+                            predefinedMetricType: "ALBRequestCountPerTarget",
+                            resourceLabel: `${alb.state.arnSuffix}/${tg.state.arnSuffix}`,
+                        },
+                        targetValue: 1000,
+                    },
+                ]);
+                expect(asg.inputs.maxSize).toBeGreaterThan(asg.inputs.minSize);
+                expect(asg.options.ignoreChanges).toEqual(["desiredCapacity"]);
+            }
+        });
+
         it("should chain the firewall: world → ALB on 80/443 only → servers on the app port only → database on 3306 only", () => {
             const albSg = only(ev, T.sg, "-alb-sg").name;
             const dbSg = only(ev, T.sg, "-db-sg").name;
@@ -345,6 +373,22 @@ describe("the stack program", () => {
             only(ev, T.alb).state.arn,
         );
         expect(runPolicyPack(ev.resources).mandatory).toEqual([]);
+    });
+
+    it("should leave out a scaling policy turned off", async () => {
+        const ev = await evaluate(program, {
+            stack: "dev",
+            config: stackConfig("dev", { scaleOnRequestsPerTarget: "off", scaleOnCpuPercent: "45" }),
+        });
+        expect(
+            ofType(ev, "aws:autoscaling/policy:Policy").map((p) => [
+                p.inputs.targetTrackingConfiguration.predefinedMetricSpecification.predefinedMetricType,
+                p.inputs.targetTrackingConfiguration.targetValue,
+            ]),
+        ).toEqual([
+            ["ASGAverageCPUUtilization", 45],
+            ["ASGAverageCPUUtilization", 45],
+        ]);
     });
 
     it("should leave out access logs and flow logs when turned off", async () => {

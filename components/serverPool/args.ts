@@ -4,6 +4,7 @@ import type { ServerPoolDatabase } from "../shared/contracts";
 import type { Tags } from "../shared/tags";
 
 export type { ServerPoolDatabase } from "../shared/contracts";
+import type { ServerPoolScaling } from "./scaling";
 import type { UserDataOptions } from "./userData";
 
 export interface ServerPoolArgs {
@@ -38,6 +39,12 @@ export interface ServerPoolArgs {
      * @default 2 × size
      */
     maxSize?: number;
+    /**
+     * Target tracking between `size` and `maxSize`: requests per server (with `loadBalancerArn`) and
+     * average CPU. The desired capacity is then Auto Scaling's: `pulumi up` never resets it.
+     * @default requests per target 1000 (when `loadBalancerArn` is given), CPU 60 %
+     */
+    scaling?: ServerPoolScaling;
     /**
      * AMI id or `resolve:ssm:<parameter>`.
      * @default the latest Amazon Linux 2023 for the instance type's architecture, resolved by EC2 at

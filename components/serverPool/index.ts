@@ -3,3 +3,4 @@ export * from "./args";
 export * from "./serverPool";
 export * from "./settings";
 export * from "./userData";
+export * from "./scaling";

@@ -3,10 +3,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServerPoolArgs } from "./args";
 import { named, Tags } from "../shared/tags";
 import { amazonLinuxParameter, validateServerPoolArgs } from "./settings";
+import { createScalingPolicies } from "./scaling";
 import { renderUserData } from "./userData";
 
 /** Instances are given this long after launch before ELB health checks count (user data installs nginx). */
 export const HEALTH_CHECK_GRACE_SECONDS = 180;
+/** A new instance's metrics count towards scaling this long after it is in service. */
+export const INSTANCE_WARMUP_SECONDS = 120;
 
 /**
  * An Auto Scaling group of web servers behind one target group: a launch template (Amazon Linux
@@ -20,6 +23,8 @@ export class ServerPool extends pulumi.ComponentResource {
     public readonly instanceProfile: aws.iam.InstanceProfile;
     public readonly launchTemplate: aws.ec2.LaunchTemplate;
     public readonly autoScalingGroup: aws.autoscaling.Group;
+    /** The target tracking policies (requests per server, CPU), as configured. */
+    public readonly scalingPolicies: aws.autoscaling.Policy[];
     public readonly size: number;
 
     constructor(name: string, args: ServerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -128,11 +133,15 @@ export class ServerPool extends pulumi.ComponentResource {
                 // Replace instances the ALB finds unhealthy, not only those EC2 finds impaired.
                 healthCheckType: "ELB",
                 healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
-                defaultInstanceWarmup: 120,
+                defaultInstanceWarmup: INSTANCE_WARMUP_SECONDS,
                 // A new launch template version rolls the pool, launching before terminating.
                 instanceRefresh: {
                     strategy: "Rolling",
-                    preferences: { minHealthyPercentage: 100, maxHealthyPercentage: 200, instanceWarmup: "120" },
+                    preferences: {
+                        minHealthyPercentage: 100,
+                        maxHealthyPercentage: 200,
+                        instanceWarmup: String(INSTANCE_WARMUP_SECONDS),
+                    },
                 },
                 enabledMetrics: [
                     "GroupInServiceInstances",
@@ -147,7 +156,17 @@ export class ServerPool extends pulumi.ComponentResource {
                     propagateAtLaunch: true,
                 })),
             },
-            { parent: this },
+            // Scaling sets the desired capacity; Pulumi keeps min and max. A larger size raises the
+            // minimum, and Auto Scaling brings the desired capacity up to it.
+            { parent: this, ignoreChanges: ["desiredCapacity"] },
+        );
+        this.scalingPolicies = createScalingPolicies(
+            this,
+            name,
+            this.autoScalingGroup,
+            args.targetGroupArn,
+            settings.scaling,
+            INSTANCE_WARMUP_SECONDS,
         );
 
         this.registerOutputs({

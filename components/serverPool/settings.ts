@@ -8,6 +8,7 @@ import {
     nonEmptyString,
 } from "../shared/validation";
 import type { ServerPoolArgs, ServerPoolDatabase } from "./args";
+import { ScalingSettings, validateScaling } from "./scaling";
 import { APP_UPSTREAM_PORT } from "./userData";
 
 export interface ServerPoolSettings {
@@ -18,6 +19,7 @@ export interface ServerPoolSettings {
     instanceType: pulumi.Input<string>;
     imageId?: pulumi.Input<string>;
     database?: ServerPoolDatabase;
+    scaling: ScalingSettings;
 }
 
 export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool args"): ServerPoolSettings {
@@ -49,6 +51,7 @@ export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool
         ),
         database:
             args.database === undefined ? undefined : validateServerPoolDatabase(args.database, `${label}.database`),
+        scaling: validateScaling(args.scaling, `${label}.scaling`),
     };
 }
 

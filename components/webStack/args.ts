@@ -31,6 +31,17 @@ export interface WebStackArgs {
     serversPerPool?: number;
     /** @default 2 × serversPerPool */
     maxServersPerPool?: number;
+    /**
+     * Requests per server per minute each pool's target tracking holds (on its own target group),
+     * or `false` for none — see {@link ServerPoolArgs.scaling}.
+     * @default 1000
+     */
+    scaleOnRequestsPerTarget?: number | false;
+    /**
+     * Average CPU (%) each pool's target tracking holds, or `false` for none.
+     * @default 60
+     */
+    scaleOnCpuPercent?: number | false;
     /** AMI for the servers — see {@link ServerPoolArgs.imageId}. */
     imageId?: pulumi.Input<string>;
     /** User data replacing the sample app — see {@link ServerPoolArgs.userData}. */

@@ -19,7 +19,7 @@ import {
     wafRateLimit,
 } from "../loadBalancer";
 import { DEFAULT_FLOW_LOG_RETENTION_DAYS, MAX_VPC_PREFIX } from "../network";
-import { appPortValue } from "../serverPool";
+import { appPortValue, CPU_PERCENT, REQUESTS_PER_TARGET, SCALING_DEFAULTS } from "../serverPool";
 import { DEFAULT_TLS_POLICY, TLS_POLICIES } from "../shared/tlsPolicies";
 import {
     acmCertificateArn,
@@ -129,6 +129,21 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         allowed: "serversPerPool–200",
         description: "Upper bound of each Auto Scaling group.",
         read: (raw, label) => ({ maxServersPerPool: integerIn(label, raw, 1, 200) }),
+    },
+    {
+        key: "scaleOnRequestsPerTarget",
+        default: String(SCALING_DEFAULTS.requestsPerTarget),
+        allowed: `${REQUESTS_PER_TARGET.min}–${REQUESTS_PER_TARGET.max.toLocaleString("en-US")} | off`,
+        description:
+            "Target tracking: requests per server per minute each pool holds (`ALBRequestCountPerTarget` of its own target group, so a failover pool grows when it takes over), between `serversPerPool` and `maxServersPerPool`.",
+        read: (raw, label) => ({ scaleOnRequestsPerTarget: offOr(label, raw, REQUESTS_PER_TARGET) }),
+    },
+    {
+        key: "scaleOnCpuPercent",
+        default: String(SCALING_DEFAULTS.cpuPercent),
+        allowed: `${CPU_PERCENT.min}–${CPU_PERCENT.max} | off`,
+        description: "Target tracking: the average CPU (%) each pool holds. Scale-in needs both policies to agree.",
+        read: (raw, label) => ({ scaleOnCpuPercent: offOr(label, raw, CPU_PERCENT) }),
     },
     {
         key: "appPort",
@@ -345,6 +360,16 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
 ];
 
 /** A list from config: a YAML list (which Pulumi hands over as JSON) or a comma-separated string. */
+/** A number in a range, or `off` (also `false`) for none. */
+function offOr(label: string, raw: string, range: { min: number; max: number }): number | false {
+    if (raw === "off" || raw === "false") return false;
+    try {
+        return integerIn(label, raw, range.min, range.max);
+    } catch {
+        throw invalid(label, raw, `an integer from ${range.min} to ${range.max}, or off`);
+    }
+}
+
 export function stringList(label: string, raw: string): string[] {
     const text = raw.trim();
     if (text.startsWith("[")) {

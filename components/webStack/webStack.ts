@@ -172,6 +172,11 @@ export class WebStack extends pulumi.ComponentResource {
                     instanceType: args.instanceType,
                     size,
                     maxSize: args.maxServersPerPool,
+                    scaling: {
+                        loadBalancerArn: this.loadBalancer.loadBalancer.arn,
+                        requestsPerTarget: args.scaleOnRequestsPerTarget,
+                        cpuPercent: args.scaleOnCpuPercent,
+                    },
                     imageId: args.imageId,
                     userData: args.userData,
                     database: this.database.connection,

@@ -56,6 +56,7 @@ export const FREE_TYPES = new Set([
     "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget",
     "aws:lambda/permission:Permission",
+    "aws:autoscaling/policy:Policy",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",

@@ -205,5 +205,6 @@ export const LEFT_OUT = [
     "data transfer (out to the internet, between AZs, NAT gateway data processing at $0.045/GB)",
     "LCUs above the assumed 1, WAF requests ($0.60 per million), SNS deliveries past the free tier",
     "RDS storage that autoscaling adds, backups beyond the free allowance (the database's size), snapshots",
+    "the CloudWatch alarms Auto Scaling creates for each target tracking policy (two a policy)",
     "the free tiers (Lambda, CloudWatch's first 10 alarms and 3 dashboards, DynamoDB's 25 GB)",
 ];
