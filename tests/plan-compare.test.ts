@@ -5,6 +5,7 @@
  */
 import { evaluate } from "../scripts/offline";
 import { compare, Comparison, diffInputs } from "../scripts/plan/compare";
+import { estimateCost } from "../scripts/plan/cost";
 import { buildDocument, PlanDocument, PlanResource } from "../scripts/plan/document";
 import { renderMarkdown, renderText } from "../scripts/plan/render";
 import { securityChanges } from "../scripts/plan/security";
@@ -324,6 +325,30 @@ describe("the security-relevant changes", () => {
             "bucket made public: blockPublicPolicy turned off (blockPublicPolicy: true → false)",
         ]);
         expect(words([block(true)], [])).toEqual(["public access block removed from bucket logs"]);
+    });
+});
+
+describe("the cost delta", () => {
+    it("should name an item it cannot price and mark the delta incomplete, rather than count it as $0", async () => {
+        const dev = await planOf();
+        const withType = (doc: PlanDocument, type: string, servers: number): PlanDocument => {
+            const resources = doc.resources.map((r) =>
+                r.type === "aws:ec2/launchTemplate:LaunchTemplate"
+                    ? { ...r, inputs: { ...r.inputs, instanceType: type } }
+                    : r.type === "aws:autoscaling/group:Group"
+                      ? { ...r, inputs: { ...r.inputs, desiredCapacity: servers } }
+                      : r,
+            );
+            return { ...doc, resources, cost: estimateCost(resources, "us-east-1") };
+        };
+        const bigger = compare(dev, withType(dev, "m7g.4xlarge", 1));
+        expect(bigger.cost.notPriced).toEqual(["EC2 instances (m7g.4xlarge) (none → 1460 instance-hour)"]);
+        expect(renderMarkdown(withType(dev, "m7g.4xlarge", 1), bigger)).toContain(
+            "; incomplete: 1 item(s) not priced).",
+        );
+        // More servers of a type without a price: still named, with the change of quantity.
+        const more = compare(withType(dev, "m7g.4xlarge", 1), withType(dev, "m7g.4xlarge", 6));
+        expect(more.cost.notPriced).toEqual(["EC2 instances (m7g.4xlarge) (1460 instance-hour → 8760 instance-hour)"]);
     });
 });
 

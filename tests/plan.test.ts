@@ -12,7 +12,7 @@ import * as path from "path";
 import { bundleHandler } from "../components/failoverController/bundle";
 import { evaluate, Evaluation, listStacks } from "../scripts/offline";
 import { estimateCost, FREE_TYPES } from "../scripts/plan/cost";
-import { buildDocument, parseDocument, planResources, PlanDocument } from "../scripts/plan/document";
+import { buildDocument, parseDocument, planResources, PlanDocument, PlanResource } from "../scripts/plan/document";
 import { exitCodeOf, parseOptions, plan } from "../scripts/plan/make";
 import { renderMarkdown, renderText } from "../scripts/plan/render";
 import { PRICES, RDS_MYSQL_HOURLY, EC2_HOURLY } from "../scripts/plan/prices";
@@ -241,6 +241,51 @@ describe("the cost estimate", () => {
         }
         expect(dev.doc.cost.free).toEqual(
             expect.arrayContaining(["aws:ec2/vpc:Vpc", "aws:ec2/vpcEndpoint:VpcEndpoint (Gateway)"]),
+        );
+    });
+
+    it("should apply the controller's measured traffic only to the controller, and price only what it knows", () => {
+        const r = (type: string, name: string, inputs: Record<string, unknown>, parent?: string): PlanResource => ({
+            urn: `urn:pulumi:dev::ha-webstack::${type}::${name}`,
+            type,
+            name,
+            custom: true,
+            refs: [name],
+            inputs,
+            ...(parent ? { parent } : {}),
+        });
+        const cost = estimateCost(
+            [
+                r("aws:lambda/function:Function", "resizer", { memorySize: 1024, architectures: ["x86_64"] }),
+                r("aws:dynamodb/table:Table", "sessions", {}),
+                r("aws:lb/loadBalancer:LoadBalancer", "nlb", { loadBalancerType: "network", subnets: ["a", "b"] }),
+                r("aws:lb/loadBalancer:LoadBalancer", "internal", { internal: true, subnets: ["a", "b"] }),
+                r("aws:rds/instance:Instance", "db", {
+                    instanceClass: "db.t4g.micro",
+                    allocatedStorage: 100,
+                    storageType: "io2",
+                    iops: 20000,
+                }),
+            ],
+            "us-east-1",
+        );
+        expect(cost.lines.filter((l) => l.notPriced).map((l) => [l.item, l.notPriced])).toEqual([
+            ["DynamoDB table sessions", "its requests are not known to the estimate"],
+            ["Lambda function resizer", "its invocations are not known to the estimate"],
+            ["Load balancer nlb (network)", "network load balancers are not in the price table"],
+            [
+                "RDS io2 storage with provisioned IOPS",
+                "RDS io2 storage and provisioned IOPS are not in the price table",
+            ],
+        ]);
+        // The internal ALB is priced, without public addresses.
+        expect(cost.lines.map((l) => l.item)).toContain("Application Load Balancer");
+        expect(cost.lines.map((l) => l.item)).not.toContain("Public IPv4 addresses");
+        // The controller's function and table are priced at what bench:failover measured.
+        const controller = dev.doc.resources.filter((x) => /FailoverController::[^:]+$/.test(x.parent ?? ""));
+        const priced = estimateCost(controller, "us-east-1").lines.map((l) => l.item);
+        expect(priced).toEqual(
+            expect.arrayContaining(["Lambda compute (failover controller)", "DynamoDB writes (on demand)"]),
         );
     });
 

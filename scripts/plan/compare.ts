@@ -40,7 +40,7 @@ export interface Comparison {
         readonly beforeUsd: number;
         readonly afterUsd: number;
         readonly deltaUsd: number;
-        /** Items not priced in either plan: their change is not in the delta. */
+        /** Items not priced in one plan or both (with their quantities where known): not in the delta. */
         readonly notPriced: string[];
     };
 }
@@ -80,8 +80,14 @@ function costDelta(base: readonly CostLine[], head: readonly CostLine[]): Compar
     for (const item of items) {
         const b = before.get(item);
         const a = after.get(item);
+        // Not priced on either side: the delta cannot include it, so it is always named.
         if (b?.notPriced || a?.notPriced) {
-            if (b?.notPriced !== a?.notPriced || !b || !a) notPriced.push(item);
+            const q = (l?: CostLine) => (l?.quantity === undefined ? "" : `${l.quantity} ${l.unit ?? ""}`.trim());
+            const change =
+                b?.quantity !== a?.quantity && (b?.quantity !== undefined || a?.quantity !== undefined)
+                    ? ` (${q(b) || "none"} → ${q(a) || "none"})`
+                    : "";
+            notPriced.push(`${item}${change}`);
             continue;
         }
         const beforeUsd = b?.monthlyUsd;

@@ -108,8 +108,15 @@ class Estimate {
         this.freeTypes.add(type);
     }
 
-    missing(item: string, reason: string): void {
-        this.notPriced.set(item, { item, notPriced: reason });
+    /** An item without a price: named with why, and with its quantity where known (a change of it shows). */
+    missing(item: string, reason: string, quantity?: number, unit?: string): void {
+        const line = this.notPriced.get(item);
+        const total = quantity === undefined ? line?.quantity : (line?.quantity ?? 0) + quantity;
+        this.notPriced.set(item, {
+            item,
+            notPriced: reason,
+            ...(total === undefined ? {} : { quantity: total, unit }),
+        });
     }
 
     /** The priced lines, most expensive first, then the ones not priced. */
@@ -124,6 +131,11 @@ class Estimate {
 const num = (v: unknown, fallback = 0) =>
     typeof v === "number" ? v : typeof v === "string" && v !== "" && !Number.isNaN(Number(v)) ? Number(v) : fallback;
 
+/** Whether a resource is the failover controller's (whose traffic bench:failover measured). */
+function underController(r: PlanResource): boolean {
+    return /ha-webstack:index:FailoverController::[^:]+$/.test(r.parent ?? "");
+}
+
 /** The monthly estimate of the resources a plan registers. */
 export function estimateCost(resources: readonly PlanResource[], region: string): CostReport {
     const e = new Estimate();
@@ -134,14 +146,26 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
         const i = r.inputs as Record<string, any>;
         switch (r.type) {
             case "aws:lb/loadBalancer:LoadBalancer": {
+                const kind = String(i.loadBalancerType ?? "application");
+                if (kind !== "application") {
+                    e.missing(
+                        `Load balancer ${r.name} (${kind})`,
+                        `${kind} load balancers are not in the price table`,
+                        HOURS,
+                        "hour",
+                    );
+                    break;
+                }
                 e.add("Application Load Balancer", HOURS, PRICES.albHour);
                 e.add(
                     `ALB capacity (${ASSUMPTIONS.albLcus} LCU assumed)`,
                     HOURS * ASSUMPTIONS.albLcus,
                     PRICES.albLcuHour,
                 );
-                // An internet-facing ALB has a public IPv4 address per AZ (subnet).
-                e.add("Public IPv4 addresses", HOURS * (i.subnets?.length ?? 0), PRICES.publicIpv4Hour);
+                // An internet-facing ALB has a public IPv4 address per AZ (subnet); an internal one none.
+                if (i.internal !== true) {
+                    e.add("Public IPv4 addresses", HOURS * (i.subnets?.length ?? 0), PRICES.publicIpv4Hour);
+                }
                 break;
             }
             case "aws:ec2/natGateway:NatGateway":
@@ -165,11 +189,24 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                     e.missing(
                         `EC2 instances (${type ?? "unknown type"})`,
                         `no price for instance type ${type ?? "(unknown)"} in scripts/plan/prices.ts`,
+                        servers * HOURS,
+                        "instance-hour",
                     );
-                const volume = (
-                    lt?.inputs.blockDeviceMappings as Array<{ ebs?: { volumeSize?: number } }> | undefined
-                )?.[0]?.ebs?.volumeSize;
-                if (volume) e.add("EBS gp3 root volumes", servers * num(volume), PRICES.ebsGp3GbMonth);
+                const volumes =
+                    (lt?.inputs.blockDeviceMappings as Array<{ ebs?: { volumeSize?: number; volumeType?: string } }>) ??
+                    [];
+                for (const v of volumes) {
+                    if (!v.ebs?.volumeSize) continue;
+                    const gb = servers * num(v.ebs.volumeSize);
+                    if ((v.ebs.volumeType ?? "gp3") === "gp3") e.add("EBS gp3 volumes", gb, PRICES.ebsGp3GbMonth);
+                    else
+                        e.missing(
+                            `EBS ${v.ebs.volumeType} volumes`,
+                            `EBS ${v.ebs.volumeType} is not in the price table`,
+                            gb,
+                            "GB-month",
+                        );
+                }
                 break;
             }
             case "aws:rds/instance:Instance": {
@@ -180,13 +217,23 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 const label = `RDS MySQL (${cls}${multiAz ? ", Multi-AZ" : ""})`;
                 if (price) e.add(label, HOURS * (multiAz ? 2 : 1), price);
                 else e.missing(label, `no price for DB instance class ${cls} in scripts/plan/prices.ts`);
-                // A replica has the storage of its source.
+                // A replica has the storage (size and type) of its source unless it says otherwise.
                 const storage = num(i.allocatedStorage, num(source?.inputs.allocatedStorage));
-                e.add(
-                    multiAz ? "RDS gp3 storage (Multi-AZ)" : "RDS gp3 storage",
-                    storage,
-                    multiAz ? PRICES.rdsGp3MultiAzGbMonth : PRICES.rdsGp3GbMonth,
-                );
+                const storageType = String(i.storageType ?? source?.inputs.storageType ?? "gp2");
+                if (storageType === "gp3" && i.iops === undefined) {
+                    e.add(
+                        multiAz ? "RDS gp3 storage (Multi-AZ)" : "RDS gp3 storage",
+                        storage,
+                        multiAz ? PRICES.rdsGp3MultiAzGbMonth : PRICES.rdsGp3GbMonth,
+                    );
+                } else {
+                    e.missing(
+                        `RDS ${storageType} storage${i.iops !== undefined ? " with provisioned IOPS" : ""}`,
+                        `RDS ${storageType} storage${i.iops !== undefined ? " and provisioned IOPS are" : " is"} not in the price table`,
+                        storage,
+                        "GB-month",
+                    );
+                }
                 break;
             }
             case "aws:secretsmanager/secret:Secret":
@@ -219,6 +266,11 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 break;
             }
             case "aws:lambda/function:Function": {
+                // Only the failover controller's traffic is known (measured by bench:failover).
+                if (!underController(r)) {
+                    e.missing(`Lambda function ${r.name}`, "its invocations are not known to the estimate");
+                    break;
+                }
                 const gbSeconds =
                     MINUTES * ASSUMPTIONS.controllerBilledSecondsPerMinute * (num(i.memorySize, 128) / 1024);
                 e.add("Lambda compute (failover controller)", gbSeconds, PRICES.lambdaArmGbSecond);
@@ -230,6 +282,10 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 break;
             }
             case "aws:dynamodb/table:Table":
+                if (!underController(r)) {
+                    e.missing(`DynamoDB table ${r.name}`, "its requests are not known to the estimate");
+                    break;
+                }
                 e.add(
                     "DynamoDB writes (on demand)",
                     (ASSUMPTIONS.controllerWritesPerMinute * MINUTES) / 1e6,

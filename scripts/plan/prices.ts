@@ -7,14 +7,19 @@
 export interface Price {
     readonly usd: number;
     readonly unit: string;
-    /** The AWS pricing page the figure belongs to. */
+    /** The AWS pricing page the figure belongs to, where a reader can check it. */
     readonly source: string;
-    /** When it was recorded here, and from what (the AWS page, or where the project read it). */
+    /**
+     * When it was recorded here and where it was taken from. None was read from the AWS page on
+     * the machine that wrote this table (it has no network): each names its actual source.
+     */
     readonly read: string;
 }
 
 /** The project's price list (../shared/brief/ARCHITECTURE.md), taken from the AWS pricing pages. */
-const BRIEF = "2026-12-02, from the project's price list (ARCHITECTURE.md, checked against the AWS page)";
+const BRIEF = "2026-12-02, from the project's price list (shared/brief/ARCHITECTURE.md)";
+/** Figures an earlier version of this README quoted from the AWS pages. */
+const README_QUOTE = "2026-12-02, as this project's README quoted the AWS page";
 
 export const REGION = "us-east-1";
 
@@ -72,37 +77,37 @@ export const PRICES = {
         usd: 3,
         unit: "dashboard-month",
         source: "https://aws.amazon.com/cloudwatch/pricing/",
-        read: "2026-12-02, from the CloudWatch pricing page as this README quotes it",
+        read: README_QUOTE,
     },
     customMetricMonth: {
         usd: 0.3,
         unit: "metric-month",
         source: "https://aws.amazon.com/cloudwatch/pricing/",
-        read: "2026-12-02, from the CloudWatch pricing page as this README quotes it",
+        read: README_QUOTE,
     },
     logsIngestGb: {
         usd: 0.5,
         unit: "GB ingested",
         source: "https://aws.amazon.com/cloudwatch/pricing/",
-        read: "2026-12-02, from the CloudWatch pricing page as this README quotes it",
+        read: README_QUOTE,
     },
     logsStoredGbMonth: {
         usd: 0.03,
         unit: "GB-month stored",
         source: "https://aws.amazon.com/cloudwatch/pricing/",
-        read: "2026-12-02, from the CloudWatch pricing page as this README quotes it",
+        read: README_QUOTE,
     },
     lambdaArmGbSecond: {
         usd: 0.0000133334,
         unit: "GB-second (arm64)",
         source: "https://aws.amazon.com/lambda/pricing/",
-        read: "2026-12-02, from the Lambda pricing page as this README quotes it",
+        read: README_QUOTE,
     },
     lambdaRequestMillion: {
         usd: 0.2,
         unit: "million requests",
         source: "https://aws.amazon.com/lambda/pricing/",
-        read: "2026-12-02, from the Lambda pricing page as this README quotes it",
+        read: README_QUOTE,
     },
     dynamoWriteMillion: {
         usd: 0.625,
@@ -120,13 +125,13 @@ export const PRICES = {
         usd: 5,
         unit: "web ACL-month",
         source: "https://aws.amazon.com/waf/pricing/",
-        read: "2026-12-02, from the WAF pricing page as this README quotes it",
+        read: README_QUOTE,
     },
     wafRuleMonth: {
         usd: 1,
         unit: "rule-month",
         source: "https://aws.amazon.com/waf/pricing/",
-        read: "2026-12-02, from the WAF pricing page as this README quotes it",
+        read: README_QUOTE,
     },
     schedulerInvocationMillion: {
         usd: 1,
@@ -204,7 +209,7 @@ export const ASSUMPTIONS = {
 export const LEFT_OUT = [
     "data transfer (out to the internet, between AZs, NAT gateway data processing at $0.045/GB)",
     "LCUs above the assumed 1, WAF requests ($0.60 per million), SNS deliveries past the free tier",
-    "RDS storage that autoscaling adds, backups beyond the free allowance (the database's size), snapshots",
+    "RDS storage that autoscaling adds, backups beyond the free allowance (the database's size), snapshots, and the database logs exported to CloudWatch Logs",
     "the CloudWatch alarms Auto Scaling creates for each target tracking policy (two a policy)",
     "the free tiers (Lambda, CloudWatch's first 10 alarms and 3 dashboards, DynamoDB's 25 GB)",
 ];

@@ -20,6 +20,10 @@ const value = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
 const VALUE_WIDTH = 120;
 const clip = (text: string) => (text.length > VALUE_WIDTH ? `${text.slice(0, VALUE_WIDTH - 1)}…` : text);
 
+/** The note on a cost delta that leaves items out. */
+const incomplete = (c: Comparison) =>
+    c.cost.notPriced.length === 0 ? "" : `; incomplete: ${c.cost.notPriced.length} item(s) not priced`;
+
 export function summary(doc: PlanDocument): string {
     const resources = doc.resources.filter((r) => r.custom).length;
     const components = doc.resources.length - resources;
@@ -78,7 +82,7 @@ function comparisonMarkdown(c: Comparison): string[] {
     const out = [
         `### Change review against the base (${code(c.base.stack)}, ${c.base.resources} resources)`,
         "",
-        `**${c.added.length} added, ${c.removed.length} removed, ${c.changed.length} changed**; monthly cost ${usd(c.cost.beforeUsd)} → ${usd(c.cost.afterUsd)} (**${signed(c.cost.deltaUsd)}**).`,
+        `**${c.added.length} added, ${c.removed.length} removed, ${c.changed.length} changed**; monthly cost ${usd(c.cost.beforeUsd)} → ${usd(c.cost.afterUsd)} (**${signed(c.cost.deltaUsd)}**${incomplete(c)}).`,
         "",
         "#### Security-relevant changes",
         "",
@@ -223,7 +227,7 @@ function comparisonText(c: Comparison): string[] {
         `change review against the base (${c.base.stack}, ${c.base.resources} resources): ${c.added.length} added, ${c.removed.length} removed, ${c.changed.length} changed`,
         "  security-relevant changes:",
         ...(c.security.length === 0 ? ["    none found"] : c.security.map((f) => `    ! ${f.resource}: ${f.change}`)),
-        `  monthly cost: ${usd(c.cost.beforeUsd)} → ${usd(c.cost.afterUsd)} (${signed(c.cost.deltaUsd)})`,
+        `  monthly cost: ${usd(c.cost.beforeUsd)} → ${usd(c.cost.afterUsd)} (${signed(c.cost.deltaUsd)}${incomplete(c)})`,
         ...c.cost.lines.map((l) => `    ${signed(l.deltaUsd).padStart(9)}  ${l.item}`),
         ...c.cost.notPriced.map((item) => `    not priced  ${item}`),
         ...c.added.map((r) => `  + ${r.name} (${r.type})`),
