@@ -402,6 +402,35 @@ describe("guards that were missing", () => {
         ]);
     });
 
+    it("names access logs turned off once, not each protection of the log bucket removed with it", () => {
+        const bucket = res("aws:s3/bucket:Bucket", "dev-alb-logs", {}, [
+            "dev-alb-logs",
+            "arn:aws:s3:::dev-alb-logs-2e021df",
+            "dev-alb-logs-2e021df",
+        ]);
+        const onBucket = (type: string, inputs: Record<string, unknown>) =>
+            res(type, "dev-alb-logs", { bucket: "dev-alb-logs-2e021df", ...inputs }, [`${type}-dev-alb-logs`]);
+        const protections = [
+            onBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", { blockPublicAcls: true }),
+            onBucket("aws:s3/bucketOwnershipControls:BucketOwnershipControls", {
+                rule: { objectOwnership: "BucketOwnerEnforced" },
+            }),
+            onBucket("aws:s3/bucketPolicy:BucketPolicy", { policy: { Statement: [] } }),
+        ];
+        const alb = (accessLogs?: unknown) =>
+            res("aws:lb/loadBalancer:LoadBalancer", "dev-alb", { dropInvalidHeaderFields: true, accessLogs });
+        const logged = alb({ bucket: "dev-alb-logs-2e021df", enabled: true, prefix: "alb" });
+        expect(words([logged, bucket, ...protections], [alb()])).toEqual([
+            "load balancer access logs turned off (accessLogs.enabled: true → false)",
+        ]);
+        // The bucket kept, its protections removed: each is named.
+        expect(words([logged, bucket, ...protections], [logged, bucket])).toEqual([
+            "public access block removed from bucket dev-alb-logs",
+            "object ownership controls removed from bucket dev-alb-logs (ACLs are no longer disabled by them)",
+            "bucket policy removed from dev-alb-logs (its TLS-only and access rules go with it)",
+        ]);
+    });
+
     it("names bucket ownership controls loosened or removed", () => {
         const ownership = (objectOwnership: string) =>
             res("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "dev-alb-logs", {

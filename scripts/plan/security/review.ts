@@ -131,6 +131,7 @@ const TARGET: Record<string, string> = {
 /** The types this review reads by resource (firewall rules are compared by content instead). */
 const PAIRED = new Set([
     ...Object.keys(TARGET).filter((t) => !t.startsWith("aws:vpc/")),
+    "aws:ec2/vpc:Vpc",
     "aws:rds/instance:Instance",
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:lb/loadBalancer:LoadBalancer",

@@ -335,9 +335,19 @@ const PROTECTIONS: Record<string, (r: PlanResource, review: Review) => string> =
         `bucket policy removed from ${n.name(r.inputs.bucket)} (its TLS-only and access rules go with it)`,
 };
 
+/**
+ * Protections removed while what they protect stays. A bucket, VPC or load balancer removed as a
+ * whole takes its protections with it: that is no weakening of something still there.
+ */
 export function removedFindings(review: Review): SecurityFinding[] {
+    const gone = (r: PlanResource) => !review.headByUrn.has(r.urn) && !review.isReplaced(r);
+    const protectsWhatIsGone = (r: PlanResource) => {
+        const target = ["bucket", "vpcId", "resourceArn"].map((k) => r.inputs[k]).find((v) => v !== undefined);
+        const owner = review.owner(target, "base");
+        return owner !== undefined && owner !== r && gone(owner);
+    };
     return review.base
-        .filter((r) => !review.headByUrn.has(r.urn) && !review.isReplaced(r) && PROTECTIONS[r.type])
+        .filter((r) => PROTECTIONS[r.type] && gone(r) && !protectsWhatIsGone(r))
         .map((r) => ({ resource: r.name, type: r.type, change: PROTECTIONS[r.type](r, review) }))
         .filter((f) => f.change !== "");
 }
