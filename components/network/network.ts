@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createVpcFlowLogs, VpcFlowLogs } from "./flowLogs";
 import { named } from "../shared/tags";
 import { subnetLayout } from "./subnets";
-import { checkZones, chooseZones, resolveZoneOfferings } from "./zones";
+import { networkAvailabilityZones } from "./zones";
 import type { NetworkArgs } from "./args";
 import { validateNetworkArgs } from "./settings";
 
@@ -43,20 +43,13 @@ export class Network extends pulumi.ComponentResource {
         this.azCount = azCount;
         const layout = subnetLayout(cidrBlock, azCount);
 
-        // Only AZs that offer everything given in `offerings` (see zones.ts).
-        const offerings = resolveZoneOfferings(settings.offerings);
-        const explicitZones = settings.availabilityZones;
-        this.availabilityZones = explicitZones
-            ? offerings.apply((o) => checkZones(explicitZones, o, "availabilityZones"))
-            : pulumi
-                  .all([
-                      aws.getAvailabilityZonesOutput(
-                          { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
-                          { parent: this },
-                      ).names,
-                      offerings,
-                  ])
-                  .apply(([names, o]) => chooseZones(names, azCount, o));
+        // The explicit AZs, or the first azCount available; only AZs that offer everything in `offerings`.
+        this.availabilityZones = networkAvailabilityZones(
+            settings.availabilityZones,
+            azCount,
+            settings.offerings,
+            this,
+        );
         const azAt = (i: number) => this.availabilityZones.apply((zones) => zones[i]);
 
         this.vpc = new aws.ec2.Vpc(

@@ -2,9 +2,10 @@
  * Which AZs the network spans when the stack's servers and database need particular offerings: not
  * every AZ of a region offers every instance type or DB class (in us-east-1, one AZ refuses most
  * current-generation types in most accounts), and an AZ that does not would leave a pool or a
- * replica unlaunchable. Pure, no resources: the offerings are looked up by the caller.
+ * replica unlaunchable. No resources: the offerings are looked up by the caller.
  * https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-regions.html
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { invalid, ValidationError } from "../shared/validation";
 import { pickAvailabilityZones } from "./subnets";
@@ -86,4 +87,25 @@ export function checkZones(zones: string[], offerings: ResolvedZoneOffering[], k
         );
     }
     return zones;
+}
+
+/**
+ * The network's AZs: `explicit` checked against the offerings, or the region's first `azCount`
+ * available AZs (needing no opt-in) that offer everything.
+ */
+export function networkAvailabilityZones(
+    explicit: string[] | undefined,
+    azCount: number,
+    offerings: ZoneOffering[],
+    parent: pulumi.Resource,
+): pulumi.Output<string[]> {
+    const resolved = resolveZoneOfferings(offerings);
+    if (explicit) {
+        return resolved.apply((o) => checkZones(explicit, o, "availabilityZones"));
+    }
+    const available = aws.getAvailabilityZonesOutput(
+        { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+        { parent },
+    ).names;
+    return pulumi.all([available, resolved]).apply(([names, o]) => chooseZones(names, azCount, o));
 }
