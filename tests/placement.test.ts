@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkZones, chooseZones, networkAvailabilityZones } from "../components/network";
+import { checkZones, chooseZones, Network, networkAvailabilityZones, ZoneOffering } from "../components/network";
 import { orderableDbQuery, stackZoneOfferings } from "../components/webStack/placement";
 import { EvaluateOptions, Evaluation, evaluate } from "../scripts/offline";
-import { T, ofType, only, resolveRef, stackConfig } from "./helpers";
+import { expectRejectedBeforeCreate, T, ofType, only, resolveRef, stackConfig } from "./helpers";
 
 import program = require("../index");
 
@@ -80,6 +80,19 @@ describe("placement", () => {
             ]);
             expect(() => checkZones(["us-east-1a", "us-east-1e"], offerings, "availabilityZones")).toThrow(
                 'availabilityZones=["us-east-1a","us-east-1e"] is not valid: us-east-1e does not offer instance type m7g.large.',
+            );
+        });
+
+        it("should reject offerings that are not a list of { what, zones } before creating anything", async () => {
+            const build = (offerings: unknown) =>
+                evaluate(() => new Network("net", { offerings: offerings as ZoneOffering[] }), { stack: "test" });
+            await expectRejectedBeforeCreate(
+                build("t4g.micro"),
+                "Network args.offerings=t4g.micro is not valid: expected a list of { what, zones }",
+            );
+            await expectRejectedBeforeCreate(
+                build([{ what: "instance type t4g.micro" }]),
+                'Network args.offerings[0]={"what":"instance type t4g.micro"} is not valid: expected { what, zones }',
             );
         });
 
