@@ -64,7 +64,14 @@ export interface EvaluateOptions {
     config?: Record<string, string>;
     /** Evaluate as `pulumi preview` (true) or `pulumi up` (false). */
     preview?: boolean;
+    /**
+     * Invoke answers by token, in place of {@link mockCall}'s (e.g. a region whose AZs do not all
+     * offer an instance type); each gets the invoke's inputs and mockCall's own answer.
+     */
+    calls?: Record<string, MockCallOverride>;
 }
+
+export type MockCallOverride = (inputs: Record<string, any>, answer: Record<string, any>) => Record<string, any>;
 
 /**
  * Runs `program` under mocks with the given stack and config, waits until every registration has
@@ -99,7 +106,11 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
             });
             return { id: args.custom === false ? undefined : id, state: { ...args.inputs, ...state } };
         },
-        call: (args) => mockCall(args.token, args.inputs ?? {}, region),
+        call: (args) => {
+            const answer = mockCall(args.token, args.inputs ?? {}, region);
+            const override = options.calls?.[args.token];
+            return override ? override(args.inputs ?? {}, answer) : answer;
+        },
     };
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, options.preview ?? false);
     pulumi.runtime.setAllConfig(config);
@@ -130,6 +141,10 @@ export async function evaluate(program: () => unknown, options: EvaluateOptions 
         }
     } catch (e) {
         errors.push(e);
+        // A failed Output fails every registration that waits on it, each a rejection of its own,
+        // some only after this one: collect them here rather than let them escape the evaluation.
+        await settle().catch((later: unknown) => errors.push(later));
+        await new Promise((r) => setImmediate(r));
     } finally {
         process.off("unhandledRejection", onRejection);
         Error.stackTraceLimit = stackTraceLimit;
@@ -330,10 +345,13 @@ export function mockOutputs(
 }
 
 /** The invokes the program makes, answered as AWS would for account 123456789012. */
+/** The mock region's AZs: `<region>a` to `<region>f`. */
+const MOCK_AZ_LETTERS = ["a", "b", "c", "d", "e", "f"];
+
 export function mockCall(token: string, inputs: Record<string, any>, region: string): Record<string, any> {
     switch (token) {
         case "aws:index/getAvailabilityZones:getAvailabilityZones": {
-            const letters = ["a", "b", "c", "d", "e", "f"];
+            const letters = MOCK_AZ_LETTERS;
             return {
                 id: region,
                 names: letters.map((l) => `${region}${l}`),
@@ -342,6 +360,46 @@ export function mockCall(token: string, inputs: Record<string, any>, region: str
                 state: "available",
             };
         }
+        // By default every AZ offers every instance type and DB class; tests refuse some with `calls`.
+        case "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": {
+            const types: string[] =
+                (inputs.filters ?? []).find((f: { name: string }) => f.name === "instance-type")?.values ?? [];
+            const zones = MOCK_AZ_LETTERS.map((l) => `${region}${l}`);
+            const locations = zones.flatMap((zone) => types.map(() => zone));
+            return {
+                id: region,
+                locationType: inputs.locationType,
+                filters: inputs.filters,
+                instanceTypes: zones.flatMap(() => types),
+                locations,
+                locationTypes: locations.map(() => inputs.locationType ?? "region"),
+                region,
+            };
+        }
+        case "aws:rds/getOrderableDbInstance:getOrderableDbInstance":
+            return {
+                ...inputs,
+                id: `${inputs.engine}-${inputs.instanceClass}`,
+                instanceClass: inputs.instanceClass ?? inputs.preferredInstanceClasses?.[0],
+                engineVersion: inputs.engineVersion ?? "8.4.6",
+                availabilityZones: MOCK_AZ_LETTERS.map((l) => `${region}${l}`),
+                multiAzCapable: true,
+                readReplicaCapable: true,
+                region,
+            };
+        // A public SSM parameter such as the latest Amazon Linux 2023 AMI: a fixed id per name.
+        case "aws:ssm/getParameter:getParameter":
+            return {
+                id: inputs.name,
+                name: inputs.name,
+                arn: `arn:aws:ssm:${region}::parameter${inputs.name}`,
+                type: "String",
+                value: `ami-${crypto.createHash("sha256").update(String(inputs.name)).digest("hex").slice(0, 17)}`,
+                insecureValue: "",
+                version: 1,
+                withDecryption: true,
+                region,
+            };
         case "aws:index/getRegion:getRegion":
             return { id: region, name: region, region, endpoint: `ec2.${region}.amazonaws.com`, description: region };
         case "aws:index/getPartition:getPartition":

@@ -1,8 +1,9 @@
 import { Database } from "../components/database";
 import { ServerPool, ServerPoolArgs, ServerPoolDatabase } from "../components/serverPool";
+import { amiFromParameter } from "../components/serverPool/image";
 import { requestCountLabel } from "../components/serverPool/scaling";
 import { renderUserData } from "../components/serverPool/userData";
-import { evaluate } from "../scripts/offline";
+import { EvaluateOptions, evaluate } from "../scripts/offline";
 import { expectRejectedBeforeCreate, T, ofType, only, userDataOf } from "./helpers";
 
 const base: ServerPoolArgs = {
@@ -12,8 +13,21 @@ const base: ServerPoolArgs = {
     loadBalancerSecurityGroupId: "sg-alb",
 };
 const ALB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web-alb/50dc6c495c0c9188";
-const build = (args: Partial<ServerPoolArgs> = {}) =>
-    evaluate(() => new ServerPool("pool", { ...base, ...args }), { stack: "test" });
+const build = (args: Partial<ServerPoolArgs> = {}, calls?: EvaluateOptions["calls"]) =>
+    evaluate(() => new ServerPool("pool", { ...base, ...args }), { stack: "test", calls });
+const AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-";
+/** SSM answers: the parameters' AMI ids as AWS would hold them (one id per parameter name). */
+const AMIS: Record<string, string> = {
+    [`${AL2023}arm64`]: "ami-0a1a1a1a1a1a1a1a1",
+    [`${AL2023}x86_64`]: "ami-0b2b2b2b2b2b2b2b2",
+    "/my/golden-ami": "ami-0c3c3c3c3c3c3c3c3",
+};
+const ssm = (values: Record<string, unknown>) => ({
+    "aws:ssm/getParameter:getParameter": (inputs: Record<string, any>, answer: Record<string, any>) => ({
+        ...answer,
+        value: values[inputs.name],
+    }),
+});
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-secret-AbCdEf";
 const database: ServerPoolDatabase = {
     writerHost: "db-primary.c0abcdefghij.us-east-1.rds.amazonaws.com",
@@ -31,11 +45,11 @@ const secretStatements = (ev: Awaited<ReturnType<typeof build>>) =>
 
 describe("ServerPool", () => {
     it("should launch Amazon Linux 2023 with IMDSv2 only, an encrypted gp3 root and no key pair", async () => {
-        const ev = await build();
+        const ev = await build({}, ssm(AMIS));
         const lt = only(ev, T.launchTemplate);
-        expect(lt.inputs.imageId).toBe(
-            "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
-        );
+        // The AMI id the public parameter holds at deploy time, not the parameter: a refresh can
+        // roll back only to a launch template that names an AMI id.
+        expect(lt.inputs.imageId).toBe(AMIS[`${AL2023}arm64`]);
         expect(lt.inputs.instanceType).toBe("t4g.micro");
         expect(lt.inputs.metadataOptions).toMatchObject({
             httpEndpoint: "enabled",
@@ -54,10 +68,18 @@ describe("ServerPool", () => {
     });
 
     it("should pick the x86_64 AMI for an Intel or AMD instance type", async () => {
-        const ev = await build({ instanceType: "m7i.large" });
-        expect(only(ev, T.launchTemplate).inputs.imageId).toBe(
-            "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+        const ev = await build({ instanceType: "m7i.large" }, ssm(AMIS));
+        expect(only(ev, T.launchTemplate).inputs.imageId).toBe(AMIS[`${AL2023}x86_64`]);
+    });
+
+    it("should read a resolve:ssm: image from its parameter, and refuse a parameter that holds no AMI id", async () => {
+        const ev = await build({ imageId: "resolve:ssm:/my/golden-ami" }, ssm(AMIS));
+        expect(only(ev, T.launchTemplate).inputs.imageId).toBe(AMIS["/my/golden-ami"]);
+        // What an answer that is no AMI id does (an error in an apply: checked on the function).
+        expect(() => amiFromParameter("/my/golden-ami", "latest")).toThrow(
+            "the SSM parameter /my/golden-ami=latest is not valid: expected an AMI id (ami-0123456789abcdef0)",
         );
+        expect(amiFromParameter("/p", "ami-0123456789abcdef0")).toBe("ami-0123456789abcdef0");
     });
 
     it("should install nginx and the sample app by default, on the app port", async () => {
@@ -344,6 +366,69 @@ describe("ServerPool", () => {
             ).toThrow(
                 "ServerPool args.scaling.loadBalancerArn=arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/x/1 is not valid: expected an Application Load Balancer ARN",
             );
+        });
+    });
+    describe("rollout", () => {
+        const ALARMS = ["web-dev-alb-active-unhealthy-hosts", "web-dev-alb-5xx-rate", "web-dev-alb-target-5xx-rate"];
+
+        it("should refresh on every launch template version: launch before terminate, checkpoints, rollback on the alarms", async () => {
+            const ev = await build({ rollout: { alarmNames: ALARMS } });
+            const asg = only(ev, T.asg);
+            // A numbered version (the template's latest), never $Latest: a new version is a diff, and
+            // the diff starts the refresh; rollback also needs a numbered version.
+            expect(asg.inputs.launchTemplate).toEqual({ id: "pool-lt", version: "1" });
+            expect(only(ev, T.launchTemplate).inputs.updateDefaultVersion).toBe(true);
+            expect(asg.inputs.instanceRefresh).toEqual({
+                strategy: "Rolling",
+                preferences: {
+                    minHealthyPercentage: 100,
+                    maxHealthyPercentage: 200,
+                    instanceWarmup: "120",
+                    checkpointPercentages: [50, 100],
+                    checkpointDelay: "300",
+                    skipMatching: true,
+                    autoRollback: true,
+                    alarmSpecification: { alarms: ALARMS },
+                },
+            });
+        });
+
+        it("should take other checkpoints, no rollback, and leave the alarm specification out without alarms", async () => {
+            const ev = await build({
+                rollout: { checkpointPercentages: [20, 60, 100], checkpointDelaySeconds: 0, autoRollback: false },
+            });
+            const { preferences } = only(ev, T.asg).inputs.instanceRefresh;
+            expect(preferences).toMatchObject({
+                checkpointPercentages: [20, 60, 100],
+                checkpointDelay: "0",
+                autoRollback: false,
+            });
+            expect(preferences.alarmSpecification).toBeUndefined();
+        });
+
+        it.each([
+            [{ checkpointPercentages: [50] }, "ServerPool args.rollout.checkpointPercentages=[50] is not valid"],
+            [{ checkpointPercentages: [100, 50] }, "checkpointPercentages=[100,50] is not valid: expected ascending"],
+            [{ checkpointPercentages: [50, 50, 100] }, "checkpointPercentages=[50,50,100] is not valid"],
+            [{ checkpointPercentages: [0, 100] }, "checkpointPercentages=[0,100] is not valid"],
+            [{ checkpointPercentages: [] }, "checkpointPercentages=[] is not valid"],
+            [
+                { checkpointDelaySeconds: 172801 },
+                "checkpointDelaySeconds=172801 is not valid: expected an integer from 0 to 172800",
+            ],
+            [{ checkpointDelaySeconds: 1.5 }, "checkpointDelaySeconds=1.5 is not valid"],
+            [{ autoRollback: "yes" }, "ServerPool args.rollout.autoRollback=yes is not valid"],
+            [
+                { alarmNames: Array(11).fill("a") },
+                "ServerPool args.rollout.alarmNames=11 names is not valid: expected a list of at most 10",
+            ],
+            [
+                { alarmNames: ["arn:aws:cloudwatch:us-east-1:1:alarm:x"] },
+                "alarmNames[0]=arn:aws:cloudwatch:us-east-1:1:alarm:x is not valid",
+            ],
+            ["fast", "ServerPool args.rollout=fast is not valid: expected an object"],
+        ])("should reject rollout %j before creating anything", async (rollout, message) => {
+            await expectRejectedBeforeCreate(build({ rollout: rollout as ServerPoolArgs["rollout"] }), message);
         });
     });
 });

@@ -4,7 +4,7 @@ import * as path from "path";
 import { Evaluation, evaluate, listStacks } from "../scripts/offline";
 import { renderTree } from "../scripts/plan/describe";
 import { runPolicyPack } from "../scripts/plan/policyReport";
-import { cloudWatchAgentUserData, serverLogGroupNames } from "../components/monitoring";
+import { cloudWatchAgentUserData, rolloutAlarmKeys, serverLogGroupNames } from "../components/monitoring";
 import { renderUserData } from "../components/serverPool/userData";
 import { defaultMaxConnections } from "../components/database";
 import { WebStack } from "../components/webStack";
@@ -58,6 +58,42 @@ describe("the stack program", () => {
                         : ["ServerPool"]),
                 ].sort(),
             );
+        });
+
+        it("should roll each pool out under its target group's unhealthy-hosts alarm and the 5xx-rate alarms it registered", () => {
+            const roles = mode === "active-passive" ? ["active", "failover"] : ["web"];
+            const alarms = ofType(ev, T.alarm);
+            for (const role of roles) {
+                const asg = only(ev, T.asg, `-${role}-asg`);
+                const watched = rolloutAlarmKeys(role).map((key) => only(ev, T.alarm, `-${key}`));
+                expect(watched.map((a) => a.inputs.name)).toEqual([
+                    expect.stringMatching(new RegExp(`-alb-${role}-unhealthy-hosts$`)),
+                    expect.stringMatching(/-alb-5xx-rate$/),
+                    expect.stringMatching(/-alb-target-5xx-rate$/),
+                ]);
+                // The names the group hands to StartInstanceRefresh are those alarms' own names...
+                expect(asg.inputs.instanceRefresh).toEqual({
+                    strategy: "Rolling",
+                    preferences: {
+                        minHealthyPercentage: 100,
+                        maxHealthyPercentage: 200,
+                        instanceWarmup: "120",
+                        checkpointPercentages: [50, 100],
+                        checkpointDelay: "300",
+                        skipMatching: true,
+                        autoRollback: true,
+                        alarmSpecification: { alarms: watched.map((a) => a.inputs.name) },
+                    },
+                });
+                // ...and the group depends on them (they exist before a refresh starts), on no other alarm.
+                const alarmDeps = asg.options.dependencies.filter((urn) => alarms.some((a) => a.urn === urn));
+                expect(alarmDeps.sort()).toEqual(watched.map((a) => a.urn).sort());
+                // A numbered version, so that every template change is a diff that starts a refresh.
+                expect(asg.inputs.launchTemplate.version).toBe(
+                    only(ev, T.launchTemplate, `-${role}-lt`).state.latestVersion.toString(),
+                );
+                expect(only(ev, T.launchTemplate, `-${role}-lt`).inputs.imageId).toMatch(/^ami-[0-9a-f]{17}$/);
+            }
         });
 
         it("should put the ALB in a public subnet of every AZ", () => {

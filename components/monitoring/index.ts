@@ -2,6 +2,7 @@
 export { ALARMS, type AlarmKind, CONTROLLER_LOG_METRICS, type ControllerLogMetric } from "./alarms";
 export * from "./args";
 export { Monitoring } from "./monitoring";
+export { rolloutAlarmKeys } from "./loadBalancerAlarms";
 export { rateExpression } from "./metrics";
 export * from "./serverLogs";
 export { type MonitoringSettings, validateMonitoringArgs } from "./settings";

@@ -37,6 +37,8 @@ export class Monitoring extends pulumi.ComponentResource {
     public readonly topic?: aws.sns.Topic;
     public readonly emailSubscription?: aws.sns.TopicSubscription;
     public readonly alarms: readonly aws.cloudwatch.MetricAlarm[];
+    /** The key of each alarm, in the order of `alarms`: its name after the prefix (`alb-5xx-rate`). */
+    public readonly alarmKeys: readonly string[];
     public readonly metricFilters: readonly aws.cloudwatch.LogMetricFilter[];
     public readonly dashboard: aws.cloudwatch.Dashboard;
     public readonly dashboardName: pulumi.Output<string>;
@@ -81,6 +83,7 @@ export class Monitoring extends pulumi.ComponentResource {
         const specs = alarmSpecs(settings);
         this.metricFilters = this.createMetricFilters(name, settings);
         this.alarms = specs.map((spec) => this.createAlarm(name, spec, settings.namePrefix, args.tags));
+        this.alarmKeys = specs.map((spec) => spec.key);
 
         this.dashboard = new aws.cloudwatch.Dashboard(
             `${name}-dashboard`,
@@ -100,6 +103,15 @@ export class Monitoring extends pulumi.ComponentResource {
             alarmNames: this.alarms.map((a) => a.name),
             logGroupNames: this.logGroupNames,
         });
+    }
+
+    /** The alarm with this key (see `alarmKeys`); an error naming the keys there are when there is none. */
+    public alarmNamed(key: string): aws.cloudwatch.MetricAlarm {
+        const i = this.alarmKeys.indexOf(key);
+        if (i < 0) {
+            throw new Error(`Monitoring ${this.namePrefix} has no alarm ${key}; it has ${this.alarmKeys.join(", ")}`);
+        }
+        return this.alarms[i];
     }
 
     /** The given topic, or one created here that only this account's CloudWatch alarms may publish to. */

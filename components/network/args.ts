@@ -1,6 +1,7 @@
 /** The arguments of {@link Network}. */
 import type { Tags } from "../shared/tags";
 import type { FlowLogOptions } from "./flowLogs";
+import type { ZoneOffering } from "./zones";
 
 export const NAT_GATEWAY_MODES = ["none", "single", "perAz"] as const;
 export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
@@ -24,6 +25,14 @@ export interface NetworkArgs {
      * @default the first `azCount` available AZs of the region that need no opt-in
      */
     availabilityZones?: string[];
+    /**
+     * What every AZ of the network must offer (an instance type, a DB class), with the AZs that
+     * offer each. The lookup then skips AZs that lack one (taking the next ones in name order), and
+     * explicit `availabilityZones` must all offer everything; otherwise the error names each AZ
+     * and what it lacks. Checked when the offerings resolve, at deploy time.
+     * @default none: any available AZ
+     */
+    offerings?: ZoneOffering[];
     /**
      * NAT gateways for the private subnets' internet egress:
      * - `none`: no internet egress (the S3 gateway endpoint still reaches the Amazon Linux repositories);

@@ -5,3 +5,4 @@ export * from "./network";
 export * from "./settings";
 export * from "./subnets";
 export { MAX_AZS, MIN_AZS } from "../shared/validation";
+export * from "./zones";

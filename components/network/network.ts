@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createVpcFlowLogs, VpcFlowLogs } from "./flowLogs";
 import { named } from "../shared/tags";
-import { pickAvailabilityZones, subnetLayout } from "./subnets";
+import { subnetLayout } from "./subnets";
+import { networkAvailabilityZones } from "./zones";
 import type { NetworkArgs } from "./args";
 import { validateNetworkArgs } from "./settings";
 
@@ -42,14 +43,13 @@ export class Network extends pulumi.ComponentResource {
         this.azCount = azCount;
         const layout = subnetLayout(cidrBlock, azCount);
 
-        this.availabilityZones = settings.availabilityZones
-            ? pulumi.output(settings.availabilityZones)
-            : aws
-                  .getAvailabilityZonesOutput(
-                      { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
-                      { parent: this },
-                  )
-                  .apply((zones) => pickAvailabilityZones(zones.names, azCount));
+        // The explicit AZs, or the first azCount available; only AZs that offer everything in `offerings`.
+        this.availabilityZones = networkAvailabilityZones(
+            settings.availabilityZones,
+            azCount,
+            settings.offerings,
+            this,
+        );
         const azAt = (i: number) => this.availabilityZones.apply((zones) => zones[i]);
 
         this.vpc = new aws.ec2.Vpc(

@@ -3,6 +3,7 @@ import { availabilityZoneList, integerIn, invalid, ipv4Cidr, MAX_AZS, MIN_AZS, o
 import { NAT_GATEWAY_MODES, NatGatewayMode, NetworkArgs } from "./args";
 import { FlowLogSettings, flowLogSettings } from "./flowLogs";
 import { MAX_VPC_PREFIX } from "./subnets";
+import { validateZoneOfferings, ZoneOffering } from "./zones";
 
 export interface NetworkSettings {
     cidrBlock: string;
@@ -11,6 +12,7 @@ export interface NetworkSettings {
     natGateways: NatGatewayMode;
     /** Undefined when flow logs are off. */
     flowLogs?: FlowLogSettings;
+    offerings: ZoneOffering[];
 }
 
 /** Checks the args and fills in the defaults; throws a {@link ValidationError} naming the argument. */
@@ -37,5 +39,6 @@ export function validateNetworkArgs(args: NetworkArgs, label = "Network args"): 
     }
     const natGateways = oneOf(`${label}.natGateways`, args.natGateways ?? "single", NAT_GATEWAY_MODES);
     const flowLogs = flowLogSettings(`${label}.flowLogs`, args.flowLogs);
-    return { cidrBlock, azCount, availabilityZones, natGateways, flowLogs };
+    const offerings = validateZoneOfferings(`${label}.offerings`, args.offerings);
+    return { cidrBlock, azCount, availabilityZones, natGateways, flowLogs, offerings };
 }

@@ -4,6 +4,7 @@ import type { ServerPoolDatabase } from "../shared/contracts";
 import type { Tags } from "../shared/tags";
 
 export type { ServerPoolDatabase } from "../shared/contracts";
+import type { ServerPoolRollout } from "./rollout";
 import type { ServerPoolScaling } from "./scaling";
 import type { UserDataOptions } from "./userData";
 
@@ -46,10 +47,18 @@ export interface ServerPoolArgs {
      */
     scaling?: ServerPoolScaling;
     /**
-     * AMI id or `resolve:ssm:<parameter>`.
-     * @default the latest Amazon Linux 2023 for the instance type's architecture, resolved by EC2 at
-     * launch (`resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>`),
-     * so that no AMI lookup is needed at preview
+     * How a new launch template version rolls out: an instance refresh that launches before it
+     * terminates, pauses at checkpoints, and fails and rolls back when one of `alarmNames` fires.
+     * @default checkpoints at 50 % and 100 %, 300 s apart, auto rollback, no alarms
+     */
+    rollout?: ServerPoolRollout;
+    /**
+     * AMI id or `resolve:ssm:<parameter>`. A parameter is read at deploy time (`ssm:GetParameter`)
+     * and the launch template names the AMI id it holds: an instance refresh cannot roll back to a
+     * launch template whose image is an SSM parameter. A new AMI in the parameter is a new launch
+     * template version, rolled out by the next `pulumi up`.
+     * @default the latest Amazon Linux 2023 for the instance type's architecture
+     * (`/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arch>`)
      */
     imageId?: pulumi.Input<string>;
     /**

@@ -4,3 +4,5 @@ export * from "./serverPool";
 export * from "./settings";
 export * from "./userData";
 export * from "./scaling";
+export * from "./rollout";
+export * from "./image";

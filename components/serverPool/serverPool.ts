@@ -2,8 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServerPoolArgs } from "./args";
 import { named, Tags } from "../shared/tags";
-import { amazonLinuxParameter, validateServerPoolArgs } from "./settings";
+import { validateServerPoolArgs } from "./settings";
 import { createScalingPolicies } from "./scaling";
+import { serverImageId } from "./image";
+import { instanceRefresh } from "./rollout";
 import { renderUserData } from "./userData";
 
 /** Instances are given this long after launch before ELB health checks count (user data installs nginx). */
@@ -42,8 +44,8 @@ export class ServerPool extends pulumi.ComponentResource {
         ));
 
         const instanceType = settings.instanceType;
-        const imageId =
-            settings.imageId ?? pulumi.output(instanceType).apply((t) => `resolve:ssm:${amazonLinuxParameter(t)}`);
+        // An AMI id, never an SSM parameter: an instance refresh cannot roll back to the latter.
+        const imageId = serverImageId(settings.imageId, instanceType, this);
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const database = settings.database;
         const extras = args.userDataExtras ?? {};
@@ -134,15 +136,9 @@ export class ServerPool extends pulumi.ComponentResource {
                 healthCheckType: "ELB",
                 healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
                 defaultInstanceWarmup: INSTANCE_WARMUP_SECONDS,
-                // A new launch template version rolls the pool, launching before terminating.
-                instanceRefresh: {
-                    strategy: "Rolling",
-                    preferences: {
-                        minHealthyPercentage: 100,
-                        maxHealthyPercentage: 200,
-                        instanceWarmup: String(INSTANCE_WARMUP_SECONDS),
-                    },
-                },
+                // A new launch template version rolls the pool: launch before terminate, checkpoints,
+                // and a stop (and rollback) when the rollout's alarms fire (see rollout.ts).
+                instanceRefresh: instanceRefresh(settings.rollout, INSTANCE_WARMUP_SECONDS),
                 enabledMetrics: [
                     "GroupInServiceInstances",
                     "GroupDesiredCapacity",

@@ -8,6 +8,7 @@ import {
     nonEmptyString,
 } from "../shared/validation";
 import type { ServerPoolArgs, ServerPoolDatabase } from "./args";
+import { RolloutSettings, validateRollout } from "./rollout";
 import { ScalingSettings, validateScaling } from "./scaling";
 import { APP_UPSTREAM_PORT } from "./userData";
 
@@ -20,6 +21,7 @@ export interface ServerPoolSettings {
     imageId?: pulumi.Input<string>;
     database?: ServerPoolDatabase;
     scaling: ScalingSettings;
+    rollout: RolloutSettings;
 }
 
 export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool args"): ServerPoolSettings {
@@ -52,6 +54,7 @@ export function validateServerPoolArgs(args: ServerPoolArgs, label = "ServerPool
         database:
             args.database === undefined ? undefined : validateServerPoolDatabase(args.database, `${label}.database`),
         scaling: validateScaling(args.scaling, `${label}.scaling`),
+        rollout: validateRollout(args.rollout, `${label}.rollout`),
     };
 }
 

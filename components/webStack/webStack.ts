@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Database, defaultMaxConnections } from "../database";
+import { Database, DEFAULT_ENGINE_VERSION, defaultMaxConnections } from "../database";
 import {
     FAILOVER_CONTROLLER_TYPE,
     FailoverController,
@@ -13,6 +13,8 @@ import { ServerPool } from "../serverPool";
 import { Tags } from "../shared/tags";
 import { PoolPlacement, STACK_NAT_GATEWAY_MODES, WebStackArgs } from "./args";
 import { integerIn, oneOf } from "../shared/validation";
+import { stackZoneOfferings } from "./placement";
+import { deferredRolloutAlarms } from "./rolloutAlarms";
 
 /**
  * The whole highly available web stack from one args object: a network over 2+ AZs, an ALB with
@@ -58,7 +60,9 @@ export class WebStack extends pulumi.ComponentResource {
         this.database = this.createDatabase(name, args, tags);
         const placement = poolPlacement(this.mode, this.network.azCount);
         const logGroupPrefix = stackLogGroupPrefix(name);
-        this.pools = this.createPools(name, args, placement, logGroupPrefix, tags);
+        // Each pool's rollout stops on alarms Monitoring creates after the pools (rolloutAlarms.ts).
+        const rolloutAlarms = placement.map(({ role }) => deferredRolloutAlarms(role));
+        this.pools = this.createPools(name, args, placement, logGroupPrefix, tags, rolloutAlarms);
         // Monitoring owns the alert topic, and the controller publishes its moves there, while
         // Monitoring alarms on the controller's function: its names reach Monitoring once the
         // controller exists (a deferred output; the resources themselves depend one way only).
@@ -69,6 +73,7 @@ export class WebStack extends pulumi.ComponentResource {
             logGroupName: controllerLogGroupName,
         });
         this.failoverController = this.createFailoverController(name, args, tags);
+        rolloutAlarms.forEach((alarms) => alarms.resolve(this.monitoring));
         if (this.failoverController) {
             setControllerFunctionName(this.failoverController.function.name);
             setControllerLogGroupName(this.failoverController.logGroup.name);
@@ -96,6 +101,16 @@ export class WebStack extends pulumi.ComponentResource {
                 cidrBlock: args.vpcCidr,
                 azCount: args.azCount,
                 availabilityZones: args.availabilityZones,
+                // Only AZs that offer the servers' instance type and the database's class (placement.ts).
+                offerings: stackZoneOfferings(
+                    {
+                        instanceType: args.instanceType ?? "t4g.micro",
+                        dbInstanceClass: args.dbInstanceClass ?? "db.t4g.micro",
+                        dbEngineVersion: args.dbEngineVersion ?? DEFAULT_ENGINE_VERSION,
+                    },
+                    "WebStack args",
+                    this,
+                ),
                 natGateways: args.natGateways,
                 flowLogs: args.flowLogs === false ? false : { retentionDays: args.flowLogRetentionDays },
                 tags,
@@ -155,10 +170,11 @@ export class WebStack extends pulumi.ComponentResource {
         placement: PoolPlacement[],
         logGroupPrefix: string,
         tags: Tags,
+        rolloutAlarms: { names: pulumi.Output<string>[] }[],
     ): ServerPool[] {
         const cloudWatchAgent = cloudWatchAgentUserData({ logGroups: serverLogGroupNames(logGroupPrefix) });
         const size = integerIn("WebStack args.serversPerPool", args.serversPerPool ?? 1, 1, 100);
-        return placement.map(({ role, azIndexes }) => {
+        return placement.map(({ role, azIndexes }, i) => {
             const targetGroup =
                 role === "failover" ? this.loadBalancer.failoverTargetGroup! : this.loadBalancer.activeTargetGroup;
             const pool = new ServerPool(
@@ -177,6 +193,7 @@ export class WebStack extends pulumi.ComponentResource {
                         requestsPerTarget: args.scaleOnRequestsPerTarget,
                         cpuPercent: args.scaleOnCpuPercent,
                     },
+                    rollout: { alarmNames: rolloutAlarms[i].names },
                     imageId: args.imageId,
                     userData: args.userData,
                     database: this.database.connection,
