@@ -29,7 +29,7 @@ export { LoadBalancer, MODES, ALGORITHMS } from "./loadBalancer";
 export type { LoadBalancerArgs, Mode, Algorithm, AccessLogOptions, WafOptions, CertificateMode } from "./loadBalancer";
 
 // ServerPool: a launch template and an Auto Scaling group.
-export { ServerPool, renderUserData } from "./serverPool";
+export { ServerPool } from "./serverPool";
 export type {
     ServerPoolArgs,
     ServerPoolScaling,

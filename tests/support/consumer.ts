@@ -4,10 +4,11 @@
  *
  * Unlike scripts/offline.ts (which evaluates this repository's own program), this applies
  * `transforms`: the mock monitor hands a resource its own transforms and runs none of them, while
- * the engine runs a resource's own transforms and then those of each ancestor (a transform on a
- * component reaches every child). That inheritance is what a consumer relies on to change a
- * child's arguments, so it is emulated here: own transforms first, then the parent's, up the tree.
- * https://www.pulumi.com/docs/iac/concepts/resources/options/transforms/
+ * the engine applies a component's transforms "to a resource and all of its children"
+ * (https://www.pulumi.com/docs/iac/concepts/resources/options/transforms/). That inheritance is
+ * what a consumer relies on to change a child's arguments, so it is emulated here: a resource's
+ * own transforms, then its parent's, up the tree (the order is this emulation's choice; the
+ * examples use one transform each, where it does not matter).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { mockCall, mockOutputs, settle } from "../../scripts/offline";
