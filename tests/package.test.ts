@@ -192,6 +192,55 @@ describe("package.json", () => {
     });
 });
 
+describe("the TSDoc of the public API", () => {
+    /** Exported interfaces of the args files (and the shapes they hand around), field by field. */
+    const files = [
+        ...fs.readdirSync(path.join(ROOT, "components")).map((d) => path.join(ROOT, "components", d, "args.ts")),
+        path.join(ROOT, "components/shared/contracts.ts"),
+    ].filter((f) => fs.existsSync(f));
+
+    it("should say what every args field is, and the default of every optional one", () => {
+        const gaps: string[] = [];
+        for (const file of files) {
+            const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+            for (const node of source.statements) {
+                if (!ts.isInterfaceDeclaration(node) || node.name.text === "PoolPlacement") continue;
+                for (const member of node.members.filter(ts.isPropertySignature)) {
+                    const docs = ts.getJSDocCommentsAndTags(member).filter(ts.isJSDoc);
+                    const text = docs
+                        .map((d) => ts.getTextOfJSDocComment(d.comment) ?? "")
+                        .join("")
+                        .trim();
+                    const hasDefault = docs.some((d) => d.tags?.some((t) => t.tagName.text === "default"));
+                    const field = `${path.relative(ROOT, file)} ${node.name.text}.${member.name.getText()}`;
+                    if (!text) gaps.push(`${field}: no description`);
+                    if (member.questionToken && !hasDefault) gaps.push(`${field}: no @default`);
+                }
+            }
+        }
+        expect(gaps).toEqual([]);
+    });
+
+    it("should give every component an @example", () => {
+        const components = [
+            "WebStack",
+            "Network",
+            "LoadBalancer",
+            "ServerPool",
+            "Database",
+            "FailoverController",
+            "Monitoring",
+        ];
+        const missing = components.filter((name) => {
+            const folder = name[0].toLowerCase() + name.slice(1);
+            const text = fs.readFileSync(path.join(ROOT, "components", folder, `${folder}.ts`), "utf8");
+            const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*export class ${name} `).exec(text);
+            return !doc || !doc[1].includes("@example");
+        });
+        expect(missing).toEqual([]);
+    });
+});
+
 describe("the examples, installed from the tarball", () => {
     const evaluations = new Map<string, ConsumerEvaluation>();
 
