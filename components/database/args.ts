@@ -89,6 +89,9 @@ export interface DatabaseArgs {
      * @default []
      */
     clientSecurityGroupIds?: pulumi.Input<string>[];
-    /** Tags added to every resource (and copied to snapshots). */
+    /**
+     * Tags added to every resource (and copied to snapshots).
+     * @default none
+     */
     tags?: Tags;
 }

@@ -37,6 +37,17 @@ import { validateDatabaseArgs } from "./settings";
  * Resource options given to the component reach its children: `{ protect: true }` protects every
  * child (Pulumi children inherit `protect` from their parent unless they set it), replicas too, so
  * lowering `replicaCount` then needs `pulumi state unprotect` on the replicas that go.
+ *
+ * @example
+ * const db = new Database("shop-db", {
+ *     vpcId: net.vpcId,
+ *     subnetIds: net.isolatedSubnetIds,
+ *     availabilityZones: net.availabilityZones,
+ *     replicaCount: 2,
+ *     multiAz: true,
+ *     deletionProtection: true,
+ * });
+ * export const writer = db.writerEndpoint;
  */
 export class Database extends pulumi.ComponentResource {
     public readonly primary: aws.rds.Instance;

@@ -63,6 +63,9 @@ export interface FailoverControllerArgs {
      * @default 30
      */
     logRetentionDays?: number;
-    /** Tags added to every resource. */
+    /**
+     * Tags added to every resource.
+     * @default none
+     */
     tags?: Tags;
 }

@@ -1,4 +1,3 @@
-import * as esbuild from "esbuild";
 import * as fs from "fs";
 import * as path from "path";
 import { packageFile, packageRoot } from "../shared/packageFiles";
@@ -27,8 +26,13 @@ export function bundleHandler(): string {
     return bundled;
 }
 
-/** Bundles the handler from its source. */
+/**
+ * Bundles the handler from its source, with esbuild: a development dependency, loaded only here,
+ * so that a consumer of the packaged library (which reads {@link PREBUILT_HANDLER}) needs no bundler.
+ */
 export function buildHandlerBundle(): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild: typeof import("esbuild") = require("esbuild");
     const result = esbuild.buildSync({
         entryPoints: [packageFile("lambda", "failover", "handler.ts")],
         absWorkingDir: packageRoot(),

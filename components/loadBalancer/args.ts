@@ -99,6 +99,9 @@ export interface LoadBalancerArgs {
      * @default true
      */
     accessLogs?: boolean | AccessLogOptions;
-    /** Tags added to every resource. */
+    /**
+     * Tags added to every resource.
+     * @default none
+     */
     tags?: Tags;
 }

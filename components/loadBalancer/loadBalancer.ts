@@ -16,6 +16,16 @@ const IP_ADDRESS_TYPE = "ipv4";
  * an HTTP listener that only redirects to HTTPS, an HTTPS listener with a TLS 1.2+ policy, and the
  * target groups of the mode. Server pools register themselves with a target group and open the
  * ALB's egress to their own security group (see `ServerPool`).
+ *
+ * @example
+ * const lb = new LoadBalancer("shop", {
+ *     vpcId: net.vpcId,
+ *     subnetIds: net.publicSubnetIds,
+ *     mode: "active-active",
+ *     domainName: "shop.example.com",
+ *     hostedZoneId: "Z0123456789ABCDEFGHIJ",
+ * });
+ * export const url = lb.url;
  */
 export class LoadBalancer extends pulumi.ComponentResource {
     public readonly mode: Mode;

@@ -34,6 +34,7 @@ export interface MonitoringDatabase {
     /**
      * The primary's allocated storage (GiB): the free-storage alarm then fires below
      * `thresholds.freeStoragePercent` of it, else below `thresholds.freeStorageBytes`.
+     * @default unset: the fixed `thresholds.freeStorageBytes`
      */
     allocatedStorageGb?: number;
 }
@@ -141,6 +142,9 @@ export interface MonitoringArgs {
      * @default `HaWebstack/<namePrefix>`
      */
     metricNamespace?: string;
-    /** Tags added to every resource that takes tags. */
+    /**
+     * Tags added to every resource that takes tags.
+     * @default none
+     */
     tags?: Tags;
 }

@@ -50,6 +50,9 @@ export interface NetworkArgs {
      * @default true
      */
     flowLogs?: boolean | FlowLogOptions;
-    /** Tags added to every resource. */
+    /**
+     * Tags added to every resource.
+     * @default none
+     */
     tags?: Tags;
 }

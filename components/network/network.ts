@@ -14,6 +14,10 @@ import { validateNetworkArgs } from "./settings";
  * - isolated (database): no route out of the VPC at all.
  * The VPC's default security group is taken over and left with no rules, so nothing can use it by
  * accident (CIS AWS Foundations 5.4).
+ *
+ * @example
+ * const net = new Network("shop", { azCount: 3, natGateways: "perAz" });
+ * export const vpcId = net.vpcId;
  */
 export class Network extends pulumi.ComponentResource {
     public readonly vpc: aws.ec2.Vpc;

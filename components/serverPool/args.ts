@@ -6,7 +6,21 @@ import type { Tags } from "../shared/tags";
 export type { ServerPoolDatabase } from "../shared/contracts";
 import type { ServerPoolRollout } from "./rollout";
 import type { ServerPoolScaling } from "./scaling";
-import type { UserDataOptions } from "./userData";
+import type { UserDataFile } from "./userData";
+
+/** What a program adds to the default user data (see {@link ServerPoolArgs.userDataExtras}). */
+export interface UserDataExtras {
+    /**
+     * Files written on the server before the extra script runs.
+     * @default []
+     */
+    extraFiles?: UserDataFile[];
+    /**
+     * A shell script run as root after the sample app's bootstrap.
+     * @default none
+     */
+    extraScript?: string;
+}
 
 export interface ServerPoolArgs {
     /** The VPC of the servers. */
@@ -72,13 +86,16 @@ export interface ServerPoolArgs {
      * CloudWatch agent from `cloudWatchAgentUserData`). Ignored when `userData` is given.
      * @default none
      */
-    userDataExtras?: Pick<UserDataOptions, "extraFiles" | "extraScript">;
+    userDataExtras?: UserDataExtras;
     /**
      * Root volume size in GiB (encrypted gp3).
      * @default 16
      */
     rootVolumeSizeGb?: number;
-    /** More IAM policy ARNs for the instance role (SSM Session Manager is always attached). */
+    /**
+     * More IAM policy ARNs for the instance role (SSM Session Manager is always attached).
+     * @default []
+     */
     policyArns?: pulumi.Input<string>[];
     /**
      * The database the app uses (a `Database`'s `connection`). When given:
@@ -90,6 +107,9 @@ export interface ServerPoolArgs {
      * @default none: no database settings, no secret access
      */
     database?: ServerPoolDatabase;
-    /** Tags added to every resource, and propagated to the instances. */
+    /**
+     * Tags added to every resource, and propagated to the instances.
+     * @default none
+     */
     tags?: Tags;
 }

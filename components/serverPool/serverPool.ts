@@ -18,6 +18,17 @@ export const INSTANCE_WARMUP_SECONDS = 120;
  * 2023, IMDSv2 only, encrypted gp3 root, no key pair, SSM Session Manager for shell access), a
  * security group that admits only the load balancer on the app port, and ELB health checks so that
  * an instance the ALB sees as unhealthy is replaced.
+ *
+ * @example
+ * const pool = new ServerPool("shop-web", {
+ *     vpcId: net.vpcId,
+ *     subnetIds: net.privateSubnetIds,
+ *     targetGroupArn: lb.activeTargetGroup.arn,
+ *     loadBalancerSecurityGroupId: lb.securityGroup.id,
+ *     database: db.connection,
+ *     size: 2,
+ * });
+ * db.allowClient("web", pool.securityGroup.id);
  */
 export class ServerPool extends pulumi.ComponentResource {
     public readonly securityGroup: aws.ec2.SecurityGroup;

@@ -23,7 +23,11 @@ export interface ServerPoolDatabase {
 export interface UserDataFile {
     /** Absolute path on the instance (written under $ROOT). */
     path: string;
+    /** The file's text, written as is. */
     content: string;
-    /** Octal file mode, default "0644". */
+    /**
+     * Octal file mode.
+     * @default "0644"
+     */
     mode?: string;
 }

@@ -12,24 +12,47 @@ export interface WebStackArgs {
      * @default "active-passive"
      */
     mode?: Mode;
-    /** @default "round_robin" — see {@link LoadBalancerArgs.algorithm}. */
+    /**
+     * How the ALB picks a target: `round_robin`, `least_outstanding_requests` or `weighted_random`
+     * (see {@link LoadBalancerArgs.algorithm}).
+     * @default "round_robin"
+     */
     algorithm?: Algorithm;
-    /** @default 2 — see {@link NetworkArgs.azCount}. */
+    /**
+     * Availability zones to spread over, 2 to 6 (see {@link NetworkArgs.azCount}).
+     * @default 2
+     */
     azCount?: number;
-    /** Explicit AZ names — see {@link NetworkArgs.availabilityZones}. */
+    /**
+     * Explicit AZ names, 2 to 6 of them (see {@link NetworkArgs.availabilityZones}).
+     * @default the first `azCount` available AZs of the region
+     */
     availabilityZones?: string[];
-    /** @default "single" — see {@link NetworkArgs.natGateways}. */
+    /**
+     * NAT gateways for the servers' egress: `single` or `perAz` (the stack's servers need egress;
+     * see {@link NetworkArgs.natGateways}). `none` is accepted only with your own `userData`.
+     * @default "single"
+     */
     natGateways?: NatGatewayMode;
-    /** @default "10.0.0.0/16" */
+    /**
+     * The VPC's IPv4 CIDR block, /16 to /22 (see {@link NetworkArgs.cidrBlock}).
+     * @default "10.0.0.0/16"
+     */
     vpcCidr?: string;
-    /** @default "t4g.micro" */
+    /**
+     * EC2 instance type of the servers; Graviton types get the arm64 AMI (see {@link ServerPoolArgs.instanceType}).
+     * @default "t4g.micro"
+     */
     instanceType?: pulumi.Input<string>;
     /**
      * Servers per pool (min = desired). Active-passive has two pools, active-active one.
      * @default 1
      */
     serversPerPool?: number;
-    /** @default 2 × serversPerPool */
+    /**
+     * Upper bound of each pool's Auto Scaling group, `serversPerPool` to 200.
+     * @default 2 × serversPerPool
+     */
     maxServersPerPool?: number;
     /**
      * Requests per server per minute each pool's target tracking holds (on its own target group),
@@ -42,42 +65,77 @@ export interface WebStackArgs {
      * @default 60
      */
     scaleOnCpuPercent?: number | false;
-    /** AMI for the servers — see {@link ServerPoolArgs.imageId}. */
+    /**
+     * AMI id or `resolve:ssm:<parameter>` for the servers (see {@link ServerPoolArgs.imageId}).
+     * @default the latest Amazon Linux 2023, resolved by EC2 at launch
+     */
     imageId?: pulumi.Input<string>;
-    /** User data replacing the sample app — see {@link ServerPoolArgs.userData}. */
+    /**
+     * The servers' user-data script (plain text), replacing the sample app (see {@link ServerPoolArgs.userData}).
+     * It must serve the health check path (`/healthz`, 200) on `appPort`.
+     * @default the sample app: nginx and a small app (see `server/`)
+     */
     userData?: pulumi.Input<string>;
-    /** @default 80 */
+    /**
+     * Port the servers listen on, 1 to 65535 but 22 (and 8000, the sample app's own): the target groups' port.
+     * @default 80
+     */
     appPort?: number;
-    /** @default ["0.0.0.0/0"] — see {@link LoadBalancerArgs.allowedCidrs}. */
+    /**
+     * IPv4 CIDR blocks allowed to reach ports 80 and 443 (see {@link LoadBalancerArgs.allowedCidrs}).
+     * @default ["0.0.0.0/0"]
+     */
     allowedCidrs?: pulumi.Input<string>[];
-    /** An existing ACM certificate; unset (and no `domainName`): a generated self-signed one. */
+    /**
+     * An existing ACM certificate ARN for the HTTPS listener; not together with `domainName`.
+     * @default unset: with no `domainName` either, a generated self-signed certificate
+     */
     certificateArn?: pulumi.Input<string>;
-    /** Serve on this domain: a DNS-validated ACM certificate and an alias record in `hostedZoneId`. */
+    /**
+     * Serve on this domain (at most 64 characters): a DNS-validated ACM certificate and an alias
+     * record in `hostedZoneId`. Needs `hostedZoneId`; not together with `certificateArn`.
+     * @default unset
+     */
     domainName?: pulumi.Input<string>;
-    /** The Route 53 hosted zone of `domainName`. */
+    /**
+     * The Route 53 hosted zone of `domainName`; only with `domainName`.
+     * @default unset
+     */
     hostedZoneId?: pulumi.Input<string>;
     /**
      * An AWS WAF web ACL on the ALB (per-IP rate limit + AWS managed rule sets).
      * @default false
      */
     waf?: boolean;
-    /** @default 2000 — requests per client IP per 5 minutes, with `waf`. */
+    /**
+     * With `waf`: requests per client IP per 5 minutes above which the IP is blocked, 100 to 2,000,000,000.
+     * @default 2000
+     */
     wafRateLimit?: number;
     /**
      * ALB access logs to a private S3 bucket made for them.
      * @default true
      */
     accessLogs?: boolean;
-    /** @default 90 — days the access logs are kept. */
+    /**
+     * Days the ALB access logs are kept, 1 to 3650.
+     * @default 90
+     */
     logRetentionDays?: number;
     /**
      * VPC flow logs (all traffic) to CloudWatch Logs.
      * @default true
      */
     flowLogs?: boolean;
-    /** @default 30 — a CloudWatch Logs retention value. */
+    /**
+     * Days the VPC flow logs are kept: a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, ...).
+     * @default 30
+     */
     flowLogRetentionDays?: number;
-    /** @default "ELBSecurityPolicy-TLS13-1-2-2021-06" */
+    /**
+     * TLS policy of the HTTPS listener: one of {@link TLS_POLICIES} (TLS 1.2+ only).
+     * @default "ELBSecurityPolicy-TLS13-1-2-2021-06"
+     */
     sslPolicy?: string;
     /**
      * Active-passive: how the failover controller returns traffic to the active group —
@@ -85,36 +143,78 @@ export interface WebStackArgs {
      * @default "automatic"
      */
     failback?: FailbackPolicy;
-    /** @default 300 — see {@link FailoverControllerArgs.failbackAfterSeconds}. */
+    /**
+     * Active-passive: seconds the active group must stay healthy before an automatic failback, 0 to
+     * 86,400 (see {@link FailoverControllerArgs.failbackAfterSeconds}).
+     * @default 300
+     */
     failbackAfterSeconds?: number;
-    /** @default none — see {@link FailoverControllerArgs.reservedConcurrency}. */
+    /**
+     * Active-passive: reserved concurrency of the failover controller's function, 3 to 1,000
+     * (see {@link FailoverControllerArgs.reservedConcurrency}).
+     * @default none
+     */
     failoverReservedConcurrency?: number;
-    /** @default true in active-passive — see {@link LoadBalancerArgs.holdListenerWeights}. */
+    /**
+     * Keep `pulumi up` from resetting the listener's weights after a failover (see
+     * {@link LoadBalancerArgs.holdListenerWeights}).
+     * @default true in active-passive mode, false in active-active
+     */
     holdListenerWeights?: boolean;
     /**
      * Deletion protection on the ALB.
      * @default false
      */
     deletionProtection?: boolean;
-    /** @default 1 — MySQL read replicas, 0 to 15; see {@link DatabaseArgs.replicaCount}. */
+    /**
+     * MySQL read replicas, 0 to 15 (see {@link DatabaseArgs.replicaCount}).
+     * @default 1
+     */
     replicaCount?: number;
-    /** @default "db.t4g.micro" */
+    /**
+     * RDS instance class of the primary and replicas, with the `db.` prefix.
+     * @default "db.t4g.micro"
+     */
     dbInstanceClass?: pulumi.Input<string>;
-    /** @default 20 (GiB) */
+    /**
+     * Initial gp3 storage of the primary in GiB, 20 to 65536.
+     * @default 20
+     */
     dbAllocatedStorage?: number;
-    /** @default "8.4" — see {@link DatabaseArgs.engineVersion}. */
+    /**
+     * MySQL engine version: `8.4`, `8.0` or a full version such as `8.4.7` (see {@link DatabaseArgs.engineVersion}).
+     * @default "8.4"
+     */
     dbEngineVersion?: string;
-    /** @default false — a synchronous standby of the primary in another AZ. */
+    /**
+     * A synchronous standby of the primary in another AZ (RDS Multi-AZ).
+     * @default false
+     */
     dbMultiAz?: boolean;
-    /** @default 7 (days, 1 to 35) */
+    /**
+     * Days of automated backups of the primary, 1 to 35.
+     * @default 7
+     */
     dbBackupRetentionDays?: number;
-    /** @default false — refuse to delete the primary. */
+    /**
+     * Refuse to delete the primary until turned off.
+     * @default false
+     */
     dbDeletionProtection?: boolean;
-    /** Subscribed to the alert topic (every alarm, every failover). */
+    /**
+     * An email address subscribed to the alert topic (every alarm, every failover).
+     * @default no subscription
+     */
     alertEmail?: pulumi.Input<string>;
-    /** @default 30 — days CloudWatch Logs keeps the servers' nginx and app logs. */
+    /**
+     * Days CloudWatch Logs keeps the servers' nginx and app logs: a CloudWatch Logs retention value.
+     * @default 30
+     */
     serverLogRetentionDays?: number;
-    /** Tags added to every resource. */
+    /**
+     * Tags added to every resource (after `Project` and `Stack`, which they may override).
+     * @default none beyond `Project: ha-webstack` and `Stack: <stack>`
+     */
     tags?: Tags;
 }
 

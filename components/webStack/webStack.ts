@@ -19,6 +19,17 @@ import { deferredRolloutAlarms } from "./rolloutAlarms";
 /**
  * The whole highly available web stack from one args object: a network over 2+ AZs, an ALB with
  * the mode's target groups, and the server pools.
+ *
+ * @example
+ * const web = new WebStack("shop", {
+ *     mode: "active-passive",
+ *     azCount: 3,
+ *     natGateways: "perAz",
+ *     serversPerPool: 2,
+ *     replicaCount: 2,
+ *     alertEmail: "ops@example.com",
+ * });
+ * export const url = web.url;
  */
 export class WebStack extends pulumi.ComponentResource {
     public readonly mode: Mode;

@@ -1,0 +1,343 @@
+/**
+ * The package as a consumer gets it. `npm pack` runs once (its `prepack` builds dist/ from
+ * scratch); then the tarball's contents, package.json's contract, and each program in examples/
+ * installed from the tarball by npm into a directory outside the repository, type-checked
+ * against the package's declarations and evaluated under mocks (tests/support/consumer.ts).
+ *
+ * Kept quick and offline: the tarball is installed with `--offline --legacy-peer-deps` (it has no
+ * dependencies of its own) and the peer dependencies are linked from this repository's
+ * node_modules, the versions the suite tests; one TypeScript program checks both examples.
+ */
+import { execFileSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import ts from "typescript";
+import { buildHandlerBundle } from "../components/failoverController/bundle";
+import { ConsumerEvaluation, ConsumerResource, evaluateConsumer } from "./support/consumer";
+
+const ROOT = path.resolve(__dirname, "..");
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const EXAMPLES = ["active-active", "bring-your-own-network"];
+const PEERS = ["@pulumi/aws", "@pulumi/pulumi", "@pulumi/random", "@pulumi/tls"];
+
+let tmp: string;
+let tarball: string;
+let packedFiles: string[];
+const installed = (example: string) => path.join(tmp, example, "node_modules", "ha-webstack");
+
+/** The compiled entry of a consumer's program, loaded (and so run) by absolute path. */
+function loadProgram(dir: string): () => Record<string, unknown> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return () => require(path.join(dir, "index.js"));
+}
+
+function npm(args: string[], cwd: string): string {
+    return execFileSync("npm", args, {
+        cwd,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, npm_config_update_notifier: "false", npm_config_loglevel: "error" },
+    });
+}
+
+beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ha-webstack-package-"));
+    const [packed] = JSON.parse(npm(["pack", "--json", "--pack-destination", tmp], ROOT));
+    tarball = path.join(tmp, packed.filename);
+    packedFiles = packed.files.map((f: { path: string }) => f.path).sort();
+    for (const example of EXAMPLES) {
+        const dir = path.join(tmp, example);
+        fs.cpSync(path.join(ROOT, "examples", example), dir, {
+            recursive: true,
+            filter: (src) => !/[/\\](node_modules|bin)$/.test(src),
+        });
+        // The example's own package.json names the tarball by a path relative to the repository;
+        // here the one just packed, and only it: the peers are linked below.
+        fs.writeFileSync(
+            path.join(dir, "package.json"),
+            JSON.stringify({
+                name: `consumer-${example}`,
+                private: true,
+                dependencies: { "ha-webstack": `file:${tarball}` },
+            }),
+        );
+        npm(
+            [
+                "install",
+                "--offline",
+                "--legacy-peer-deps",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                "--no-package-lock",
+            ],
+            dir,
+        );
+        for (const name of [...PEERS, "@types/node"]) {
+            fs.mkdirSync(path.dirname(path.join(dir, "node_modules", name)), { recursive: true });
+            fs.symlinkSync(path.join(ROOT, "node_modules", name), path.join(dir, "node_modules", name), "dir");
+        }
+    }
+}, 120_000);
+
+afterAll(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("npm pack", () => {
+    it("should build first and ship dist/ with declarations and source maps, the server files and the handler bundle", () => {
+        for (const file of [
+            "dist/components/index.js",
+            "dist/components/index.d.ts",
+            "dist/components/index.js.map",
+            "dist/components/webStack/webStack.d.ts",
+            "dist/lambda/failover/handler.bundle.js",
+            "server/app.py",
+            "server/bootstrap.sh",
+            "server/nginx.conf",
+            "README.md",
+            "LICENSE",
+            "CHANGELOG.md",
+            "package.json",
+        ]) {
+            expect(packedFiles).toContain(file);
+        }
+    });
+
+    it("should ship nothing else: no tests, stack configs, scripts or TypeScript sources", () => {
+        const allowed = (f: string) =>
+            /^dist\/.+\.(js|js\.map|d\.ts)$/.test(f) ||
+            f.startsWith("server/") ||
+            ["README.md", "LICENSE", "CHANGELOG.md", "package.json"].includes(f);
+        expect(packedFiles.filter((f) => !allowed(f))).toEqual([]);
+        expect(packedFiles.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
+        expect(packedFiles.filter((f) => /^(dist\/)?(tests|scripts|policy|examples)\//.test(f))).toEqual([]);
+    });
+
+    it("should ship the Lambda bundle built from the sources, byte for byte (deterministic: no spurious diff)", () => {
+        const shipped = fs.readFileSync(
+            path.join(installed(EXAMPLES[0]), "dist/lambda/failover/handler.bundle.js"),
+            "utf8",
+        );
+        expect(shipped.length).toBeGreaterThan(10_000);
+        expect(shipped).toBe(buildHandlerBundle());
+    });
+
+    it("should leave the consumer without a bundler: esbuild cannot be resolved from the installed package", () => {
+        expect(() => require.resolve("esbuild", { paths: [installed(EXAMPLES[1])] })).toThrow(
+            /Cannot (find|resolve) module/,
+        );
+        expect(fs.existsSync(path.join(installed(EXAMPLES[1]), "lambda"))).toBe(false);
+    });
+});
+
+describe("package.json", () => {
+    it("should export the public API only, with its types", () => {
+        expect(pkg.exports).toEqual({
+            ".": { types: "./dist/components/index.d.ts", default: "./dist/components/index.js" },
+            "./package.json": "./package.json",
+        });
+        expect(pkg.types).toBe("dist/components/index.d.ts");
+        expect(pkg.main).toBe("dist/components/index.js");
+        // A deep import of an internal module is refused by Node's exports map.
+        const consumer = path.join(tmp, EXAMPLES[0]);
+        expect(require.resolve("ha-webstack", { paths: [consumer] })).toBe(
+            path.join(installed(EXAMPLES[0]), "dist/components/index.js"),
+        );
+        expect(() =>
+            require.resolve("ha-webstack/dist/components/shared/validation.js", { paths: [consumer] }),
+        ).toThrow();
+    });
+
+    it("should declare the Pulumi packages as peers, from the versions the suite tests up to the next major", () => {
+        expect(Object.keys(pkg.peerDependencies).sort()).toEqual(PEERS);
+        for (const name of PEERS) {
+            const tested = JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8"));
+            expect(pkg.devDependencies[name]).toBe(tested.version);
+            expect(pkg.peerDependencies[name]).toBe(`^${tested.version}`);
+        }
+        // Nothing else is needed at run time: no esbuild, no other dependency.
+        expect(pkg.dependencies).toBeUndefined();
+        expect(pkg.devDependencies.esbuild).toBeDefined();
+    });
+
+    it("should have engines that match the README and a semantic version the CHANGELOG names", () => {
+        expect(pkg.engines).toEqual({ node: ">=22" });
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        expect(readme).toContain("Needs Node.js 22 or later");
+        expect(pkg.version).toMatch(/^\d+\.\d+\.\d+$/);
+        expect(fs.readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8")).toContain(`## ${pkg.version}`);
+    });
+
+    it("should ship the Apache-2.0 license text unabridged", () => {
+        expect(pkg.license).toBe("Apache-2.0");
+        const text = fs.readFileSync(path.join(ROOT, "LICENSE"));
+        // The SHA-256 of https://www.apache.org/licenses/LICENSE-2.0.txt.
+        expect(crypto.createHash("sha256").update(text).digest("hex")).toBe(
+            "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30",
+        );
+    });
+
+    it("should be what each example installs, by file path", () => {
+        for (const example of EXAMPLES) {
+            const own = JSON.parse(fs.readFileSync(path.join(ROOT, "examples", example, "package.json"), "utf8"));
+            expect(own.dependencies["ha-webstack"]).toBe(`file:../../ha-webstack-${pkg.version}.tgz`);
+            for (const name of PEERS) expect(own.dependencies[name]).toBe(pkg.peerDependencies[name]);
+            expect(fs.readFileSync(path.join(ROOT, "examples", example, "Pulumi.yaml"), "utf8")).toMatch(
+                /^main: index\.ts$/m,
+            );
+        }
+    });
+});
+
+describe("the TSDoc of the public API", () => {
+    /** Exported interfaces of the args files (and the shapes they hand around), field by field. */
+    const files = [
+        ...fs.readdirSync(path.join(ROOT, "components")).map((d) => path.join(ROOT, "components", d, "args.ts")),
+        path.join(ROOT, "components/shared/contracts.ts"),
+    ].filter((f) => fs.existsSync(f));
+
+    it("should say what every args field is, and the default of every optional one", () => {
+        const gaps: string[] = [];
+        for (const file of files) {
+            const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
+            for (const node of source.statements) {
+                if (!ts.isInterfaceDeclaration(node) || node.name.text === "PoolPlacement") continue;
+                for (const member of node.members.filter(ts.isPropertySignature)) {
+                    const docs = ts.getJSDocCommentsAndTags(member).filter(ts.isJSDoc);
+                    const text = docs
+                        .map((d) => ts.getTextOfJSDocComment(d.comment) ?? "")
+                        .join("")
+                        .trim();
+                    const hasDefault = docs.some((d) => d.tags?.some((t) => t.tagName.text === "default"));
+                    const field = `${path.relative(ROOT, file)} ${node.name.text}.${member.name.getText()}`;
+                    if (!text) gaps.push(`${field}: no description`);
+                    if (member.questionToken && !hasDefault) gaps.push(`${field}: no @default`);
+                }
+            }
+        }
+        expect(gaps).toEqual([]);
+    });
+
+    it("should give every component an @example", () => {
+        const components = [
+            "WebStack",
+            "Network",
+            "LoadBalancer",
+            "ServerPool",
+            "Database",
+            "FailoverController",
+            "Monitoring",
+        ];
+        const missing = components.filter((name) => {
+            const folder = name[0].toLowerCase() + name.slice(1);
+            const text = fs.readFileSync(path.join(ROOT, "components", folder, `${folder}.ts`), "utf8");
+            const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*export class ${name} `).exec(text);
+            return !doc || !doc[1].includes("@example");
+        });
+        expect(missing).toEqual([]);
+    });
+});
+
+describe("the examples, installed from the tarball", () => {
+    const evaluations = new Map<string, ConsumerEvaluation>();
+
+    it("should type-check against the package's declarations (and compile)", () => {
+        const config = ts.readConfigFile(path.join(tmp, EXAMPLES[0], "tsconfig.json"), ts.sys.readFile).config;
+        const { options } = ts.parseJsonConfigFileContent(config, ts.sys, path.join(tmp, EXAMPLES[0]));
+        // One program for both (the peers' declarations are parsed once); emitted next to the sources.
+        const program = ts.createProgram({
+            rootNames: EXAMPLES.map((e) => path.join(tmp, e, "index.ts")),
+            options: { ...options, outDir: undefined, sourceMap: false },
+        });
+        const emitted = program.emit();
+        const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];
+        expect(ts.formatDiagnostics(diagnostics, ts.createCompilerHost(options))).toBe("");
+        // "ha-webstack" resolved to the installed package, not to this repository's sources.
+        const resolved = program.getSourceFiles().map((f) => f.fileName);
+        expect(resolved).toContain(path.join(installed(EXAMPLES[0]), "dist/components/index.d.ts"));
+        expect(resolved.filter((f) => f.startsWith(path.join(ROOT, "components")))).toEqual([]);
+    }, 60_000);
+
+    it("should evaluate the active-active WebStack: one target group, one pool over three AZs, three replicas, its own user data", async () => {
+        const dir = path.join(tmp, "active-active");
+        const ev = await evaluateConsumer("ha-webstack-active-active", loadProgram(dir));
+        evaluations.set("active-active", ev);
+        const of = (type: string) => ev.resources.filter((r) => r.type === type);
+        expect(of("ha-webstack:index:WebStack").map((r) => r.name)).toEqual(["shop"]);
+        expect(of("ha-webstack:index:FailoverController")).toEqual([]);
+        expect(of("aws:lb/targetGroup:TargetGroup")).toHaveLength(1);
+        const [asg] = of("aws:autoscaling/group:Group");
+        expect(of("aws:autoscaling/group:Group")).toHaveLength(1);
+        expect(asg.inputs.vpcZoneIdentifiers).toHaveLength(3);
+        expect(asg.inputs.minSize).toBe(3);
+        const replicas = of("aws:rds/instance:Instance").filter((r) => r.inputs.replicateSourceDb);
+        expect(replicas).toHaveLength(3);
+        const [template] = of("aws:ec2/launchTemplate:LaunchTemplate");
+        expect(Buffer.from(template.inputs.userData, "base64").toString("utf8")).toBe(
+            fs.readFileSync(path.join(ROOT, "examples/active-active/user-data.sh"), "utf8"),
+        );
+        expect(of("aws:ec2/natGateway:NatGateway")).toHaveLength(3);
+        expect(ev.outputs.dbReaderEndpoints).toHaveLength(3);
+        expect(String(ev.outputs.url)).toMatch(/^https:\/\//);
+    });
+
+    it("should evaluate the parts in the network passed in, and apply the transform to the ALB only", async () => {
+        const dir = path.join(tmp, "bring-your-own-network");
+        const network = {
+            vpcId: "vpc-0byo",
+            publicSubnetIds: ["subnet-pub-a", "subnet-pub-b"],
+            privateSubnetIds: ["subnet-priv-a", "subnet-priv-b"],
+            databaseSubnetIds: ["subnet-db-a", "subnet-db-b"],
+            databaseAvailabilityZones: ["us-east-1a", "us-east-1b"],
+        };
+        const config = Object.fromEntries(
+            Object.entries(network).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+        );
+        const ev = await evaluateConsumer("ha-webstack-bring-your-own-network", loadProgram(dir), config);
+        evaluations.set("bring-your-own-network", ev);
+        const of = (type: string) => ev.resources.filter((r) => r.type === type);
+        // Nothing of the network is created: no VPC, subnet, route table, gateway.
+        expect(
+            ev.resources.filter((r) => /^aws:ec2\/(vpc|subnet|routeTable|natGateway|internetGateway):/.test(r.type)),
+        ).toEqual([]);
+        expect(of("ha-webstack:index:WebStack")).toEqual([]);
+        expect(of("ha-webstack:index:Network")).toEqual([]);
+        const components = ev.resources.filter((r) => r.type.startsWith("ha-webstack:index:")).map((r) => r.type);
+        expect([...new Set(components)].sort()).toEqual(
+            ["Database", "FailoverController", "LoadBalancer", "Monitoring", "ServerPool"].map(
+                (n) => `ha-webstack:index:${n}`,
+            ),
+        );
+        const [alb] = of("aws:lb/loadBalancer:LoadBalancer");
+        expect(alb.inputs.subnets).toEqual(network.publicSubnetIds);
+        // The transform on LoadBalancer reached its child ALB, and nothing else changed.
+        expect(alb.inputs.idleTimeout).toBe(120);
+        expect(ev.resources.filter((r) => r !== alb && r.inputs.idleTimeout !== undefined)).toEqual([]);
+        for (const group of of("aws:lb/targetGroup:TargetGroup")) expect(group.inputs.vpcId).toBe(network.vpcId);
+        const zones = of("aws:autoscaling/group:Group").map((g) => g.inputs.vpcZoneIdentifiers);
+        expect(zones).toEqual([["subnet-priv-a"], ["subnet-priv-b"]]);
+        const [subnetGroup] = of("aws:rds/subnetGroup:SubnetGroup");
+        expect(subnetGroup.inputs.subnetIds).toEqual(network.databaseSubnetIds);
+        // The controller's code is the bundle shipped in the package, read without a bundler.
+        const [fn] = of("aws:lambda/function:Function");
+        const code = await (await fn.inputs.code.assets)["index.js"].text;
+        expect(code).toBe(
+            fs.readFileSync(
+                path.join(installed("bring-your-own-network"), "dist/lambda/failover/handler.bundle.js"),
+                "utf8",
+            ),
+        );
+    });
+
+    it("should register unique URNs, every resource under a component", () => {
+        expect([...evaluations.keys()].sort()).toEqual(EXAMPLES);
+        for (const ev of evaluations.values()) {
+            const urns = ev.resources.map((r: ConsumerResource) => r.urn);
+            expect(new Set(urns).size).toBe(urns.length);
+            expect(ev.resources.filter((r) => r.custom && !r.parentUrn).map((r) => r.name)).toEqual([]);
+        }
+    });
+});
