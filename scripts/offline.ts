@@ -297,6 +297,10 @@ export function mockOutputs(
             state.arn = `arn:aws:s3:::${state.bucket}`;
             state.bucketDomainName = `${state.bucket}.s3.amazonaws.com`;
             break;
+        case "aws:s3/bucketObjectv2:BucketObjectv2":
+            // A version id S3 would assign: fixed per object and content, as a re-upload is a new version.
+            state.versionId = hex(`${name}/${inputs.contentBase64 ?? inputs.content ?? ""}`).slice(0, 32);
+            break;
         case "tls:index/privateKey:PrivateKey":
             state.privateKeyPem = "-----BEGIN RSA PRIVATE KEY-----\nMOCK\n-----END RSA PRIVATE KEY-----\n";
             state.publicKeyPem = "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n";

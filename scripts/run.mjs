@@ -65,7 +65,7 @@ async function transpile() {
 async function rebuild(files, listing) {
     // Another run may have built it while this one waited for the lock.
     if (current(files, listing)) return;
-    fs.rmSync(OUT, { recursive: true, force: true });
+    fs.rmSync(OUT, { recursive: true, force: true, maxRetries: 5 });
     await build({
         absWorkingDir: ROOT,
         entryPoints: files,
@@ -87,7 +87,9 @@ async function rebuild(files, listing) {
 // V8's code cache for every module loaded from here on (Node >= 22.1): compiling @pulumi/pulumi,
 // @pulumi/aws and the TypeScript compiler that @pulumi/pulumi loads is most of a cold start.
 // (Absent before Node 22.1: then the run is only slower.)
-nodeModule.enableCompileCache?.(path.join(OUT, "compile-cache"));
+// Kept outside .build/, which a rebuild deletes: another run writing its cache there meanwhile
+// would make that delete fail (ENOTEMPTY).
+nodeModule.enableCompileCache?.(path.join(ROOT, "node_modules", ".cache", "ha-webstack-compile"));
 
 const [script, ...args] = process.argv.slice(2);
 if (!script || !script.endsWith(".ts")) {

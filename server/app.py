@@ -18,8 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 try:
     import pymysql
-except ImportError:  # reported by / and /readyz; /healthz does not need it
-    pymysql = None
+    DRIVER_ERROR = None
+except Exception as e:  # reported by /startupz (the boot's readiness check), / and /readyz
+    pymysql, DRIVER_ERROR = None, "%s: %s" % (type(e).__name__, e)
 
 CONFIG = os.environ.get("HA_WEBSTACK_CONFIG", "/etc/ha-webstack/app.json")
 LISTEN = os.environ.get("HA_WEBSTACK_LISTEN", "127.0.0.1:8000")
@@ -77,12 +78,27 @@ class App(object):
         self.cfg, self.db = cfg, cfg.get("db")
         self.meta, self.meta_lock, self.schema_ok = None, threading.Lock(), False
         self.secret = Secret(self.db["secretArn"], cfg["region"]) if self.db else None
-        # Encrypt when the server offers TLS (RDS does). No RDS CA bundle on AL2023 by default,
-        # so the certificate is not verified unless db.tlsCa names one.
-        ca = (self.db or {}).get("tlsCa")
-        self.tls = ssl.create_default_context(cafile=ca)
-        if not ca:
-            self.tls.check_hostname, self.tls.verify_mode = False, ssl.CERT_NONE
+        # TLS, always verified: the server's certificate must chain to db.tlsCa (the RDS CA
+        # bundle the server bundle installs) or, without it, to the system's trust store, and
+        # name the host connected to (check_hostname). A server that offers no TLS is refused.
+        self.tls, self.tls_error = None, None
+        if self.db:
+            try:
+                self.tls = ssl.create_default_context(cafile=self.db.get("tlsCa") or None)
+                self.tls.check_hostname, self.tls.verify_mode = True, ssl.CERT_REQUIRED
+            except (OSError, ssl.SSLError) as e:
+                self.tls_error = "CA bundle %s: %s" % (self.db.get("tlsCa"), e)
+
+    def startup(self):
+        """Ready to serve, without asking the database: the driver loads, the CA bundle reads."""
+        if not self.db:
+            return 200, {"ok": True, "db": None}
+        if pymysql is None:
+            return 503, {"ok": False, "error": "PyMySQL cannot be loaded: %s" % DRIVER_ERROR}
+        if self.tls_error:
+            return 503, {"ok": False, "error": self.tls_error}
+        return 200, {"ok": True, "driver": "PyMySQL %s" % pymysql.VERSION_STRING,
+                     "tlsCa": self.db.get("tlsCa")}
 
     def instance(self):
         """Instance id and AZ from IMDSv2 (token required), fetched once and cached."""
@@ -110,14 +126,21 @@ class App(object):
 
     def connect(self, host, port):
         if pymysql is None:
-            raise RuntimeError("PyMySQL is not installed")
+            raise RuntimeError("PyMySQL cannot be loaded: %s" % DRIVER_ERROR)
+        if self.tls is None:
+            raise RuntimeError(self.tls_error)
 
         def attempt(creds):
-            return pymysql.connect(host=host, port=int(port), user=creds["username"],
+            conn = pymysql.connect(host=host, port=int(port), user=creds["username"],
                                    password=creds["password"], autocommit=True,
                                    database=self.db.get("database") or creds.get("dbname"),
                                    connect_timeout=3, read_timeout=5, write_timeout=5,
                                    ssl=self.tls, charset="utf8mb4")
+            # PyMySQL goes on without TLS when the server does not offer it: refuse that.
+            if not isinstance(getattr(conn, "_sock", None), ssl.SSLSocket):
+                conn.close()
+                raise RuntimeError("%s:%s offers no TLS: refused" % (host, port))
+            return conn
         try:
             return attempt(self.secret.get())
         except pymysql.err.OperationalError as e:
@@ -260,6 +283,12 @@ class Handler(BaseHTTPRequestHandler):
                 # would fail open (or fail over to an equally "sick" pool) and the ASG would
                 # replace healthy servers for nothing. The DB is reported by /readyz and /.
                 self.send(200, "text/plain; charset=utf-8", "ok\n")
+            elif path == "/startupz":
+                # The boot's readiness check (server/loader.sh, through nginx): the app runs and can
+                # use its database driver. Not the database itself: a database outage must not
+                # make every new server fail its launch.
+                code, res = APP.startup()
+                self.send(code, "application/json", json.dumps(res) + "\n")
             elif path in ("/readyz", "/dbz"):
                 code, res = APP.ready()
                 self.send(code, "application/json", json.dumps(res, default=str) + "\n")

@@ -1,49 +1,63 @@
 #!/bin/bash
-# ha-webstack server bootstrap for Amazon Linux 2023, run as root by the user data that
-# components/userData.ts renders (that script first unpacks app.py, nginx.conf and app.json
-# into $HA_SRC). Output lands in /var/log/cloud-init-output.log. Safe to run again.
-#   HA_SRC       directory holding app.py, nginx.conf, app.json (required)
-#   HA_APP_PORT  port nginx listens on, the ALB's target port (default 80)
-#   ROOT         prefix for every file written (default empty; tests use a temp dir)
+# ha-webstack server bootstrap for Amazon Linux 2023, run as root by server/loader.sh (the user
+# data) from the unpacked server bundle (components/serverPool/bundle.ts). Output lands in
+# /var/log/cloud-init-output.log. Safe to run again. Any failure exits non-zero, and the loader
+# then abandons the instance: a server without its database driver never takes traffic.
+#   HA_SRC            the unpacked bundle: app.py, nginx.conf, app.json, vendor/ (required)
+#   HA_APP_PORT       port nginx listens on, the ALB's target port (default 80)
+#   HA_UPSTREAM_PORT  loopback port of app.py behind nginx (default 8000; tests pick a free one)
+#   ROOT              prefix for every file written (default empty; tests use a temp dir)
 set -euo pipefail
 
 ROOT="${ROOT:-}"
-HA_SRC="${HA_SRC:?HA_SRC must name the directory holding app.py, nginx.conf and app.json}"
+HA_SRC="${HA_SRC:?HA_SRC must name the directory holding the unpacked server bundle}"
 HA_APP_PORT="${HA_APP_PORT:-80}"
-HA_UPSTREAM="127.0.0.1:8000"   # where app.py listens (loopback only: nginx fronts it)
+HA_UPSTREAM="127.0.0.1:${HA_UPSTREAM_PORT:-8000}" # where app.py listens (loopback only: nginx fronts it)
 HA_USER="ha-webstack"
-PYMYSQL_VERSION="1.1.1"        # pure Python, supports AL2023's system Python 3.9
+# Pinned here and in components/serverPool/bundle.ts (tests hold the two equal).
+PYMYSQL_VERSION="1.1.2" # pure Python, supports AL2023's system Python 3.9
+PYMYSQL_WHEEL="vendor/PyMySQL-1.1.2-py3-none-any.whl"
+PYMYSQL_WHEEL_SHA256="5efdb1ce87f5c6eb4d53df27cd6be7855121795e88b2ae574c72a5b0330fdd78"
+RDS_CA="vendor/rds-global-bundle.pem"
+RDS_CA_SHA256="83fe4e0d026bae52ddaefca95aac0733d1be2fb6ebeec4434fc33d55d0929aa1"
 
 log() { echo "ha-webstack: $*"; }
-die() { echo "ha-webstack: ERROR: $*" >&2; exit 1; }
+die() {
+  echo "ha-webstack: ERROR: $*" >&2
+  exit 1
+}
 
 case "$HA_APP_PORT" in '' | *[!0-9]*) die "HA_APP_PORT must be a number, got '$HA_APP_PORT'" ;; esac
-for f in app.py nginx.conf app.json; do
+for f in app.py nginx.conf app.json "$PYMYSQL_WHEEL" "$RDS_CA"; do
   [ -s "$HA_SRC/$f" ] || die "$HA_SRC/$f is missing or empty"
 done
+echo "$PYMYSQL_WHEEL_SHA256  $HA_SRC/$PYMYSQL_WHEEL" | sha256sum -c --quiet - || die "$PYMYSQL_WHEEL: wrong sha256"
+echo "$RDS_CA_SHA256  $HA_SRC/$RDS_CA" | sha256sum -c --quiet - || die "$RDS_CA: wrong sha256"
 
 log "installing packages"
-dnf install -y nginx python3-pip
-# AL2023 ships no PyMySQL RPM (its maintainers point to pip: amazon-linux-2023 issue #321), so
-# pip installs it into a private directory (PYTHONPATH in the unit) instead of the system
-# site-packages. The servers reach PyPI through the NAT gateway. Without PyMySQL the app still
-# serves /healthz and shows the error on / and /readyz, so a failure here is not fatal.
-pymysql_ok=""
-for attempt in 1 2 3; do
-  if pip3 install --no-cache-dir --upgrade --target "$ROOT/opt/ha-webstack/lib" "PyMySQL==$PYMYSQL_VERSION"; then
-    pymysql_ok=1
-    break
-  fi
-  log "pip install PyMySQL failed (attempt $attempt)"
-  sleep 5
-done
-[ -n "$pymysql_ok" ] || log "WARNING: PyMySQL not installed; the app runs without its database"
+# nginx from the Amazon Linux repository; python3 is part of AL2023 itself (dnf runs on it).
+dnf install -y nginx
+
+# AL2023 ships no PyMySQL RPM (amazon-linux-2023 issue #321), so the bundle carries the pure-Python
+# wheel: a wheel is a zip of the package, unpacked into a private directory (PYTHONPATH in the
+# unit), not the system site-packages. Then the driver must load, or the server is not ready.
+lib="$ROOT/opt/ha-webstack/lib"
+rm -rf "$lib"
+mkdir -p "$lib"
+python3 -m zipfile -e "$HA_SRC/$PYMYSQL_WHEEL" "$lib"
+loaded="$(PYTHONPATH="$lib" python3 -c 'import pymysql; print(pymysql.VERSION_STRING, pymysql.__file__)')" ||
+  die "PyMySQL does not load from $lib"
+case "$loaded" in
+  "$PYMYSQL_VERSION $lib/"*) log "PyMySQL $loaded" ;;
+  *) die "expected PyMySQL $PYMYSQL_VERSION from $lib, python3 loaded: $loaded" ;;
+esac
 
 log "installing the app and its configuration"
 id -u "$HA_USER" >/dev/null 2>&1 ||
   useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /sbin/nologin "$HA_USER"
 install -D -m 0644 "$HA_SRC/app.py" "$ROOT/opt/ha-webstack/app.py"
 install -D -m 0644 "$HA_SRC/app.json" "$ROOT/etc/ha-webstack/app.json"
+install -D -m 0644 "$HA_SRC/$RDS_CA" "$ROOT/opt/ha-webstack/rds-global-bundle.pem"
 
 conf="$ROOT/etc/nginx/nginx.conf"
 mkdir -p "$ROOT/etc/nginx"

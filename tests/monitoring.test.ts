@@ -1,6 +1,5 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import {
     APP_LOG_DROP_IN_PATH,
@@ -22,6 +21,7 @@ import { CONTROLLER_LOG_METRICS, ControllerLogMetric, logMetricPattern } from ".
 import { LOG_EVENTS } from "../lambda/failover/protocol";
 import { Evaluation, evaluate, RegisteredResource } from "../scripts/offline";
 import { expectRejectedBeforeCreate, ofType, only } from "./helpers";
+import { BootKit, makeBootKit, runBootSync } from "./support/boot";
 
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter";
@@ -1019,53 +1019,44 @@ describe("Monitoring", () => {
     describe("CloudWatch agent user data", () => {
         const logGroups = serverLogGroupNames("/ha-webstack/dev");
         const agent = cloudWatchAgentUserData({ logGroups });
-        const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "ha-webstack-monitoring-"));
-        const stubs = path.join(TMP, "stubs");
-        const calls = path.join(TMP, "calls.log");
-
+        // The stand-in machine of tests/support/boot.ts (stub mode): S3, aws, dnf, systemctl... recorded.
+        let kit: BootKit;
         beforeAll(() => {
-            fs.mkdirSync(stubs);
-            // Record every call; `id` says the user is absent; FAIL_AGENT_DNF=1 fails the agent's install only.
-            for (const name of [
-                "dnf",
-                "systemctl",
-                "useradd",
-                "pip3",
-                "nginx",
-                "id",
-                "sleep",
-                "amazon-cloudwatch-agent-ctl",
-            ]) {
-                const fail =
-                    name === "id"
-                        ? "exit 1"
-                        : name === "dnf"
-                          ? 'case "$*" in *amazon-cloudwatch-agent*) [ -z "${FAIL_AGENT_DNF:-}" ] || exit 1 ;; esac'
-                          : "";
-                fs.writeFileSync(
-                    path.join(stubs, name),
-                    `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${calls}'\n${fail}\nexit 0\n`,
-                    { mode: 0o755 },
-                );
-            }
+            kit = makeBootKit("stub");
+            // FAIL_AGENT_DNF=1 fails the agent's install only; the agent's control command is recorded.
+            fs.writeFileSync(
+                path.join(kit.stubs, "dnf"),
+                `#!/bin/sh\nprintf '%s\\n' "dnf $*" >> '${kit.calls}'\n` +
+                    'case "$*" in *amazon-cloudwatch-agent*) [ -z "${FAIL_AGENT_DNF:-}" ] || exit 1 ;; esac\n',
+                { mode: 0o755 },
+            );
+            fs.writeFileSync(
+                path.join(kit.stubs, "amazon-cloudwatch-agent-ctl"),
+                `#!/bin/sh\nprintf '%s\\n' "amazon-cloudwatch-agent-ctl $*" >> '${kit.calls}'\n`,
+                { mode: 0o755 },
+            );
         });
-        afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
+        afterAll(() => fs.rmSync(kit.dir, { recursive: true, force: true }));
 
         function run(root: string, env: NodeJS.ProcessEnv = {}) {
-            const script = path.join(TMP, "user-data.sh");
-            fs.writeFileSync(script, renderUserData({ region: "us-east-1", stack: "dev", appPort: 80, ...agent }));
-            const tmpdir = `${root}-tmp`;
-            fs.mkdirSync(tmpdir, { recursive: true });
-            fs.rmSync(calls, { force: true });
-            const r = spawnSync("bash", [script], {
-                encoding: "utf8",
-                env: { ...process.env, ROOT: root, TMPDIR: tmpdir, PATH: `${stubs}:${process.env.PATH}`, ...env },
+            const script = renderUserData({
+                region: "us-east-1",
+                stack: "dev",
+                appPort: 80,
+                bundle: kit.location,
+                ...agent,
             });
-            return { ...r, calls: fs.readFileSync(calls, "utf8").trim().split("\n") };
+            return runBootSync(kit, script, root, env);
         }
 
         it("should keep the rendered user data under EC2's 16 KB, even with 15 replicas", () => {
-            const minimal = renderUserData({ region: "us-east-1", stack: "dev", appPort: 80, ...agent });
+            const minimal = renderUserData({
+                region: "us-east-1",
+                stack: "dev",
+                appPort: 80,
+                bundle: kit.location,
+                ...agent,
+            });
             expect(Buffer.byteLength(minimal)).toBeLessThan(USER_DATA_LIMIT);
             const hosts = Array.from(
                 { length: 15 },
@@ -1075,6 +1066,7 @@ describe("Monitoring", () => {
                 region: "eu-west-3",
                 stack: "prod",
                 appPort: 8080,
+                bundle: kit.location,
                 db: {
                     writerHost: "ha-webstack-prod-primary.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com",
                     writerPort: 3306,
@@ -1121,7 +1113,7 @@ describe("Monitoring", () => {
         });
 
         it("should run after the bootstrap: send the app's output to a file, install and start the agent with that config", () => {
-            const root = path.join(TMP, "root");
+            const root = path.join(kit.dir, "root");
             const r = run(root);
             expect(r.stderr).not.toMatch(/ERROR|WARNING/);
             expect(r.status).toBe(0);
@@ -1140,9 +1132,10 @@ describe("Monitoring", () => {
             );
             expect(fs.statSync(path.join(root, path.dirname(APP_LOG_FILE))).isDirectory()).toBe(true);
             // The bootstrap's calls first, then ours.
-            const ours = r.calls.slice(
-                r.calls.lastIndexOf("systemctl restart ha-webstack-app.service nginx.service") + 1,
-            );
+            // (The loader's readiness checks and its lifecycle call come after; boot.ts and server.test.ts cover them.)
+            const ours = r.calls
+                .slice(r.calls.lastIndexOf("systemctl restart ha-webstack-app.service nginx.service") + 1)
+                .filter((c) => !c.startsWith("curl ") && !c.startsWith("aws "));
             expect(ours).toEqual([
                 "systemctl daemon-reload",
                 "systemctl restart ha-webstack-app.service",
@@ -1152,7 +1145,7 @@ describe("Monitoring", () => {
         });
 
         it("should only warn when the agent cannot be installed: the server serves without shipping its logs", () => {
-            const r = run(path.join(TMP, "root-no-agent"), { FAIL_AGENT_DNF: "1" });
+            const r = run(path.join(kit.dir, "root-no-agent"), { FAIL_AGENT_DNF: "1" });
             expect(r.status).toBe(0);
             expect(r.stderr).toMatch(/WARNING: amazon-cloudwatch-agent not installed/);
             expect(r.calls.some((c) => c.startsWith("amazon-cloudwatch-agent-ctl"))).toBe(false);

@@ -158,8 +158,10 @@ describe("package.json", () => {
             expect(pkg.devDependencies[name]).toBe(tested.version);
             expect(pkg.peerDependencies[name]).toBe(`^${tested.version}`);
         }
-        // Nothing else is needed at run time: no esbuild, no other dependency.
-        expect(pkg.dependencies).toBeUndefined();
+        // Nothing else is needed at run time but fflate, which zips the server bundle during
+        // an evaluation (components/serverPool/bundle.ts): no esbuild, no other dependency.
+        expect(Object.keys(pkg.dependencies ?? {})).toEqual(["fflate"]);
+        expect(pkg.dependencies.fflate).toMatch(/^\d+\.\d+\.\d+$/); // pinned: the zip's bytes depend on it
         expect(pkg.devDependencies.esbuild).toBeDefined();
     });
 

@@ -5,7 +5,9 @@
  *     with a fake `aws` CLI serving the DB secret: writes through the writer, reads through a
  *     reader, password rotation, outages;
  *  3. server/nginx.conf: `nginx -t` and a real nginx proxying to the app;
- *  4. the user data from components/serverPool/userData.ts, run with ROOT=<tmp> and stub dnf/systemctl/...
+ *  4. the server bundle, and the user data (server/loader.sh + server/bootstrap.sh) run with ROOT=<tmp>
+ *     on a stand-in machine (tests/support/boot.ts): a local directory for S3, a stand-in `aws`
+ *     recording the lifecycle call; in real mode with a real nginx and the bundle's app.
  *
  * Needs (Debian): nginx, mariadb-server, python3-pymysql. A missing one FAILS with what to install.
  * Python: PyMySQL comes from Debian's python3-pymysql, which installs into Debian's own
@@ -21,8 +23,22 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import * as zlib from "zlib";
-import { USER_DATA_LIMIT, UserDataOptions, appConfig, gzip, renderUserData } from "../components/serverPool/userData";
+import {
+    BUNDLE_FILES,
+    buildServerBundle,
+    PYMYSQL_WHEEL,
+    RDS_CA_BUNDLE,
+    RDS_CA_PATH,
+    sha256,
+} from "../components/serverPool/bundle";
+import {
+    USER_DATA_LIMIT,
+    UserDataBundle,
+    UserDataOptions,
+    appConfig,
+    renderUserData,
+} from "../components/serverPool/userData";
+import { BUCKET, BootKit, makeBootKit, runBoot, runBootSync, VERSION } from "./support/boot";
 
 const run = promisify(execFile);
 const SERVER = path.join(__dirname, "..", "server");
@@ -366,9 +382,78 @@ async function sql(db: Db, query: string): Promise<string> {
     return stdout.trim();
 }
 
+/**
+ * TLS material made here with openssl: a CA, a server certificate it signs for the loopback
+ * addresses the test servers bind to (IP SANs, no DNS name), and a second CA that signed nothing
+ * those servers present.
+ */
+interface Tls {
+    ca: string;
+    cert: string;
+    key: string;
+    otherCa: string;
+}
+function makeTls(dir: string): Tls {
+    fs.mkdirSync(dir, { recursive: true });
+    const f = (name: string) => path.join(dir, name);
+    const openssl = (...args: string[]) => {
+        const r = spawnSync("openssl", args, { encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${r.stderr}`);
+    };
+    for (const ca of ["ca", "other-ca"]) {
+        openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            `/CN=ha-webstack test ${ca}`,
+            "-keyout",
+            f(`${ca}.key`),
+            "-out",
+            f(`${ca}.pem`),
+        );
+    }
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=ha-webstack test db",
+        "-keyout",
+        f("server.key"),
+        "-out",
+        f("server.csr"),
+    );
+    fs.writeFileSync(f("san.ext"), "subjectAltName=IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3\n");
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        f("server.csr"),
+        "-CA",
+        f("ca.pem"),
+        "-CAkey",
+        f("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        f("san.ext"),
+        "-out",
+        f("server.pem"),
+    );
+    return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key"), otherCa: f("other-ca.pem") };
+}
+
+// REQUIRE SSL: the app cannot log in without TLS, so every test below runs over TLS.
 const DB_SETUP = `
 CREATE DATABASE webapp;
-CREATE USER 'app'@'%' IDENTIFIED BY '${PW1}';
+CREATE USER 'app'@'%' IDENTIFIED BY '${PW1}' REQUIRE SSL;
 GRANT ALL ON webapp.* TO 'app'@'%';
 `;
 
@@ -378,7 +463,11 @@ describe("app.py with a MariaDB primary and a replica", () => {
     let app: App;
     const secretArn = SECRET_ARN;
 
+    let tls: Tls;
+
     beforeAll(async () => {
+        tls = makeTls(path.join(TMP, "tls"));
+        const ssl = [`--ssl-ca=${tls.ca}`, `--ssl-cert=${tls.cert}`, `--ssl-key=${tls.key}`];
         // The primary logs no setup statement (sql_log_bin=0); the replica gets the same setup from
         // its own init file, then replicates everything the app does from the primary's binlog.
         [primary, replica] = await Promise.all([
@@ -386,10 +475,10 @@ describe("app.py with a MariaDB primary and a replica", () => {
                 "primary",
                 "127.0.0.1",
                 1,
-                ["--log-bin=binlog", "--binlog-format=ROW"],
+                ["--log-bin=binlog", "--binlog-format=ROW", ...ssl],
                 `SET sql_log_bin = 0;\n${DB_SETUP}CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-pw';\nGRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';\n`,
             ),
-            startMariadb("replica", "127.0.0.2", 2, ["--read-only"], DB_SETUP),
+            startMariadb("replica", "127.0.0.2", 2, ["--read-only", ...ssl], DB_SETUP),
         ]);
         await sql(
             replica,
@@ -409,6 +498,7 @@ describe("app.py with a MariaDB primary and a replica", () => {
                 readerPort: replica.port,
                 secretArn,
                 database: "webapp",
+                tlsCa: tls.ca,
             },
         });
     });
@@ -476,6 +566,7 @@ describe("app.py with a MariaDB primary and a replica", () => {
                 `-P${replica.port}`,
                 "-uapp",
                 `-p${PW2}`,
+                "--ssl",
                 "-N",
                 "-e",
                 "SELECT 1",
@@ -486,6 +577,36 @@ describe("app.py with a MariaDB primary and a replica", () => {
         expect(field(r.body, "write-error")).toBeUndefined();
         expect(field(r.body, "read-error")).toBeUndefined();
         expect(fs.readFileSync(AWS_LOG, "utf8").trim().split("\n")).toHaveLength(2);
+    });
+
+    test("verifies the database's certificate: a server whose certificate does not chain to the given CA is refused", async () => {
+        const dbConfig = (writerHost: string, tlsCa: string) => ({
+            region: "eu-west-3",
+            stack: "test",
+            appPort: 80,
+            db: {
+                writerHost,
+                writerPort: primary.port,
+                readerHosts: [],
+                readerPort: primary.port,
+                secretArn,
+                database: "webapp",
+                tlsCa,
+            },
+        });
+        const other = await startApp("other-ca", dbConfig("127.0.0.1", tls.otherCa));
+        const refused = await get(`${other.url}/readyz`);
+        expect(refused.status).toBe(503);
+        expect(JSON.parse(refused.body).error).toMatch(/CERTIFICATE_VERIFY_FAILED|certificate verify failed/);
+        // The right CA, but a name the certificate does not carry (check_hostname).
+        const wrongName = await startApp("wrong-name", dbConfig("localhost", tls.ca));
+        const mismatch = await get(`${wrongName.url}/readyz`);
+        expect(mismatch.status).toBe(503);
+        expect(JSON.parse(mismatch.body).error).toMatch(/mismatch|doesn't match|not valid for/i);
+        // The right CA and name: the same server is accepted.
+        const right = await startApp("right-ca", dbConfig("127.0.0.1", tls.ca));
+        expect((await get(`${right.url}/readyz`)).status).toBe(200);
+        await Promise.all([stop(other), stop(wrongName), stop(right)]);
     });
 
     test("writer down: the page renders with the error, reads go on, /healthz 200, /readyz 503", async () => {
@@ -602,97 +723,152 @@ describe("nginx.conf", () => {
     });
 });
 
-// ---------------------------------------------------------------- 4. user data
+// ---------------------------------------------------------------- 4. user data: loader + bootstrap
 
-const OPTS: UserDataOptions = {
-    region: "eu-west-3",
-    stack: "prod",
-    appPort: 8080,
-    db: {
-        writerHost: "ha-webstack-prod-primary.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com",
-        writerPort: 3306,
-        readerHosts: [1, 2, 3].map((i) => `ha-webstack-prod-replica-${i}.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com`),
-        readerPort: 3306,
-        secretArn: SECRET_ARN,
-        database: "webapp",
-    },
-    extraFiles: [{ path: "/opt/aws/amazon-cloudwatch-agent/etc/config.json", content: '{"agent":{}}\n', mode: "0600" }],
-    extraScript: 'echo "extra ran as part of the user data" > "$ROOT/extra-marker"\n',
-};
+describe("the server bundle (components/serverPool/bundle.ts)", () => {
+    test("packs the same bytes every time, and a changed source changes its hash", () => {
+        const a = buildServerBundle();
+        const b = buildServerBundle();
+        expect(b.archive.equals(a.archive)).toBe(true);
+        expect(b.sha256).toBe(a.sha256);
+        expect(sha256(a.archive)).toBe(a.sha256);
+        // Python's zipfile (what the loader unpacks with) reads back exactly the sources.
+        const dir = fs.mkdtempSync(path.join(TMP, "bundle-"));
+        fs.writeFileSync(path.join(dir, "b.zip"), a.archive);
+        const r = spawnSync(python(), ["-m", "zipfile", "-e", path.join(dir, "b.zip"), path.join(dir, "x")], {
+            encoding: "utf8",
+        });
+        expect(r.status).toBe(0);
+        for (const f of BUNDLE_FILES) {
+            expect(fs.readFileSync(path.join(dir, "x", f)).equals(fs.readFileSync(path.join(SERVER, f)))).toBe(true);
+        }
+        // A changed byte in a source: another archive, another hash.
+        const copy = path.join(dir, "server");
+        fs.cpSync(SERVER, copy, { recursive: true });
+        fs.appendFileSync(path.join(copy, "app.py"), "\n");
+        expect(buildServerBundle(copy).sha256).not.toBe(a.sha256);
+        // A vendored file that is not the pinned one is refused at pack time.
+        fs.appendFileSync(path.join(copy, PYMYSQL_WHEEL.file), "x");
+        expect(() => buildServerBundle(copy)).toThrow(/PyMySQL-1\.1\.2-py3-none-any\.whl has sha256 .* but 5efdb1ce/);
+    });
 
-describe("user data (components/serverPool/userData.ts + server/bootstrap.sh)", () => {
-    const stubs = path.join(TMP, "stubs");
-    const calls = path.join(TMP, "stub-calls.log");
-
-    beforeAll(() => {
-        fs.mkdirSync(stubs);
-        // dnf, systemctl, useradd, pip3, nginx are recorded, not run; `id` says the user is absent;
-        // `sleep` is instant (pip retries). FAIL_<NAME>=1 makes a stub fail.
-        for (const name of ["dnf", "systemctl", "useradd", "pip3", "nginx", "id", "sleep"]) {
-            const fail = name === "id" ? "exit 1" : `[ -z "\${FAIL_${name.toUpperCase()}:-}" ] || exit 1`;
-            fs.writeFileSync(
-                path.join(stubs, name),
-                `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${calls}'\n${fail}\n`,
-                {
-                    mode: 0o755,
-                },
-            );
+    test("pins the wheel and the CA bundle by the same sha256 in bundle.ts and bootstrap.sh", () => {
+        const bootstrap = fs.readFileSync(path.join(SERVER, "bootstrap.sh"), "utf8");
+        expect(bootstrap).toContain(`PYMYSQL_WHEEL="${PYMYSQL_WHEEL.file}"`);
+        expect(bootstrap).toContain(`PYMYSQL_WHEEL_SHA256="${PYMYSQL_WHEEL.sha256}"`);
+        expect(bootstrap).toContain(`RDS_CA="${RDS_CA_BUNDLE.file}"`);
+        expect(bootstrap).toContain(`RDS_CA_SHA256="${RDS_CA_BUNDLE.sha256}"`);
+        for (const pin of [PYMYSQL_WHEEL, RDS_CA_BUNDLE]) {
+            expect(sha256(fs.readFileSync(path.join(SERVER, pin.file)))).toBe(pin.sha256);
         }
     });
 
-    function bootstrap(root: string, script: string, env: NodeJS.ProcessEnv = {}) {
-        const file = path.join(TMP, "user-data.sh");
-        fs.writeFileSync(file, script);
-        const tmpdir = path.join(root, "..", path.basename(root) + "-tmp");
-        fs.mkdirSync(tmpdir, { recursive: true });
-        fs.rmSync(calls, { force: true });
-        const r = spawnSync("bash", [file], {
-            encoding: "utf8",
-            env: { ...process.env, ROOT: root, TMPDIR: tmpdir, PATH: `${stubs}:${process.env.PATH}`, ...env },
-        });
-        return { ...r, tmpdir, calls: fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").trim().split("\n") : [] };
-    }
+    test("carries the RDS CA bundle: self-signed Amazon RDS root CAs only", () => {
+        const pem = fs.readFileSync(path.join(SERVER, RDS_CA_BUNDLE.file), "utf8");
+        const certs = pem.split("-----END CERTIFICATE-----").filter((c) => c.includes("BEGIN CERTIFICATE"));
+        expect(certs.length).toBeGreaterThanOrEqual(90);
+        const subjects = spawnSync(
+            "sh",
+            [
+                "-c",
+                'openssl crl2pkcs7 -nocrl -certfile "$1" | openssl pkcs7 -print_certs -noout',
+                "sh",
+                path.join(SERVER, RDS_CA_BUNDLE.file),
+            ],
+            { encoding: "utf8" },
+        ).stdout;
+        const pairs = [...subjects.matchAll(/subject=(.*)\nissuer=(.*)\n/g)];
+        expect(pairs).toHaveLength(certs.length);
+        for (const [, subject, issuer] of pairs) {
+            expect(subject).toMatch(/CN ?= ?Amazon RDS .*Root CA (RSA2048|RSA4096|ECC384) G1/);
+            expect(issuer).toBe(subject);
+        }
+    });
+});
 
-    test("renders deterministic bash under the 16 KB limit", () => {
+const DB_OPTS = {
+    writerHost: "ha-webstack-prod-primary.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com",
+    writerPort: 3306,
+    readerHosts: [1, 2, 3].map((i) => `ha-webstack-prod-replica-${i}.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com`),
+    readerPort: 3306,
+    secretArn: SECRET_ARN,
+    database: "webapp",
+};
+const LIFECYCLE = {
+    autoScalingGroupName: "prod-active-0a1b2c3d",
+    hookName: "ha-webstack-ready",
+    readyTimeoutSeconds: 600,
+};
+
+describe("user data in stub mode (components/serverPool/userData.ts + server/loader.sh + server/bootstrap.sh)", () => {
+    let kit: BootKit;
+    let OPTS: UserDataOptions;
+    beforeAll(() => {
+        kit = makeBootKit("stub");
+        OPTS = {
+            region: "eu-west-3",
+            stack: "prod",
+            appPort: 8080,
+            bundle: kit.location,
+            lifecycle: LIFECYCLE,
+            db: DB_OPTS,
+            extraFiles: [
+                { path: "/opt/aws/amazon-cloudwatch-agent/etc/config.json", content: '{"agent":{}}\n', mode: "0600" },
+            ],
+            extraScript: 'echo "extra ran as part of the user data" > "$ROOT/extra-marker"\n',
+        };
+    });
+    afterAll(() => fs.rmSync(kit.dir, { recursive: true, force: true }));
+
+    test("renders a small, deterministic loader that shellcheck passes", () => {
         const a = renderUserData(OPTS);
         expect(renderUserData(JSON.parse(JSON.stringify(OPTS)))).toBe(a);
         expect(a.startsWith("#!/bin/bash\n")).toBe(true);
-        expect(Buffer.byteLength(a)).toBeLessThan(USER_DATA_LIMIT);
-        const minimal = renderUserData({ region: "us-east-1", stack: "dev", appPort: 80 });
-        expect(Buffer.byteLength(minimal)).toBeLessThan(USER_DATA_LIMIT);
-        // RDS allows 15 replicas: still fits, with room left for monitoring's additions
+        // The software travels in the bundle: the script is the loader, its settings and app.json.
+        expect(Buffer.byteLength(a)).toBeLessThan(8192);
+        expect(a).toContain(`HA_BUNDLE_SHA256='${kit.bundle.sha256}'`);
+        expect(a).toContain(`HA_BUNDLE_VERSION='${kit.location.versionId}'`);
+        expect(a).toContain(`HA_ASG_NAME='${LIFECYCLE.autoScalingGroupName}'`);
         const replicas = Array.from(
             { length: 15 },
             (_, i) => `ha-webstack-prod-replica-${i}.c1a2b3c4d5e6.eu-west-3.rds.amazonaws.com`,
         );
-        const largest = renderUserData({ ...OPTS, db: { ...OPTS.db!, readerHosts: replicas } });
-        expect(Buffer.byteLength(largest)).toBeLessThan(USER_DATA_LIMIT - 2500);
-        for (const s of [a, minimal]) {
-            const r = spawnSync("bash", ["-n"], { input: s, encoding: "utf8" });
-            expect(r.stderr).toBe("");
-            expect(r.status).toBe(0);
-        }
-        const b = spawnSync("bash", ["-n", path.join(SERVER, "bootstrap.sh")], { encoding: "utf8" });
-        expect(b.status).toBe(0);
-    });
-
-    test("its gzip is standard and byte-stable (no Node zlib involved)", () => {
-        expect(gzip(Buffer.from("hello hello hello\n")).toString("hex")).toBe(GOLDEN_GZIP);
-        const samples = [
-            Buffer.alloc(0),
-            Buffer.from("a"),
-            Buffer.alloc(70000, "ab"),
-            crypto.getRandomValues(Buffer.alloc(5000)),
-        ];
-        for (const f of ["app.py", "nginx.conf", "bootstrap.sh"]) samples.push(fs.readFileSync(path.join(SERVER, f)));
-        for (const s of samples) expect(zlib.gunzipSync(gzip(s)).equals(s)).toBe(true);
+        const largest = renderUserData({ ...OPTS, db: { ...DB_OPTS, readerHosts: replicas } });
+        expect(Buffer.byteLength(largest)).toBeLessThan(USER_DATA_LIMIT - 6000);
+        const shellcheck = need("shellcheck", "apt-get install -y shellcheck");
+        const file = path.join(kit.dir, "rendered.sh");
+        fs.writeFileSync(file, a);
+        const minimal = path.join(kit.dir, "minimal.sh");
+        fs.writeFileSync(
+            minimal,
+            renderUserData({ region: "us-east-1", stack: "dev", appPort: 80, bundle: kit.location }),
+        );
+        const r = spawnSync(
+            shellcheck,
+            [file, minimal, path.join(SERVER, "loader.sh"), path.join(SERVER, "bootstrap.sh")],
+            { encoding: "utf8" },
+        );
+        expect(r.stdout).toBe("");
+        expect(r.status).toBe(0);
     });
 
     test("refuses bad options and user data over 16 KB", () => {
         expect(() => renderUserData({ ...OPTS, appPort: 8000 })).toThrow(/8000 is taken by the app/);
         expect(() => renderUserData({ ...OPTS, region: "Paris" })).toThrow(/region/);
-        expect(() => renderUserData({ ...OPTS, db: { ...OPTS.db!, writerHost: {} as unknown as string } })).toThrow(
+        expect(() => renderUserData({ ...OPTS, db: { ...DB_OPTS, writerHost: {} as unknown as string } })).toThrow(
             /db\.writerHost/,
+        );
+        expect(() => renderUserData({ ...OPTS, bundle: undefined as unknown as UserDataBundle })).toThrow(
+            /bundle must name/,
+        );
+        expect(() => renderUserData({ ...OPTS, bundle: { ...kit.location, sha256: "ABC" } })).toThrow(
+            /bundle\.sha256 must be 64 lowercase hex characters, got ABC/,
+        );
+        expect(() => renderUserData({ ...OPTS, bundle: { ...kit.location, versionId: "v1'; rm -rf /" } })).toThrow(
+            /bundle\.versionId must be an S3 version id/,
+        );
+        expect(() => renderUserData({ ...OPTS, lifecycle: { ...LIFECYCLE, autoScalingGroupName: "a b" } })).toThrow(
+            /lifecycle\.autoScalingGroupName must be an Auto Scaling group name, got a b/,
         );
         expect(() => renderUserData({ ...OPTS, extraFiles: [{ path: "/etc/../x", content: "" }] })).toThrow(
             /extraFiles\[0\]\.path/,
@@ -702,19 +878,25 @@ describe("user data (components/serverPool/userData.ts + server/bootstrap.sh)", 
         );
     });
 
-    test("run with ROOT=<tmp>: installs app, nginx.conf, app.json, unit; calls dnf/pip/systemctl", () => {
-        const root = path.join(TMP, "root");
+    test("run with ROOT=<tmp>: fetches the bundle, installs app, wheel, CA, nginx.conf, app.json, unit; completes CONTINUE", () => {
+        const root = path.join(kit.dir, "root");
         fs.mkdirSync(path.join(root, "etc", "nginx"), { recursive: true });
         fs.writeFileSync(path.join(root, "etc", "nginx", "nginx.conf"), "# AL2023 default\n");
-        const r = bootstrap(root, renderUserData(OPTS));
+        const r = runBootSync(kit, renderUserData(OPTS), root);
         expect(r.stderr).not.toMatch(/ERROR/);
         expect(r.status).toBe(0);
         expect(r.stdout).toMatch(/ha-webstack: done: nginx on port 8080 -> app on 127.0.0.1:8000/);
+        expect(r.stdout).toMatch(/ha-webstack: PyMySQL 1\.1\.2 .*\/opt\/ha-webstack\/lib\/pymysql\/__init__\.py/);
 
         const read = (p: string) => fs.readFileSync(path.join(root, p), "utf8");
         expect(read("opt/ha-webstack/app.py")).toBe(fs.readFileSync(APP_PY, "utf8"));
+        expect(read("opt/ha-webstack/rds-global-bundle.pem")).toBe(
+            fs.readFileSync(path.join(SERVER, RDS_CA_BUNDLE.file), "utf8"),
+        );
+        expect(read("opt/ha-webstack/lib/pymysql/__init__.py")).toMatch(/VERSION = \(1, 1, 2, "final"\)/);
         expect(JSON.parse(read("etc/ha-webstack/app.json"))).toEqual(appConfig(OPTS));
-        expect(JSON.parse(read("etc/ha-webstack/app.json")).db.readerHosts).toHaveLength(3);
+        // The app verifies the database's certificate against the bundle's RDS CAs by default.
+        expect(JSON.parse(read("etc/ha-webstack/app.json")).db.tlsCa).toBe(RDS_CA_PATH);
         const nginxConf = read("etc/nginx/nginx.conf");
         const fill = (t: string, from: string, to: string) => t.split(from).join(to);
         expect(nginxConf).toBe(
@@ -724,10 +906,7 @@ describe("user data (components/serverPool/userData.ts + server/bootstrap.sh)", 
                 ["{{NGINX_USER}}", "nginx"],
             ].reduce((t, [from, to]) => fill(t, from, to), fs.readFileSync(path.join(SERVER, "nginx.conf"), "utf8")),
         );
-        expect(nginxConf).toMatch(/listen 8080 default_server;/);
-        expect(nginxConf).not.toContain("{{");
         expect(read("etc/nginx/nginx.conf.al2023-default")).toBe("# AL2023 default\n");
-
         const unit = read("etc/systemd/system/ha-webstack-app.service");
         for (const line of [
             "User=ha-webstack",
@@ -735,46 +914,157 @@ describe("user data (components/serverPool/userData.ts + server/bootstrap.sh)", 
             "Restart=always",
             "Environment=HA_WEBSTACK_CONFIG=/etc/ha-webstack/app.json HA_WEBSTACK_LISTEN=127.0.0.1:8000",
             "Environment=PYTHONPATH=/opt/ha-webstack/lib PYTHONUNBUFFERED=1",
-            "WantedBy=multi-user.target",
         ])
             expect(unit.split("\n")).toContain(line);
 
-        expect(r.calls).toEqual([
-            "dnf install -y nginx python3-pip",
-            `pip3 install --no-cache-dir --upgrade --target ${root}/opt/ha-webstack/lib PyMySQL==1.1.1`,
+        const notCurl = r.calls.filter((c) => !c.startsWith("curl "));
+        expect(notCurl).toEqual([
+            `aws s3api get-object --region eu-west-3 --bucket ${BUCKET} --key server/bundle.zip --version-id ${VERSION} ${notCurl[0].split(" ").pop()}`,
+            "dnf install -y nginx",
             "id -u ha-webstack",
             "useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /sbin/nologin ha-webstack",
             `nginx -t -q -c ${root}/etc/nginx/nginx.conf`,
             "systemctl daemon-reload",
             "systemctl enable ha-webstack-app.service nginx.service",
             "systemctl restart ha-webstack-app.service nginx.service",
+            "aws autoscaling complete-lifecycle-action --region eu-west-3 --auto-scaling-group-name prod-active-0a1b2c3d " +
+                "--lifecycle-hook-name ha-webstack-ready --instance-id i-0b00b5cafe0000001 --lifecycle-action-result CONTINUE",
         ]);
+        // No pip, no PyPI: nothing but the bundle, the Amazon Linux repository and AWS APIs.
+        expect(r.calls.join("\n")).not.toMatch(/pip|pypi/i);
 
         const cw = path.join(root, "opt/aws/amazon-cloudwatch-agent/etc/config.json");
         expect(fs.readFileSync(cw, "utf8")).toBe('{"agent":{}}\n');
         expect(fs.statSync(cw).mode & 0o777).toBe(0o600);
         expect(read("extra-marker")).toBe("extra ran as part of the user data\n");
-        expect(fs.readdirSync(r.tmpdir)).toEqual([]); // the staging dir is gone
+        expect(fs.readdirSync(`${root}-tmp`)).toEqual([]); // the staging dir is gone
 
         // again: idempotent, the AL2023 original is kept
-        const again = bootstrap(root, renderUserData(OPTS));
+        const again = runBootSync(kit, renderUserData(OPTS), root);
         expect(again.status).toBe(0);
         expect(read("etc/nginx/nginx.conf.al2023-default")).toBe("# AL2023 default\n");
     });
 
-    test("a failed dnf stops it; a failed pip only warns (the app runs without its DB)", () => {
-        const dnf = bootstrap(path.join(TMP, "root-dnf"), renderUserData(OPTS), { FAIL_DNF: "1" });
-        expect(dnf.status).not.toBe(0);
-        expect(dnf.calls).toEqual(["dnf install -y nginx python3-pip"]);
+    const abandon =
+        "aws autoscaling complete-lifecycle-action --region eu-west-3 --auto-scaling-group-name prod-active-0a1b2c3d " +
+        "--lifecycle-hook-name ha-webstack-ready --instance-id i-0b00b5cafe0000001 --lifecycle-action-result ABANDON";
 
-        const pip = bootstrap(path.join(TMP, "root-pip"), renderUserData(OPTS), { FAIL_PIP3: "1" });
-        expect(pip.status).toBe(0);
-        expect(pip.calls.filter((c) => c.startsWith("pip3 "))).toHaveLength(3);
-        expect(pip.stdout).toMatch(/WARNING: PyMySQL not installed/);
-        expect(pip.calls).toContain("systemctl restart ha-webstack-app.service nginx.service");
+    test("a bundle whose sha256 is not the pinned one is refused: nothing installed, ABANDON", () => {
+        const root = path.join(kit.dir, "root-tampered");
+        const tampered = Buffer.concat([kit.bundle.archive, Buffer.from("tampered")]);
+        kit.publish(tampered, "v-tampered");
+        const r = runBootSync(
+            kit,
+            renderUserData({ ...OPTS, bundle: { ...kit.location, versionId: "v-tampered" } }),
+            root,
+        );
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toContain(
+            `server bundle sha256 is ${sha256(tampered)}, expected ${kit.bundle.sha256}: refused`,
+        );
+        expect(r.calls.filter((c) => !c.startsWith("curl ")).slice(1)).toEqual([abandon]);
+        expect(fs.existsSync(path.join(root, "opt"))).toBe(false);
+    });
+
+    test("a missing bundle version, a failed dnf, a failed extra script: ABANDON", () => {
+        const missing = runBootSync(
+            kit,
+            renderUserData({ ...OPTS, bundle: { ...kit.location, versionId: "v-gone" } }),
+            path.join(kit.dir, "root-missing"),
+        );
+        expect(missing.status).not.toBe(0);
+        expect(missing.stderr).toMatch(/NoSuchKey[\s\S]*cannot download the server bundle/);
+        expect(missing.calls.filter((c) => c.startsWith("aws s3api"))).toHaveLength(3);
+        expect(missing.calls[missing.calls.length - 1]).toBe(abandon);
+
+        const dnf = runBootSync(kit, renderUserData(OPTS), path.join(kit.dir, "root-dnf"), { FAIL_DNF: "1" });
+        expect(dnf.status).not.toBe(0);
+        expect(dnf.calls.filter((c) => !c.startsWith("curl ")).slice(1)).toEqual(["dnf install -y nginx", abandon]);
+
+        const extra = runBootSync(
+            kit,
+            renderUserData({ ...OPTS, extraScript: "false\n" }),
+            path.join(kit.dir, "root-extra"),
+        );
+        expect(extra.status).not.toBe(0);
+        expect(extra.calls[extra.calls.length - 1]).toBe(abandon);
+        expect(extra.calls.some((c) => c.endsWith("CONTINUE"))).toBe(false);
+    });
+
+    test("when even ABANDON cannot be sent, it retries, then leaves it to the hook's timeout", () => {
+        const r = runBootSync(kit, renderUserData(OPTS), path.join(kit.dir, "root-noapi"), {
+            FAIL_DNF: "1",
+            FAIL_COMPLETE: "1",
+        });
+        expect(r.status).not.toBe(0);
+        expect(r.calls.filter((c) => c === abandon)).toHaveLength(6);
+        expect(r.stdout).toMatch(/could not complete the hook; its heartbeat timeout abandons the instance/);
     });
 });
 
-// gzip of "hello hello hello\n" by our encoder (`gunzip` decodes it); a change here changes every
-// user data and so every launch template.
-const GOLDEN_GZIP = "1f8b08000000000000ffcb48cdc9c9574022b9003b7c8adf12000000";
+describe("user data in real mode: real curl, a fake IMDS, the app and nginx started for real", () => {
+    let kit: BootKit;
+    let nginxBin: string;
+    const imdsLog: string[] = [];
+    beforeAll(() => {
+        nginxBin = need("nginx", "apt-get install -y nginx");
+        kit = makeBootKit("real", { python: python(), nginx: nginxBin });
+    });
+    afterEach(() => kit.stopServices());
+    afterAll(() => fs.rmSync(kit.dir, { recursive: true, force: true }));
+
+    async function boot(name: string, opts: Partial<UserDataOptions>, env: NodeJS.ProcessEnv = {}) {
+        const root = path.join(kit.dir, name);
+        const [appPort, upstream] = [await freePort(), await freePort()];
+        imdsLog.length = 0;
+        const script = renderUserData({
+            region: "eu-west-3",
+            stack: "prod",
+            appPort,
+            bundle: kit.location,
+            lifecycle: { ...LIFECYCLE, readyTimeoutSeconds: 20 },
+            // The CA bundle as the bootstrap installs it under ROOT; the database itself is never asked.
+            db: { ...DB_OPTS, tlsCa: `${root}/opt/ha-webstack/rds-global-bundle.pem` },
+            ...opts,
+        });
+        const r = await runBoot(kit, script, root, {
+            HA_IMDS: imdsUrl,
+            HA_UPSTREAM_PORT: String(upstream),
+            HA_TEST_PROBE_URL: `http://127.0.0.1:${appPort}/healthz`,
+            ...env,
+        });
+        return { ...r, appPort, root };
+    }
+    const result = (calls: string[]) =>
+        calls.filter((c) => c.startsWith("aws autoscaling")).map((c) => c.split(" ").pop());
+
+    test("a good boot ends in CONTINUE, sent only once nginx answered /healthz", async () => {
+        const r = await boot("good", {});
+        expect(r.stderr).not.toMatch(/ERROR/);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toMatch(/nginx and the app answer on port \d+/);
+        expect(result(r.calls)).toEqual(["CONTINUE"]);
+        // At the moment of the CONTINUE call, nginx answered /healthz with 200.
+        const i = r.calls.findIndex((c) => c.endsWith("CONTINUE"));
+        expect(r.calls[i + 1]).toBe("probe 200");
+        expect(r.calls.find((c) => c.includes("complete-lifecycle-action"))).toContain(`--instance-id ${INSTANCE_ID}`);
+        // The app behind that nginx is the one the bundle carried, on the vendored PyMySQL.
+        const startup = await get(`http://127.0.0.1:${r.appPort}/startupz`);
+        expect(startup.status).toBe(200);
+        expect(JSON.parse(startup.body)).toMatchObject({ ok: true, driver: "PyMySQL 1.1.2" });
+    });
+
+    test("a server whose DB driver cannot be loaded is not ready: ABANDON, never CONTINUE", async () => {
+        const r = await boot("nodriver", {}, { HA_TEST_BREAK_DRIVER: "1" });
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toMatch(/the app is not ready: .*PyMySQL cannot be loaded: ImportError: broken for the test/);
+        expect(result(r.calls)).toEqual(["ABANDON"]);
+    });
+
+    test("services that cannot start (systemctl fails): ABANDON", async () => {
+        const r = await boot("nonginx", {}, { FAIL_SYSTEMCTL: "1" });
+        expect(r.status).not.toBe(0);
+        expect(result(r.calls)).toEqual(["ABANDON"]);
+        expect(r.calls.filter((c) => c.startsWith("probe"))).toEqual(["probe 000"]);
+    });
+});

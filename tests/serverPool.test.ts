@@ -5,6 +5,7 @@ import { requestCountLabel } from "../components/serverPool/scaling";
 import { renderUserData } from "../components/serverPool/userData";
 import { EvaluateOptions, evaluate } from "../scripts/offline";
 import { expectRejectedBeforeCreate, T, ofType, only, userDataOf } from "./helpers";
+import { bootOptionsOf } from "./support/boot";
 
 const base: ServerPoolArgs = {
     vpcId: "vpc-1",
@@ -41,7 +42,7 @@ const database: ServerPoolDatabase = {
 };
 /** The one inline policy's statements. */
 const secretStatements = (ev: Awaited<ReturnType<typeof build>>) =>
-    JSON.parse(only(ev, T.rolePolicy).inputs.policy).Statement;
+    JSON.parse(only(ev, T.rolePolicy, "-db-secret").inputs.policy).Statement;
 
 describe("ServerPool", () => {
     it("should launch Amazon Linux 2023 with IMDSv2 only, an encrypted gp3 root and no key pair", async () => {
@@ -86,7 +87,9 @@ describe("ServerPool", () => {
         const ev = await build({ appPort: 8080 });
         const script = userDataOf(only(ev, T.launchTemplate));
         // What the script does on a server is run for real in server.test.ts; here: it is that script.
-        expect(script).toBe(renderUserData({ region: "us-east-1", stack: "test", appPort: 8080 }));
+        expect(script).toBe(
+            renderUserData({ region: "us-east-1", stack: "test", appPort: 8080, ...bootOptionsOf(ev, "pool") }),
+        );
         expect(Buffer.byteLength(script)).toBeLessThan(16384);
     });
 
@@ -153,7 +156,12 @@ describe("ServerPool", () => {
                 .map((a) => a.inputs.policyArn)
                 .sort(),
         ).toEqual([extra, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
-        expect(ofType(ev, T.rolePolicy)).toEqual([]);
+        // Inline: only the launch hook's completion and the bundle's read access (lifecycle.test.ts).
+        expect(
+            ofType(ev, T.rolePolicy)
+                .map((p) => p.name)
+                .sort(),
+        ).toEqual(["pool-bundle-read", "pool-launch-hook"]);
     });
 
     it("should hand the app the database endpoints and secret through the default user data", async () => {
@@ -163,6 +171,7 @@ describe("ServerPool", () => {
                 region: "us-east-1",
                 stack: "test",
                 appPort: 8080,
+                ...bootOptionsOf(ev, "pool"),
                 db: {
                     writerHost: database.writerHost as string,
                     writerPort: 3306,
@@ -177,7 +186,7 @@ describe("ServerPool", () => {
 
     it("should let the instances read that one secret and nothing else", async () => {
         const ev = await build({ database });
-        const policy = only(ev, T.rolePolicy);
+        const policy = only(ev, T.rolePolicy, "-db-secret");
         expect(policy.name).toBe("pool-db-secret");
         expect(policy.inputs.role).toBe(only(ev, T.role).state.name);
         expect(secretStatements(ev)).toEqual([
@@ -224,6 +233,7 @@ describe("ServerPool", () => {
                 region: "us-east-1",
                 stack: "test",
                 appPort: 80,
+                ...bootOptionsOf(ev, "pool"),
                 db: {
                     writerHost: primary.state.address,
                     writerPort: 3306,

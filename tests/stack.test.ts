@@ -9,6 +9,7 @@ import { renderUserData } from "../components/serverPool/userData";
 import { defaultMaxConnections } from "../components/database";
 import { WebStack } from "../components/webStack";
 import { expectRejectedBeforeCreate, T, ofType, only, resolveRef, stackConfig, userDataOf } from "./helpers";
+import { bootOptionsOf } from "./support/boot";
 
 import program = require("../index");
 const stacks = listStacks();
@@ -217,6 +218,7 @@ describe("the stack program", () => {
                     region: "us-east-1",
                     stack,
                     appPort: 80,
+                    ...bootOptionsOf(ev, lt.name.replace(/-lt$/, "")),
                     db: {
                         writerHost: primary.state.address,
                         writerPort: 3306,
@@ -356,7 +358,7 @@ describe("the stack program", () => {
             );
             for (const lt of ofType(ev, T.launchTemplate)) {
                 const hash = crypto.createHash("sha256").update(lt.inputs.userData).digest("hex");
-                expect({ [lt.name]: hash }).toEqual({ [lt.name]: recorded[stack] });
+                expect({ [lt.name]: hash }).toEqual({ [lt.name]: recorded[stack][lt.name] });
             }
         });
 
@@ -429,17 +431,22 @@ describe("the stack program", () => {
 
     it("should leave out access logs and flow logs when turned off", async () => {
         const on = await evaluate(program, { stack: "dev", config: stackConfig("dev") });
-        expect(ofType(on, "aws:s3/bucket:Bucket")).toHaveLength(1);
+        expect(ofType(on, "aws:s3/bucket:Bucket").filter((b) => b.name.endsWith("-alb-logs"))).toHaveLength(1);
         expect(ofType(on, "aws:ec2/flowLog:FlowLog")).toHaveLength(1);
         expect(only(on, T.alb).inputs.accessLogs).toMatchObject({
             enabled: true,
-            bucket: ofType(on, "aws:s3/bucket:Bucket")[0].state.bucket,
+            bucket: only(on, "aws:s3/bucket:Bucket", "-alb-logs").state.bucket,
         });
         const off = await evaluate(program, {
             stack: "dev",
             config: stackConfig("dev", { accessLogs: "false", flowLogs: "false" }),
         });
-        expect(ofType(off, "aws:s3/bucket:Bucket")).toEqual([]);
+        // The servers' bundle buckets stay: they are not logs.
+        expect(
+            ofType(off, "aws:s3/bucket:Bucket")
+                .map((b) => b.name)
+                .filter((n) => !n.endsWith("-bundle")),
+        ).toEqual([]);
         expect(ofType(off, "aws:ec2/flowLog:FlowLog")).toEqual([]);
         expect(only(off, T.alb).inputs.accessLogs).toBeUndefined();
     });

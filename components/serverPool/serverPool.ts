@@ -6,7 +6,17 @@ import { validateServerPoolArgs } from "./settings";
 import { createScalingPolicies } from "./scaling";
 import { serverImageId } from "./image";
 import { instanceRefresh } from "./rollout";
-import { renderUserData } from "./userData";
+import { renderUserData, UserDataOptions } from "./userData";
+import { BundleStore, buildServerBundle, createBundleStore } from "./bundle";
+import {
+    autoScalingGroupName,
+    createLifecyclePermission,
+    LAUNCH_HOOK_NAME,
+    launchHook,
+    POOL_TAG_KEY,
+    poolTagValue,
+    READY_TIMEOUT_SECONDS,
+} from "./lifecycle";
 
 /** Instances are given this long after launch before ELB health checks count (user data installs nginx). */
 export const HEALTH_CHECK_GRACE_SECONDS = 180;
@@ -39,6 +49,10 @@ export class ServerPool extends pulumi.ComponentResource {
     /** The target tracking policies (requests per server, CPU), as configured. */
     public readonly scalingPolicies: aws.autoscaling.Policy[];
     public readonly size: number;
+    /** The server bundle's bucket and object (default user data only). */
+    public readonly bundle?: BundleStore;
+    /** The launch lifecycle hook's name (default user data only: its loader completes the hook). */
+    public readonly launchHookName?: string;
 
     constructor(name: string, args: ServerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ha-webstack:index:ServerPool", name, {}, opts);
@@ -60,35 +74,18 @@ export class ServerPool extends pulumi.ComponentResource {
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const database = settings.database;
         const extras = args.userDataExtras ?? {};
-        const userData =
-            args.userData ??
-            (database
-                ? pulumi
-                      .all([
-                          region,
-                          database.writerHost,
-                          database.readerHosts,
-                          database.port,
-                          database.secretArn,
-                          database.databaseName,
-                      ])
-                      .apply(([r, writerHost, readerHosts, port, secretArn, databaseName]) =>
-                          renderUserData({
-                              region: r,
-                              stack: pulumi.getStack(),
-                              appPort,
-                              db: {
-                                  writerHost,
-                                  writerPort: port,
-                                  readerHosts,
-                                  readerPort: port,
-                                  secretArn,
-                                  database: databaseName,
-                              },
-                              ...extras,
-                          }),
-                      )
-                : region.apply((r) => renderUserData({ region: r, stack: pulumi.getStack(), appPort, ...extras })));
+        // The default user data boots the server bundle and completes the launch hook; own user
+        // data gets neither (nothing would complete the hook, so every instance would be abandoned).
+        const ownUserData = args.userData !== undefined;
+        const project = pulumi.getProject();
+        const stack = pulumi.getStack();
+        const groupName = ownUserData ? undefined : autoScalingGroupName(project, stack, name);
+        const poolTag = poolTagValue(project, stack, name);
+        this.bundle = ownUserData ? undefined : createBundleStore(name, buildServerBundle(), this.role, this, tags);
+        const lifecyclePermission =
+            groupName === undefined ? undefined : createLifecyclePermission(name, this.role, groupName, poolTag, this);
+        this.launchHookName = groupName === undefined ? undefined : LAUNCH_HOOK_NAME;
+        const userData = args.userData ?? this.defaultUserData(region, appPort, settings.database, extras, groupName);
         if (database) {
             this.createSecretPolicy(name, database.secretArn);
         }
@@ -134,6 +131,11 @@ export class ServerPool extends pulumi.ComponentResource {
         this.autoScalingGroup = new aws.autoscaling.Group(
             `${name}-asg`,
             {
+                // Known before the group exists: the lifecycle permission and the user data name it.
+                name: groupName,
+                // Each new instance waits in Pending:Wait, out of the target group, until its loader
+                // completes this hook (lifecycle.ts).
+                initialLifecycleHooks: groupName === undefined ? undefined : [launchHook()],
                 vpcZoneIdentifiers: args.subnetIds,
                 minSize: size,
                 desiredCapacity: size,
@@ -157,7 +159,7 @@ export class ServerPool extends pulumi.ComponentResource {
                     "GroupPendingInstances",
                     "GroupTerminatingInstances",
                 ],
-                tags: Object.entries({ ...(tags ?? {}), Name: name }).map(([key, value]) => ({
+                tags: Object.entries({ ...(tags ?? {}), Name: name, [POOL_TAG_KEY]: poolTag }).map(([key, value]) => ({
                     key,
                     value,
                     propagateAtLaunch: true,
@@ -165,7 +167,14 @@ export class ServerPool extends pulumi.ComponentResource {
             },
             // Scaling sets the desired capacity; Pulumi keeps min and max. A larger size raises the
             // minimum, and Auto Scaling brings the desired capacity up to it.
-            { parent: this, ignoreChanges: ["desiredCapacity"] },
+            {
+                parent: this,
+                ignoreChanges: ["desiredCapacity"],
+                // The first instances complete their hook and read the bundle: the permissions come first.
+                dependsOn: [lifecyclePermission, this.bundle?.readPolicy].filter(
+                    (r): r is aws.iam.RolePolicy => r !== undefined,
+                ),
+            },
         );
         this.scalingPolicies = createScalingPolicies(
             this,
@@ -182,6 +191,58 @@ export class ServerPool extends pulumi.ComponentResource {
             launchTemplateId: this.launchTemplate.id,
             roleName: this.role.name,
         });
+    }
+
+    /** The loader's user data: the bundle to boot, the hook to complete, the app's config. */
+    private defaultUserData(
+        region: pulumi.Output<string>,
+        appPort: number,
+        database: ServerPoolArgs["database"],
+        extras: Pick<UserDataOptions, "extraFiles" | "extraScript">,
+        groupName: string | undefined,
+    ): pulumi.Output<string> {
+        const location = this.bundle!.location;
+        const lifecycle =
+            groupName === undefined
+                ? undefined
+                : {
+                      autoScalingGroupName: groupName,
+                      hookName: LAUNCH_HOOK_NAME,
+                      readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
+                  };
+        const base = pulumi.all([region, location.bucket, location.versionId]).apply(([r, bucket, versionId]) => ({
+            region: r,
+            stack: pulumi.getStack(),
+            appPort,
+            bundle: { bucket, key: location.key, versionId, sha256: location.sha256 },
+            lifecycle,
+        }));
+        if (!database) {
+            return base.apply((b) => renderUserData({ ...b, ...extras }));
+        }
+        return pulumi
+            .all([
+                base,
+                database.writerHost,
+                database.readerHosts,
+                database.port,
+                database.secretArn,
+                database.databaseName,
+            ])
+            .apply(([b, writerHost, readerHosts, port, secretArn, databaseName]) =>
+                renderUserData({
+                    ...b,
+                    db: {
+                        writerHost,
+                        writerPort: port,
+                        readerHosts,
+                        readerPort: port,
+                        secretArn,
+                        database: databaseName,
+                    },
+                    ...extras,
+                }),
+            );
     }
 
     private createSecurityGroup(name: string, args: ServerPoolArgs, appPort: number): aws.ec2.SecurityGroup {

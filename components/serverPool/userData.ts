@@ -1,24 +1,24 @@
 /**
- * Renders the EC2 user data of a web server: a bash script that unpacks server/app.py,
- * server/nginx.conf, the app's JSON config and server/bootstrap.sh, then runs the bootstrap
- * (packages, files, systemd units). See server/README.md for what ends up on the instance.
+ * Renders the EC2 user data of a web server: a small loader (server/loader.sh) with its settings
+ * in front. The loader downloads the server bundle (bundle.ts: app, nginx config, bootstrap,
+ * PyMySQL wheel, RDS CA bundle) from the pool's S3 bucket, checks its sha256, unpacks it, runs its
+ * bootstrap and completes the launch lifecycle hook (lifecycle.ts). See server/README.md.
  *
  * - Pure and deterministic: the same options give the same bytes (no timestamps, no random
- *   names, our own gzip encoder), so `pulumi preview` shows no spurious launch template diff.
- *   Node's zlib is NOT used for that reason: its output changes with the zlib build that a Node
- *   release bundles (nodejs/node#50138), which would roll every server on a Node upgrade.
- * - AWS caps user data at 16 KB before base64: files travel gzip + base64 inside quoted
- *   heredocs (the base64 alphabet cannot contain the delimiter), and renderUserData throws when
- *   the script exceeds USER_DATA_LIMIT.
+ *   names), so `pulumi preview` shows no spurious launch template diff. The bundle's sha256 is in
+ *   the script: a changed bundle changes the launch template and rolls the servers.
+ * - What the instance needs besides the bundle travels here, uncompressed (base64 in quoted
+ *   heredocs, whose alphabet cannot contain the delimiter): /etc/ha-webstack/app.json and the
+ *   `extraFiles`. AWS caps user data at 16 KB before base64; renderUserData throws over it.
  * - Takes plain values: resolve Outputs first, e.g.
  *   `pulumi.all([db.address, ...]).apply(([writerHost, ...]) => renderUserData({...}))`.
  * - Extension points: `extraFiles` (written under $ROOT after the bootstrap, e.g. a CloudWatch
- *   agent config) and `extraScript` (bash run last, in the same `set -euo pipefail` shell, with
- *   $ROOT and $HA_SRC set).
+ *   agent config) and `extraScript` (bash run after them, before the readiness check, in the same
+ *   `set -euo pipefail` shell, with $ROOT set; a failure there abandons the instance too).
  */
 import * as fs from "fs";
 import * as path from "path";
-import { packageFile } from "../shared/packageFiles";
+import { RDS_CA_PATH, serverDir } from "./bundle";
 import type { UserDataFile } from "../shared/contracts";
 
 export type { UserDataFile } from "../shared/contracts";
@@ -38,8 +38,29 @@ export interface UserDataDb {
     /** Secrets Manager secret: JSON with username, password, host, port, dbname. */
     secretArn: string;
     database: string;
-    /** Optional CA bundle path on the instance to verify the DB's TLS certificate. */
+    /**
+     * CA bundle on the instance that the database's TLS certificate must chain to.
+     * @default the RDS global CA bundle from the server bundle (`/opt/ha-webstack/rds-global-bundle.pem`)
+     */
     tlsCa?: string;
+}
+
+/** Where the loader finds the server bundle (see bundle.ts). */
+export interface UserDataBundle {
+    bucket: string;
+    key: string;
+    /** The S3 version of the object: the loader fetches exactly this one. */
+    versionId: string;
+    /** sha256 of the archive, hex: the loader refuses anything else. */
+    sha256: string;
+}
+
+/** The launch lifecycle hook the loader completes (see lifecycle.ts). */
+export interface UserDataLifecycle {
+    autoScalingGroupName: string;
+    hookName: string;
+    /** Seconds the loader waits for nginx and the app before it abandons. */
+    readyTimeoutSeconds: number;
 }
 
 export interface UserDataOptions {
@@ -47,6 +68,9 @@ export interface UserDataOptions {
     stack: string;
     /** Port nginx listens on: the target group's port and health check port. */
     appPort: number;
+    bundle: UserDataBundle;
+    /** The hook to complete; none: the loader only boots the server. */
+    lifecycle?: UserDataLifecycle;
     db?: UserDataDb;
     extraFiles?: UserDataFile[];
     extraScript?: string;
@@ -77,7 +101,7 @@ export function appConfig(opts: UserDataOptions): AppConfig {
                   readerPort: d.readerPort,
                   secretArn: d.secretArn,
                   database: d.database,
-                  ...(d.tlsCa !== undefined ? { tlsCa: d.tlsCa } : {}),
+                  tlsCa: d.tlsCa ?? RDS_CA_PATH,
               }
             : null,
     };
@@ -85,33 +109,45 @@ export function appConfig(opts: UserDataOptions): AppConfig {
 
 export function renderUserData(opts: UserDataOptions): string {
     const config = appConfig(opts);
+    const settings: [string, string][] = [
+        ["HA_REGION", opts.region],
+        ["HA_BUNDLE_BUCKET", opts.bundle.bucket],
+        ["HA_BUNDLE_KEY", opts.bundle.key],
+        ["HA_BUNDLE_VERSION", opts.bundle.versionId],
+        ["HA_BUNDLE_SHA256", opts.bundle.sha256],
+        ["HA_APP_PORT", String(opts.appPort)],
+        ["HA_ASG_NAME", opts.lifecycle?.autoScalingGroupName ?? ""],
+        ["HA_HOOK_NAME", opts.lifecycle?.hookName ?? ""],
+        ["HA_READY_TIMEOUT", String(opts.lifecycle?.readyTimeoutSeconds ?? 600)],
+    ];
+    const embed = (dest: string, content: string) => [
+        `  base64 -d >"${dest}" <<'${DELIMITER}'`,
+        ...base64Lines(Buffer.from(content, "utf8")),
+        DELIMITER,
+    ];
+    const extras = (opts.extraFiles ?? []).flatMap((file, i) => [
+        ...embed(`$1/extra-${i}`, file.content),
+        `  install -D -m ${file.mode ?? "0644"} "$1/extra-${i}" "$ROOT${file.path}"`,
+    ]);
+    const extraScript = opts.extraScript ? ["  # --- extraScript ---", opts.extraScript.replace(/\n$/, "")] : [];
+    const loader = fs.readFileSync(path.join(serverDir(), "loader.sh"), "utf8").replace(/^#!.*\n/, "");
     const lines = [
         "#!/bin/bash",
-        // Kept byte for byte (the file moved since): a changed byte rolls every server (stack.test.ts).
-        "# ha-webstack user data, rendered by components/userData.ts from server/ (do not edit).",
-        "# Each file below is gzip + base64; server/bootstrap.sh installs them.",
-        "set -euo pipefail",
-        'export ROOT="${ROOT:-}"',
-        'HA_SRC="$(mktemp -d)"',
-        "trap 'rm -rf \"$HA_SRC\"' EXIT",
-        'ha_unpack() { base64 -d | gunzip >"$1"; }',
+        "# ha-webstack user data, rendered by components/serverPool/userData.ts (do not edit):",
+        "# settings, app.json and the extras, then server/loader.sh, which boots the server bundle.",
+        ...settings.map(([key, value]) => `${key}='${value}'`),
+        "# Writes /etc/ha-webstack/app.json's content into the unpacked bundle ($1).",
+        "ha_write_config() {",
+        ...embed("$1/app.json", JSON.stringify(config, null, 2) + "\n"),
+        "}",
+        "# The extra files and script, after the bootstrap ($1: the unpacked bundle).",
+        "ha_extras() {",
+        "  :",
+        ...extras,
+        ...extraScript,
+        "}",
+        loader.replace(/\n$/, ""),
     ];
-    const embed = (dest: string, content: Buffer) =>
-        lines.push(`ha_unpack "${dest}" <<'${DELIMITER}'`, ...base64Lines(gzip(content)), DELIMITER);
-
-    for (const name of ["app.py", "nginx.conf", "bootstrap.sh"]) {
-        embed(`$HA_SRC/${name}`, fs.readFileSync(path.join(serverDir(), name)));
-    }
-    embed("$HA_SRC/app.json", Buffer.from(JSON.stringify(config, null, 2) + "\n", "utf8"));
-    lines.push(`HA_SRC="$HA_SRC" HA_APP_PORT=${opts.appPort} bash "$HA_SRC/bootstrap.sh"`);
-
-    (opts.extraFiles ?? []).forEach((file, i) => {
-        embed(`$HA_SRC/extra-${i}`, Buffer.from(file.content, "utf8"));
-        lines.push(`install -D -m ${file.mode ?? "0644"} "$HA_SRC/extra-${i}" "$ROOT${file.path}"`);
-    });
-    if (opts.extraScript) {
-        lines.push("# --- extraScript ---", opts.extraScript.replace(/\n$/, ""));
-    }
     const script = lines.join("\n") + "\n";
 
     const size = Buffer.byteLength(script, "utf8");
@@ -123,11 +159,6 @@ export function renderUserData(opts: UserDataOptions): string {
         );
     }
     return script;
-}
-
-/** server/ next to components/ (source tree) or two levels up (compiled into dist/components). */
-function serverDir(): string {
-    return path.dirname(packageFile("server", "bootstrap.sh"));
 }
 
 function validate(o: UserDataOptions): void {
@@ -148,6 +179,33 @@ function validate(o: UserDataOptions): void {
     port(o.appPort, "appPort");
     if (o.appPort === APP_UPSTREAM_PORT)
         fail(`appPort ${APP_UPSTREAM_PORT} is taken by the app behind nginx; pick another`);
+    const b = o.bundle as UserDataBundle | undefined;
+    if (typeof b !== "object" || b === null) {
+        fail("bundle must name the server bundle's bucket, key, versionId and sha256");
+        return;
+    }
+    // Single-quoted in the script: none of these may hold a quote or a space.
+    const word = (v: unknown, name: string, re: RegExp, expected: string) => {
+        if (typeof v !== "string" || !re.test(v)) fail(`${name} must be ${expected}, got ${String(v)}`);
+    };
+    word(b.bucket, "bundle.bucket", /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name");
+    word(b.key, "bundle.key", /^[A-Za-z0-9!_.*()/-]{1,1024}$/, "an S3 key of [A-Za-z0-9!_.*()/-]");
+    word(b.versionId, "bundle.versionId", /^[A-Za-z0-9._+/=-]{1,1024}$/, "an S3 version id");
+    word(b.sha256, "bundle.sha256", /^[0-9a-f]{64}$/, "64 lowercase hex characters");
+    if (o.lifecycle !== undefined) {
+        const l = o.lifecycle;
+        word(
+            l.autoScalingGroupName,
+            "lifecycle.autoScalingGroupName",
+            /^[A-Za-z0-9._-]{1,255}$/,
+            "an Auto Scaling group name",
+        );
+        word(l.hookName, "lifecycle.hookName", /^[A-Za-z0-9._-]{1,255}$/, "a lifecycle hook name");
+        if (!Number.isInteger(l.readyTimeoutSeconds) || l.readyTimeoutSeconds < 10 || l.readyTimeoutSeconds > 7200)
+            fail(
+                `lifecycle.readyTimeoutSeconds must be an integer from 10 to 7200, got ${String(l.readyTimeoutSeconds)}`,
+            );
+    }
     if (o.db !== undefined) {
         const d = o.db;
         str(d.writerHost, "db.writerHost");
@@ -175,132 +233,4 @@ function base64Lines(data: Buffer): string[] {
     const out: string[] = [];
     for (let i = 0; i < b64.length; i += 76) out.push(b64.slice(i, i + 76));
     return out;
-}
-
-// ---- A small deterministic gzip encoder (RFC 1951 fixed-Huffman deflate + RFC 1952) ----------
-// Output depends on nothing but the input bytes; `gunzip` on the instance decodes it.
-
-const LEN_BASE = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
-];
-const LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-const DIST_BASE = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
-    8193, 12289, 16385, 24577,
-];
-const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-});
-
-class BitWriter {
-    readonly bytes: number[] = [];
-    private acc = 0;
-    private count = 0;
-    /** `len` bits of `value`, least significant first (header fields, extra bits). */
-    bits(value: number, len: number): void {
-        this.acc |= value << this.count;
-        this.count += len;
-        while (this.count >= 8) {
-            this.bytes.push(this.acc & 0xff);
-            this.acc >>>= 8;
-            this.count -= 8;
-        }
-    }
-    /** A Huffman code, most significant bit first. */
-    code(code: number, len: number): void {
-        let reversed = 0;
-        for (let i = 0; i < len; i++) reversed = (reversed << 1) | ((code >> i) & 1);
-        this.bits(reversed, len);
-    }
-    flush(): void {
-        if (this.count > 0) this.bytes.push(this.acc & 0xff);
-        this.acc = 0;
-        this.count = 0;
-    }
-}
-
-function literalOrLength(w: BitWriter, symbol: number): void {
-    if (symbol < 144) w.code(0x30 + symbol, 8);
-    else if (symbol < 256) w.code(0x190 + symbol - 144, 9);
-    else if (symbol < 280) w.code(symbol - 256, 7);
-    else w.code(0xc0 + symbol - 280, 8);
-}
-
-function lastIndexAtMost(table: number[], value: number): number {
-    let i = table.length - 1;
-    while (table[i] > value) i--;
-    return i;
-}
-
-function deflateFixed(data: Buffer): number[] {
-    const w = new BitWriter();
-    w.bits(1, 1); // BFINAL: one block
-    w.bits(1, 2); // BTYPE 01: fixed Huffman codes
-    const head = new Map<number, number>();
-    const prev = new Int32Array(data.length);
-    const key = (i: number) => (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    const insert = (i: number) => {
-        if (i + 2 >= data.length) return;
-        const k = key(i);
-        prev[i] = head.get(k) ?? -1;
-        head.set(k, i);
-    };
-    // Longest earlier match at i (hash chains, 32 KB window): [length, distance].
-    const longest = (i: number): [number, number] => {
-        let bestLen = 0;
-        let bestDist = 0;
-        if (i + 2 >= data.length) return [0, 0];
-        const max = Math.min(258, data.length - i);
-        let j = head.get(key(i)) ?? -1;
-        for (let chain = 0; j >= 0 && i - j <= 32768 && chain < 256; chain++, j = prev[j]) {
-            let len = 0;
-            while (len < max && data[j + len] === data[i + len]) len++;
-            if (len > bestLen) {
-                bestLen = len;
-                bestDist = i - j;
-                if (len === max) break;
-            }
-        }
-        return [bestLen, bestDist];
-    };
-    let i = 0;
-    let match = longest(0);
-    while (i < data.length) {
-        const [len, dist] = match;
-        insert(i);
-        const next = i + 1 < data.length ? longest(i + 1) : ([0, 0] as [number, number]);
-        // Lazy matching: a literal now pays off when the next position matches longer.
-        if (len >= 3 && next[0] <= len) {
-            const l = lastIndexAtMost(LEN_BASE, len);
-            literalOrLength(w, 257 + l);
-            w.bits(len - LEN_BASE[l], LEN_EXTRA[l]);
-            const d = lastIndexAtMost(DIST_BASE, dist);
-            w.code(d, 5);
-            w.bits(dist - DIST_BASE[d], DIST_EXTRA[d]);
-            for (let k = 1; k < len; k++) insert(i + k);
-            i += len;
-            match = longest(i);
-        } else {
-            literalOrLength(w, data[i]);
-            i++;
-            match = next;
-        }
-    }
-    literalOrLength(w, 256); // end of block
-    w.flush();
-    return w.bytes;
-}
-
-/** gzip with a fixed header (no name, mtime 0, OS unknown): deterministic everywhere. */
-export function gzip(data: Buffer): Buffer {
-    let crc = 0xffffffff;
-    for (const byte of data) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-    const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE((crc ^ 0xffffffff) >>> 0, 0);
-    trailer.writeUInt32LE(data.length >>> 0, 4);
-    const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
-    return Buffer.concat([header, Buffer.from(deflateFixed(data)), trailer]);
 }

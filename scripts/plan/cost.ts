@@ -319,7 +319,19 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 break;
             case "aws:s3/bucket:Bucket":
             case "aws:s3/bucketV2:BucketV2":
-                e.add("S3 storage (access logs, assumed volume)", ASSUMPTIONS.accessLogsStoredGb, PRICES.s3GbMonth);
+                // A server pool's bundle bucket: its storage is its object's, priced below.
+                if (r.name.endsWith("-bundle"))
+                    e.add("S3 bucket (server bundle; its object is priced below)", 0, PRICES.s3GbMonth);
+                else
+                    e.add("S3 storage (access logs, assumed volume)", ASSUMPTIONS.accessLogsStoredGb, PRICES.s3GbMonth);
+                break;
+            case "aws:s3/bucketObjectv2:BucketObjectv2":
+                // Its size as uploaded (earlier versions kept for rollbacks are not counted).
+                e.add(
+                    "S3 storage (server bundles)",
+                    Buffer.from(String(i.contentBase64 ?? ""), "base64").length / 1e9,
+                    PRICES.s3GbMonth,
+                );
                 break;
             default:
                 if (FREE_TYPES.has(r.type)) e.free(r.type);
