@@ -17,7 +17,7 @@ import {
     mergeLoaded,
     parseLegacyTag,
     parsePending,
-    PENDING_MOVE_TTL_MS,
+    PENDING_SETTLE_MS,
     parsePersisted,
     persisted,
     positionOf,
@@ -38,6 +38,8 @@ import {
     withWeights,
 } from "../lambda/failover/handler";
 import { ACTIVE_TG, FAILOVER_TG, WORLD_ENV } from "../scripts/failover-world";
+import { CLOCK_MARGIN_MS } from "../lambda/failover/context";
+import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
 
 const ARNS = { activeTargetGroupArn: ACTIVE_TG, failoverTargetGroupArn: FAILOVER_TG };
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
@@ -395,12 +397,26 @@ describe("decide(): a pending move", () => {
         expect(d.state).toMatchObject({ lastPosition: "failover", hold: true });
     });
 
-    it("should keep the pending move while the listener does not show it yet, and forget it after a minute", () => {
-        expect(observe({ ...ARMED, pending }, ACTIVE_WEIGHTS).state.pending).toEqual(pending);
-        const later = observe({ ...ARMED, pending }, FAILOVER_WEIGHTS, T0 + PENDING_MOVE_TTL_MS + 1);
-        expect(later.confirmed).toBeUndefined();
-        expect(later.notices.map((n) => n.kind)).toEqual(["hand_edit"]);
-        expect(later.state).toMatchObject({ hold: true, pending: null });
+    it("should keep the pending move while it can still land, and settle it at the first listener read after that", () => {
+        // Read before it could have landed for sure: still pending, whatever its age.
+        expect(observe({ ...ARMED, pending }, ACTIVE_WEIGHTS, T0 + PENDING_SETTLE_MS).state.pending).toEqual(pending);
+        // No listener read, however long: no wall-clock limit, it stays pending.
+        expect(observe({ ...ARMED, pending }, ACTIVE_WEIGHTS, T0 + 3_600_000, false).state.pending).toEqual(pending);
+        // The first read after: not carried out, so forgotten; a later hand edit is a hand edit.
+        const settled = observe({ ...ARMED, pending }, ACTIVE_WEIGHTS, T0 + PENDING_SETTLE_MS + 1);
+        expect(settled.state.pending).toBeNull();
+        expect(settled.confirmed).toBeUndefined();
+        const edit = observe(settled.state, FAILOVER_WEIGHTS, T0 + PENDING_SETTLE_MS + 1_000);
+        expect(edit.notices.map((n) => n.kind)).toEqual(["hand_edit"]);
+        expect(edit.state).toMatchObject({ hold: true, pending: null });
+        // The first read after shows it: it landed (late), the controller's own move.
+        const late = observe({ ...ARMED, pending }, FAILOVER_WEIGHTS, T0 + 120_000);
+        expect(late.confirmed).toEqual(pending);
+        expect(late.notices).toEqual([]);
+    });
+
+    it("should settle a pending move once its record's and its call's limits and the clocks' margin have passed", () => {
+        expect(PENDING_SETTLE_MS).toBe(CALL_TIMEOUTS_MS.db + CALL_TIMEOUTS_MS.elbWrite + CLOCK_MARGIN_MS);
     });
 
     it("should need a fresh listener read and a known state", () => {

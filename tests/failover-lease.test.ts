@@ -274,3 +274,33 @@ describe("runs that come and go", () => {
         expect(s.world.savedState()?.activeHealthySince).toBeGreaterThan(dies);
     });
 });
+
+describe("an acquire whose outcome the run does not know", () => {
+    it("should take a lease its own timed-out acquire had taken as taken over from an expired holder, not as a clean start", async () => {
+        // Traffic on the failover group, its failback clock running; the last holder died.
+        const s = setup({
+            state: { lastPosition: "failover", activeHealthySince: -100_000 },
+            env: { FAILBACK_AFTER_SECONDS: "600" },
+        });
+        s.world.weights = { active: 0, failover: 100 };
+        s.world.table.set("controller", {
+            ...s.world.table.get("controller")!,
+            holder: { S: "dead-run" },
+            expiresAt: { N: "-1" },
+        });
+        let first = true;
+        s.world.faults.push((command, input) => {
+            if (command !== "UpdateItem" || !String(input.UpdateExpression).startsWith("SET #holder = :me")) return;
+            if (!first) return undefined;
+            first = false;
+            return 2_000; // applied after 1 s, answered after 2 s: long after the call's timeout
+        });
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "run-1" });
+        await s.world.clock.run(30_000);
+        const acquires = s.world.calls.filter(
+            (c) => c.command === "UpdateItem" && String(c.input.UpdateExpression).startsWith("SET #holder = :me"),
+        );
+        expect(acquires.length).toBeGreaterThanOrEqual(2);
+        expect(s.events("lease_acquired")).toEqual([expect.objectContaining({ takeover: "expired" })]);
+    });
+});

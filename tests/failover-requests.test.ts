@@ -177,5 +177,7 @@ describe("the SDK clients", () => {
         expect(await clients.dynamodb.config.maxAttempts()).toBe(1);
         expect(await clients.elbv2.config.maxAttempts()).toBe(3);
         expect(await clients.sns.config.maxAttempts()).toBe(3);
+        // ModifyListener: one attempt (an SDK retry could land a move late, or twice).
+        expect(await clients.elbv2Write.config.maxAttempts()).toBe(1);
     });
 });

@@ -151,12 +151,20 @@ describe("FailoverController", () => {
     });
 
     it("should have Lambda drop, not retry, asynchronous invocations (a retry reuses the request id; a stale run is useless)", async () => {
-        const ev = await build();
+        const topicArn = "arn:aws:sns:us-east-1:123456789012:alerts";
+        const ev = await build({ topicArn });
         expect(only(ev, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs).toEqual({
             functionName: only(ev, FN).state.name,
             maximumRetryAttempts: 0,
             maximumEventAgeInSeconds: 60,
+            // A failed run (above all the alarm's backstop run: a timeout, a crash, dropped after
+            // throttling) goes to the alert topic, which the function's role may publish to.
+            destinationConfig: { onFailure: { destination: topicArn } },
         });
+        const policy = JSON.parse(only(ev, "aws:iam/rolePolicy:RolePolicy", "fc-policy").inputs.policy as string) as {
+            Statement: Array<{ Action: string | string[]; Resource: string }>;
+        };
+        expect(policy.Statement).toContainEqual(expect.objectContaining({ Action: "sns:Publish", Resource: topicArn }));
     });
 
     it("should restart the poller and alert when its heartbeat stops, counting the heartbeats it really logs", async () => {

@@ -49,6 +49,8 @@ export const HEARTBEAT_PATTERN = '{ $.event = "heartbeat" }';
 export class FailoverController extends pulumi.ComponentResource {
     public readonly function: aws.lambda.Function;
     public readonly role: aws.iam.Role;
+    /** Asynchronous invocations: no retries, a minute at most, failures to the alert topic. */
+    public readonly asyncInvokeConfig: aws.lambda.FunctionEventInvokeConfig;
     public readonly logGroup: aws.cloudwatch.LogGroup;
     /** The lease and the state (one item), shared by the runs. */
     public readonly table: aws.dynamodb.Table;
@@ -103,9 +105,10 @@ export class FailoverController extends pulumi.ComponentResource {
             { parent: this },
         );
         this.table = this.createTable(name, tags);
-        this.role = this.createRole(name, args, tags);
+        const { role, policy } = this.createRole(name, args, tags);
+        this.role = role;
         this.function = this.createFunction(name, args, settings, tags);
-        this.limitAsyncInvocations(name);
+        this.asyncInvokeConfig = this.limitAsyncInvocations(name, policy);
         this.schedule = this.createSchedule(name, tags);
         this.backupSchedule = this.createBackupSchedule(name, tags);
         this.downAlarm = this.createDownAlarm(name, tags);
@@ -119,8 +122,9 @@ export class FailoverController extends pulumi.ComponentResource {
     }
 
     /**
-     * One item: the lease and the state. On demand: about 14 writes and 8 reads a minute, under
-     * $0.50 a month (bench:failover measures it). Encrypted at rest with an AWS owned key
+     * One item: the lease and the state. On demand, in the writes and reads a minute that
+     * `npm run bench:failover` measures (the README's cost paragraph and scripts/plan/prices.ts
+     * quote them). Encrypted at rest with an AWS owned key
      * (DynamoDB's default); nothing in it is secret.
      */
     private createTable(name: string, tags?: Tags): aws.dynamodb.Table {
@@ -180,14 +184,23 @@ export class FailoverController extends pulumi.ComponentResource {
     /**
      * Asynchronous invocations (the schedules, the alarm) are never retried by Lambda and are
      * dropped after a minute: a retry reuses the request id and a stale run is useless, since the
-     * next one starts within the minute anyway.
-     * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+     * next one starts within the minute anyway. One that fails (a timeout, a crash, or dropped
+     * unprocessed after throttling) goes to the alert topic (an on-failure destination): above
+     * all a backstop run started by the controller-down alarm, which would otherwise fail
+     * unseen. Lambda publishes with the function's role (its policy allows `sns:Publish` on the
+     * topic, and must exist first: AWS checks it when the destination is set).
+     * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
      */
-    private limitAsyncInvocations(name: string): void {
-        new aws.lambda.FunctionEventInvokeConfig(
+    private limitAsyncInvocations(name: string, rolePolicy: aws.iam.RolePolicy): aws.lambda.FunctionEventInvokeConfig {
+        return new aws.lambda.FunctionEventInvokeConfig(
             `${name}-async`,
-            { functionName: this.function.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
-            { parent: this },
+            {
+                functionName: this.function.name,
+                maximumRetryAttempts: 0,
+                maximumEventAgeInSeconds: 60,
+                destinationConfig: { onFailure: { destination: this.topicArn } },
+            },
+            { parent: this, dependsOn: [rolePolicy] },
         );
     }
 
@@ -353,7 +366,11 @@ export class FailoverController extends pulumi.ComponentResource {
     }
 
     /** Least privilege: see {@link failoverControllerPolicy}. */
-    private createRole(name: string, args: FailoverControllerArgs, tags?: Tags): aws.iam.Role {
+    private createRole(
+        name: string,
+        args: FailoverControllerArgs,
+        tags?: Tags,
+    ): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
         const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
         const role = new aws.iam.Role(
             `${name}-role`,
@@ -374,7 +391,7 @@ export class FailoverController extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        new aws.iam.RolePolicy(
+        const policy = new aws.iam.RolePolicy(
             `${name}-policy`,
             {
                 role: role.name,
@@ -387,6 +404,6 @@ export class FailoverController extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        return role;
+        return { role, policy };
     }
 }

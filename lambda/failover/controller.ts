@@ -27,7 +27,7 @@
  * - Saved state that could not be read is unknown, not empty: the controller keeps failing over to
  *   protect traffic, makes no failback (there may be a hold), and writes nothing over it.
  * - A position the listener shows that matches the move the lease holder recorded before its
- *   ModifyListener (`pending`, at most a minute old) is that move, not a hand edit: its reply was
+ *   ModifyListener (`pending`, until the first listener read made once it can no longer land) is that move, not a hand edit: its reply was
  *   lost, or its maker died or lost the lease before it saved the state that follows.
  */
 
@@ -35,7 +35,7 @@ import { afterMove, FAILBACK_MOVE, FAILOVER_MOVE, type Move } from "./moves";
 import {
     formatWeights,
     holdDownSeconds,
-    PENDING_MOVE_TTL_MS,
+    PENDING_SETTLE_MS,
     positionOf,
     type ControllerSettings,
     type ControllerState,
@@ -109,7 +109,8 @@ export function decide(state: ControllerState, obs: Observation, settings: Contr
 
 /**
  * The pending move: carried out (the listener shows it, the state does not record it yet: the
- * move is applied to the state as its maker would have), already recorded, or too old to land.
+ * move is applied to the state as its maker would have), already recorded, or, at the first
+ * listener read made once it can no longer land (PENDING_SETTLE_MS), not carried out: forgotten.
  */
 function settlePending(
     s: ControllerState,
@@ -120,14 +121,13 @@ function settlePending(
     if (!pending || obs.weights === null) return { state: s };
     const move = pending.kind === "failover" ? FAILOVER_MOVE : FAILBACK_MOVE;
     const target = positionOf(move.to);
-    if (s.lastPosition === target || obs.time - pending.at > PENDING_MOVE_TTL_MS) {
-        return { state: { ...s, pending: null } };
-    }
-    if (obs.listenerRead && s.known && positionOf(obs.weights) === target) {
+    if (s.lastPosition === target) return { state: { ...s, pending: null } };
+    if (!obs.listenerRead) return { state: s };
+    if (s.known && positionOf(obs.weights) === target) {
         const options = { byOperator: pending.byOperator, activeHealthy: pending.activeHealthy };
         return { state: afterMove(s, move, pending.at, settings, options), confirmed: pending };
     }
-    return { state: s };
+    return obs.time - pending.at > PENDING_SETTLE_MS ? { state: { ...s, pending: null } } : { state: s };
 }
 
 function decideObserved(state: ControllerState, obs: Observation, settings: ControllerSettings): Decision {

@@ -317,15 +317,24 @@ export interface HandlerOverrides {
 let runCounter = 0;
 
 /**
- * The SDK clients, each call bounded (boundedCalls and the request handler). ELB and SNS retry
- * (3 attempts: a read, or a duplicate notification, is harmless). DynamoDB does not: every write
- * is conditional, and a retry of one that landed fails its condition and reads as a fact (the
- * lease is gone, another request is pending) what is not; one attempt, and the callers treat an
- * error they cannot classify as an unknown outcome. The controller's loop retries on its own.
+ * The SDK clients, each call bounded (boundedCalls and the request handler). ELB reads and SNS
+ * retry (3 attempts: a read, or a duplicate notification, is harmless). ModifyListener does not:
+ * a retry inside the SDK could land a move late (after the lease check that allowed it) or twice;
+ * one attempt, and the controller's next poll tries again under a new lease check. DynamoDB does
+ * not either: every write is conditional, and a retry of one that landed fails its condition and
+ * reads as a fact (the lease is gone, another request is pending) what is not; one attempt, and
+ * the callers treat an error they cannot classify as an unknown outcome. The controller's loop
+ * retries on its own.
  */
-export function sdkClients(): { elbv2: ElasticLoadBalancingV2Client; sns: SNSClient; dynamodb: DynamoDBClient } {
+export function sdkClients(): {
+    elbv2: ElasticLoadBalancingV2Client;
+    elbv2Write: ElasticLoadBalancingV2Client;
+    sns: SNSClient;
+    dynamodb: DynamoDBClient;
+} {
     return {
         elbv2: new ElasticLoadBalancingV2Client({ maxAttempts: 3, requestHandler: SDK_REQUEST_HANDLER }),
+        elbv2Write: new ElasticLoadBalancingV2Client({ maxAttempts: 1, requestHandler: SDK_REQUEST_HANDLER }),
         sns: new SNSClient({ maxAttempts: 3, requestHandler: SDK_REQUEST_HANDLER }),
         dynamodb: new DynamoDBClient({ maxAttempts: 1, requestHandler: SDK_REQUEST_HANDLER }),
     };
@@ -353,6 +362,8 @@ export function createHandler(overrides: HandlerOverrides = {}) {
             const sdk = given?.elbv2 && given.sns && given.dynamodb ? undefined : sdkClients();
             clients = {
                 elbv2: given?.elbv2 ?? sdk!.elbv2,
+                // Given clients (tests, the benchmark) write through their ELB stand-in.
+                elbv2Write: given?.elbv2Write ?? (given?.elbv2 ? given.elbv2 : sdk!.elbv2Write),
                 sns: given?.sns ?? sdk!.sns,
                 dynamodb: given?.dynamodb ?? sdk!.dynamodb,
             };

@@ -37,12 +37,18 @@ export interface Lease {
     readonly expiresAt: number;
 }
 
-/** The acquire write; throws as `store.acquire` does. */
+/**
+ * The acquire write; throws as `store.acquire` does. The lease counts as taken over from an
+ * expired holder (fenced: the failback clock restarts) whenever the item named a holder before:
+ * another run whose lease lapsed, or this run itself, when an earlier attempt that timed out had
+ * landed after all. Then the item returned is the one that attempt left, and who held the lease
+ * before it is unknown: it may have been a run that died with an unhealthy poll unsaved.
+ */
 async function acquire(ctx: RunContext, store: ControllerStore): Promise<Lease> {
     const now = ctx.clock.now();
     const leaseMs = ctx.config.leaseSeconds * 1000;
     const old = await store.acquire(ctx.runId, now, leaseMs);
-    return { item: old, expired: old.holder !== undefined && old.holder !== ctx.runId, expiresAt: now + leaseMs };
+    return { item: old, expired: old.holder !== undefined, expiresAt: now + leaseMs };
 }
 
 /**

@@ -17,6 +17,12 @@ export interface Clock {
 /** The SDK clients (or stand-ins with the same `send`). */
 export interface Clients {
     readonly elbv2: Pick<ElasticLoadBalancingV2Client, "send">;
+    /**
+     * The client for ModifyListener: one attempt per call (the SDK's retries could make a move
+     * land late, after the lease check that allowed it, or twice); the controller retries at its
+     * next poll, under a new lease check. Defaults to `elbv2`.
+     */
+    readonly elbv2Write?: Pick<ElasticLoadBalancingV2Client, "send">;
     readonly sns: Pick<SNSClient, "send">;
     readonly dynamodb: Pick<DynamoDBClient, "send">;
 }
@@ -85,7 +91,10 @@ export function boundedCalls(clients: Clients, clock: Clock, budget?: () => numb
         }) as unknown as S;
     return {
         elb: wrap("elb", clients.elbv2.send.bind(clients.elbv2)),
-        elbWrite: wrap("elbWrite", clients.elbv2.send.bind(clients.elbv2)),
+        elbWrite: wrap(
+            "elbWrite",
+            (clients.elbv2Write ?? clients.elbv2).send.bind(clients.elbv2Write ?? clients.elbv2),
+        ),
         sns: wrap("sns", clients.sns.send.bind(clients.sns)),
         db: wrap("db", clients.dynamodb.send.bind(clients.dynamodb)),
     };

@@ -2,6 +2,8 @@
  * The failover controller's vocabulary and state: weights and positions, settings, what a run
  * keeps between invocations (and how it is read back, strictly), and the hold-down.
  */
+import { CLOCK_MARGIN_MS } from "./context";
+import { CALL_TIMEOUTS_MS } from "./runtime";
 
 export type FailbackPolicy = "automatic" | "manual";
 
@@ -105,8 +107,16 @@ export interface PendingMove {
     readonly activeHealthy: number | null;
 }
 
-/** A pending move older than this is forgotten: a ModifyListener lands within seconds or not at all. */
-export const PENDING_MOVE_TTL_MS = 60_000;
+/**
+ * When a pending move is settled: at the first listener read made this long after it was
+ * recorded. Its ModifyListener is sent once the record has landed (within the DynamoDB call's
+ * limit) and ends within its own limit (one attempt: the write client does not retry);
+ * CLOCK_MARGIN_MS allows for the reader being another run on another clock. A read after that
+ * shows what the move did: carried out (the move is the controller's) or not (it is forgotten).
+ * Before that, a read that does not show it leaves it pending; without a read it stays pending,
+ * however long that takes (no wall-clock limit).
+ */
+export const PENDING_SETTLE_MS = CALL_TIMEOUTS_MS.db + CALL_TIMEOUTS_MS.elbWrite + CLOCK_MARGIN_MS;
 
 /** A pending move as the item holds it (JSON), or null when absent or malformed. */
 export function parsePending(raw: string | undefined): PendingMove | null {
