@@ -188,7 +188,7 @@ export function renderArchitecture(doc: PlanDocument): string {
         "",
         "- Boxes sit in their tier (public, app, data subnets) and, where they live in one, their AZ.",
         "- Thick arrows: the HTTPS listener forwards to a target group, with its weight; dotted when the weight is 0 (the standby of active-passive).",
-        "- Plain arrows: traffic a security group rule allows, with its ports: the internet to the load balancer, the load balancer to the servers, the servers to MySQL.",
+        "- Plain arrows: traffic that the destination's ingress and the source's egress rules both allow, with their ports: the internet to the load balancer, the load balancer to the servers, the servers to MySQL.",
         "- Dotted arrows: outbound traffic (through the NAT gateway), asynchronous replication, and the failover controller that moves the weights.",
         "",
     ].join("\n");
