@@ -14,6 +14,14 @@ export default tseslint.config(
             globals: { process: "readonly", console: "readonly", setTimeout: "readonly", setImmediate: "readonly" },
         },
     },
+    {
+        // CommonJS scripts that run elsewhere (.github/scripts/comment.cjs, in actions/github-script).
+        files: ["**/*.cjs"],
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", process: "readonly", console: "readonly" },
+        },
+    },
     ...tseslint.configs.recommended.map((config) => ({ ...config, files: ["**/*.ts"] })),
     {
         files: ["**/*.ts"],
