@@ -232,7 +232,7 @@ stack=$5; out=$9
 case "$stack" in
   dev) echo "plan of dev" > "$out" ;;
   prod) echo "Error: config ha-webstack:azCount" >&2; exit 1 ;;
-  staging) echo "plan of staging, a mandatory violation" > "$out"; exit 2 ;;
+  staging|alpha) echo "plan of $stack, a mandatory violation" > "$out"; exit 2 ;;
 esac
 `,
             { mode: 0o755 },
@@ -243,7 +243,8 @@ esac
             { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_STEP_SUMMARY: summary },
             work,
         );
-        expect(result).toMatchObject({ status: 0, output: "status=2\n" });
+        // prod's failure (1) is what the step reports, not staging's policy violations (2).
+        expect(result).toMatchObject({ status: 0, output: "status=1\n" });
         expect(fs.readFileSync(path.join(dir, "npm.log"), "utf8")).toBe(
             [
                 `run --silent plan -- dev --format markdown --out ${temp}/plan-dev.md --compare ${temp}/base-dev.json`,
@@ -259,6 +260,14 @@ esac
                 "plan of staging, a mandatory violation\n",
         );
         expect(fs.readFileSync(summary, "utf8")).toBe(written);
+        // A violation before the failure too: the failure still wins.
+        fs.writeFileSync(path.join(work, "Pulumi.alpha.yaml"), "");
+        const again = runStep(
+            plan,
+            { PATH: `${bin}:${process.env.PATH}`, RUNNER_TEMP: temp, GITHUB_STEP_SUMMARY: summary },
+            work,
+        );
+        expect(again).toMatchObject({ status: 0, output: "status=1\n" });
         fs.rmSync(dir, { recursive: true });
     });
 
