@@ -174,7 +174,7 @@ describe("the workflows", () => {
         const run = spawnSync("shellcheck", ["--severity=style", ...scripts], { encoding: "utf8" });
         if (run.error) {
             throw new Error(
-                `shellcheck did not run (${run.error.message}): apt-get install -y shellcheck, as .ci/run does`,
+                `shellcheck did not run (${run.error.message}): apt-get install -y shellcheck (scripts/test-prerequisites.sh does when root)`,
             );
         }
         expect(run.stdout).toBe("");
