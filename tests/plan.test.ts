@@ -289,6 +289,30 @@ describe("the cost estimate", () => {
         );
     });
 
+    it("should price the two alarms Auto Scaling creates for each target tracking policy", () => {
+        const item = "CloudWatch alarms (target tracking, created by Auto Scaling)";
+        const policies = dev.doc.resources.filter((r) => r.type === "aws:autoscaling/policy:Policy");
+        // dev: two pools, each tracking requests per target and CPU.
+        expect(policies.map((p) => p.inputs.policyType)).toEqual(Array(4).fill("TargetTrackingScaling"));
+        const line = dev.doc.cost.lines.find((l) => l.item === item)!;
+        expect(line.quantity).toBe(2 * policies.length);
+        expect(line.monthlyUsd).toBeCloseTo(2 * policies.length * PRICES.alarmMetricMonth.usd, 6);
+        expect(dev.doc.cost.leftOut.join(" ")).not.toMatch(/target tracking/);
+        // Without the policies, neither the line nor its cost remains; a simple scaling policy is free.
+        const without = estimateCost(
+            dev.doc.resources.filter((r) => r.type !== "aws:autoscaling/policy:Policy"),
+            "us-east-1",
+        );
+        expect(without.lines.map((l) => l.item)).not.toContain(item);
+        expect(without.totalUsd).toBeCloseTo(dev.doc.cost.totalUsd - line.monthlyUsd!, 6);
+        const simple = estimateCost(
+            [{ ...policies[0], inputs: { ...policies[0].inputs, policyType: "SimpleScaling" } }],
+            "us-east-1",
+        );
+        expect(simple.lines).toEqual([]);
+        expect(simple.free).toEqual(["aws:autoscaling/policy:Policy (SimpleScaling)"]);
+    });
+
     it("should estimate another region at us-east-1's prices, with a warning", async () => {
         const cost = estimateCost(dev.doc.resources, "eu-west-1");
         expect(cost.warnings).toEqual([expect.stringContaining("eu-west-1")]);

@@ -5,7 +5,16 @@
  * as free.
  */
 import type { PlanResource } from "./document";
-import { ASSUMPTIONS, EC2_HOURLY, LEFT_OUT, Price, PRICES, RDS_MYSQL_HOURLY, REGION } from "./prices";
+import {
+    ASSUMPTIONS,
+    EC2_HOURLY,
+    LEFT_OUT,
+    Price,
+    PRICES,
+    RDS_MYSQL_HOURLY,
+    REGION,
+    TARGET_TRACKING_ALARMS_PER_POLICY,
+} from "./prices";
 
 export interface CostLine {
     /** What is charged, e.g. "EC2 instances (t4g.micro)"; the key a comparison matches lines by. */
@@ -56,7 +65,6 @@ export const FREE_TYPES = new Set([
     "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget",
     "aws:lambda/permission:Permission",
-    "aws:autoscaling/policy:Policy",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",
@@ -246,6 +254,17 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 e.add("CloudWatch alarm metrics", metrics, PRICES.alarmMetricMonth);
                 break;
             }
+            case "aws:autoscaling/policy:Policy":
+                // Auto Scaling creates and owns the alarms of a target tracking policy: they never
+                // appear in the program, but they are billed like the stack's own.
+                if (i.policyType === "TargetTrackingScaling")
+                    e.add(
+                        "CloudWatch alarms (target tracking, created by Auto Scaling)",
+                        TARGET_TRACKING_ALARMS_PER_POLICY,
+                        PRICES.alarmMetricMonth,
+                    );
+                else e.free(`${r.type} (${String(i.policyType ?? "SimpleScaling")})`);
+                break;
             case "aws:cloudwatch/dashboard:Dashboard":
                 e.add("CloudWatch dashboards", 1, PRICES.dashboardMonth);
                 break;
