@@ -4,8 +4,12 @@
  */
 import { ServerPool, ServerPoolArgs } from "../components/serverPool";
 import { BUNDLE_KEY, buildServerBundle } from "../components/serverPool/bundle";
+import * as fs from "fs";
+import * as path from "path";
 import {
     autoScalingGroupName,
+    DOWNLOAD_BUDGET_SECONDS,
+    DOWNLOAD_TIMEOUT_SECONDS,
     LAUNCH_HOOK_HEARTBEAT_SECONDS,
     LAUNCH_HOOK_NAME,
     POOL_TAG_KEY,
@@ -42,8 +46,12 @@ describe("ServerPool: ready before traffic, booted from its own bucket", () => {
                 heartbeatTimeout: LAUNCH_HOOK_HEARTBEAT_SECONDS,
             },
         ]);
-        // The heartbeat covers the loader's own wait, so the loader's ABANDON comes first.
-        expect(LAUNCH_HOOK_HEARTBEAT_SECONDS).toBeGreaterThan(READY_TIMEOUT_SECONDS);
+        // The heartbeat covers the loader's own waits (the bundle download's attempts, then the
+        // wait for nginx and the app), so the loader's ABANDON comes first.
+        expect(LAUNCH_HOOK_HEARTBEAT_SECONDS).toBeGreaterThan(DOWNLOAD_BUDGET_SECONDS + READY_TIMEOUT_SECONDS);
+        const loader = fs.readFileSync(path.join(__dirname, "..", "server", "loader.sh"), "utf8");
+        expect(loader).toContain(`HA_DOWNLOAD_TIMEOUT="\${HA_DOWNLOAD_TIMEOUT:-${DOWNLOAD_TIMEOUT_SECONDS}}"`);
+        expect(loader).toContain(`HA_READY_TIMEOUT="\${HA_READY_TIMEOUT:-${READY_TIMEOUT_SECONDS}}"`);
         // A deterministic name, known before the group exists, and the pool's tag on the group.
         expect(asg.inputs.name).toBe(autoScalingGroupName("ha-webstack", "test", "pool"));
         expect(asg.inputs.name).toMatch(/^pool-[0-9a-f]{8}$/);
