@@ -352,6 +352,13 @@ describe("the stack program", () => {
             }
         });
 
+        it("should keep the S3 resources' URNs as recorded (a changed URN replaces a bucket and what it holds)", () => {
+            if (mode !== "active-passive") return;
+            const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "s3-urns.json"), "utf8"));
+            const urns = ev.resources.filter((r) => r.type.startsWith("aws:s3/")).map((r) => r.urn);
+            expect(urns.sort()).toEqual(recorded[stack]);
+        });
+
         it("should render the servers' user data byte for byte as recorded (a changed byte rolls every server)", () => {
             const recorded = JSON.parse(
                 fs.readFileSync(path.join(__dirname, "fixtures", "user-data-sha256.json"), "utf8"),
