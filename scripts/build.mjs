@@ -2,9 +2,10 @@
 /**
  * `npm run build`, and `prepack` (so `npm pack` and `npm publish` on a clean clone ship a build):
  * compiles the library to dist/ from scratch (declarations and source maps, tsconfig.build.json),
- * then bundles the failover controller's Lambda handler once, into
- * dist/lambda/failover/handler.bundle.js, which the compiled library reads (PREBUILT_HANDLER in
- * components/failoverController/bundle.ts): a consumer of the package needs no bundler. The
+ * then bundles the Lambda handlers once (the failover controller's into
+ * dist/lambda/failover/handler.bundle.js, the pools' rollout starter's into
+ * dist/lambda/rollout/handler.bundle.js), which the compiled library reads
+ * (components/shared/lambdaBundle.ts): a consumer of the package needs no bundler. The
  * bundle is deterministic (paths relative to the package root, no comments, no source map), so
  * the same sources always give the same bytes and `pulumi preview` shows no spurious diff.
  */
@@ -28,7 +29,12 @@ if (tsc.status !== 0) {
     console.error("build: tsc -p tsconfig.build.json failed");
     process.exit(tsc.status ?? 1);
 }
-const bundle = createRequire(import.meta.url)(path.join(dist, "components", "failoverController", "bundle.js"));
-bundle.writePrebuiltHandler();
-const size = fs.statSync(bundle.PREBUILT_HANDLER).size;
-console.error(`build: dist/ compiled; ${path.relative(root, bundle.PREBUILT_HANDLER)} (${size} bytes)`);
+const load = createRequire(import.meta.url);
+const bundles = [
+    load(path.join(dist, "components", "failoverController", "bundle.js")).PREBUILT_HANDLER,
+    load(path.join(dist, "components", "serverPool", "rolloutStarter.js")).PREBUILT_ROLLOUT_HANDLER,
+];
+load(path.join(dist, "components", "failoverController", "bundle.js")).writePrebuiltHandler();
+load(path.join(dist, "components", "serverPool", "rolloutStarter.js")).writePrebuiltRolloutHandler();
+const sizes = bundles.map((file) => `${path.relative(root, file)} (${fs.statSync(file).size} bytes)`);
+console.error(`build: dist/ compiled; ${sizes.join(", ")}`);

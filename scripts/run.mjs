@@ -77,10 +77,11 @@ async function rebuild(files, listing) {
         target: "node22",
         logLevel: "warning",
     });
-    // The failover controller's Lambda, bundled once here rather than on every evaluation.
-    nodeModule
-        .createRequire(import.meta.url)(path.join(OUT, "components/failoverController/bundle.js"))
-        .writePrebuiltHandler();
+    // The Lambda handlers (failover controller, rollout starter), bundled once here rather than
+    // on every evaluation.
+    const load = nodeModule.createRequire(import.meta.url);
+    load(path.join(OUT, "components/failoverController/bundle.js")).writePrebuiltHandler();
+    load(path.join(OUT, "components/serverPool/rolloutStarter.js")).writePrebuiltRolloutHandler();
     fs.writeFileSync(STAMP, listing);
 }
 

@@ -3,8 +3,8 @@
 # puts the settings below and two functions (ha_write_config, ha_extras) in front of it.
 #
 # 1. learns the instance id (IMDSv2);
-# 2. downloads the server bundle from S3 (through the VPC's gateway endpoint) and refuses it
-#    unless its sha256 is the one the launch template names;
+# 2. downloads the server bundle from S3 (the VPC's gateway endpoint), with a time limit, and
+#    refuses it unless its sha256 is the one the launch template names;
 # 3. unpacks it and runs its bootstrap.sh (nginx, the app, PyMySQL, the RDS CA bundle);
 # 4. waits until nginx answers /healthz and the app answers /startupz (its DB driver loaded), both
 #    through nginx on the app port; a 503 from /startupz (the app's own "not ready") fails at once;
@@ -16,6 +16,8 @@
 #   HA_REGION HA_BUNDLE_BUCKET HA_BUNDLE_KEY HA_BUNDLE_VERSION HA_BUNDLE_SHA256 HA_APP_PORT
 #   HA_ASG_NAME HA_HOOK_NAME   the group and hook to complete (both empty: no hook to complete)
 #   HA_READY_TIMEOUT           seconds to wait for nginx and the app (default 600)
+#   HA_DOWNLOAD_TIMEOUT        seconds a bundle download may take (default 60; 3 tries)
+#   HA_RETRY_PAUSE             seconds between tries, times the try (default 5)
 #   HA_IMDS                    instance metadata base URL (default http://169.254.169.254)
 #   ROOT                       prefix for every file the bootstrap writes (tests)
 set -euo pipefail
@@ -25,6 +27,8 @@ set -euo pipefail
 HA_ASG_NAME="${HA_ASG_NAME:-}"
 HA_HOOK_NAME="${HA_HOOK_NAME:-}"
 HA_READY_TIMEOUT="${HA_READY_TIMEOUT:-600}"
+HA_DOWNLOAD_TIMEOUT="${HA_DOWNLOAD_TIMEOUT:-60}"
+HA_RETRY_PAUSE="${HA_RETRY_PAUSE:-5}"
 HA_IMDS="${HA_IMDS:-http://169.254.169.254}"
 export ROOT="${ROOT:-}"
 
@@ -55,7 +59,7 @@ ha_complete() {
       return 0
     fi
     ha_log "complete-lifecycle-action $1 failed (attempt $attempt)"
-    sleep $((attempt * 5))
+    sleep $((attempt * HA_RETRY_PAUSE))
   done
   return 1
 }
@@ -79,16 +83,18 @@ ha_instance_id="$(curl -fsS --retry 5 --max-time 5 -H "X-aws-ec2-metadata-token:
   "$HA_IMDS/latest/meta-data/instance-id")" || ha_die "no instance id from IMDS"
 ha_log "instance $ha_instance_id, bundle s3://$HA_BUNDLE_BUCKET/$HA_BUNDLE_KEY version $HA_BUNDLE_VERSION"
 
-# 2. The bundle, and nothing but the bundle the launch template names.
+# 2. The bundle the launch template names. A stalled try is killed with its process group and
+# retried (the CLI's socket timeouts do not bound it).
 ha_bundle="$HA_SRC/bundle.zip"
 for attempt in 1 2 3; do
-  if aws s3api get-object --region "$HA_REGION" --bucket "$HA_BUNDLE_BUCKET" --key "$HA_BUNDLE_KEY" \
-    --version-id "$HA_BUNDLE_VERSION" "$ha_bundle" >/dev/null; then
-    break
-  fi
+  ha_rc=0
+  timeout -k 5 "$HA_DOWNLOAD_TIMEOUT" aws s3api get-object --region "$HA_REGION" --bucket "$HA_BUNDLE_BUCKET" \
+    --key "$HA_BUNDLE_KEY" --version-id "$HA_BUNDLE_VERSION" "$ha_bundle" >/dev/null || ha_rc=$?
+  [ "$ha_rc" -ne 0 ] || break
+  [ "$ha_rc" -ne 124 ] || ha_log "bundle download killed after ${HA_DOWNLOAD_TIMEOUT}s"
   [ "$attempt" -lt 3 ] || ha_die "cannot download the server bundle"
   ha_log "bundle download failed (attempt $attempt)"
-  sleep $((attempt * 5))
+  sleep $((attempt * HA_RETRY_PAUSE))
 done
 ha_actual="$(sha256sum "$ha_bundle" | cut -d' ' -f1)"
 [ "$ha_actual" = "$HA_BUNDLE_SHA256" ] ||

@@ -18,6 +18,8 @@ export const T = {
     certificate: "aws:acm/certificate:Certificate",
     launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
     asg: "aws:autoscaling/group:Group",
+    fn: "aws:lambda/function:Function",
+    invocation: "aws:lambda/invocation:Invocation",
     role: "aws:iam/role:Role",
     rolePolicy: "aws:iam/rolePolicy:RolePolicy",
     policyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",

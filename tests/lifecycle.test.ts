@@ -4,8 +4,12 @@
  */
 import { ServerPool, ServerPoolArgs } from "../components/serverPool";
 import { BUNDLE_KEY, buildServerBundle } from "../components/serverPool/bundle";
+import * as fs from "fs";
+import * as path from "path";
 import {
     autoScalingGroupName,
+    DOWNLOAD_BUDGET_SECONDS,
+    DOWNLOAD_TIMEOUT_SECONDS,
     LAUNCH_HOOK_HEARTBEAT_SECONDS,
     LAUNCH_HOOK_NAME,
     POOL_TAG_KEY,
@@ -42,8 +46,12 @@ describe("ServerPool: ready before traffic, booted from its own bucket", () => {
                 heartbeatTimeout: LAUNCH_HOOK_HEARTBEAT_SECONDS,
             },
         ]);
-        // The heartbeat covers the loader's own wait, so the loader's ABANDON comes first.
-        expect(LAUNCH_HOOK_HEARTBEAT_SECONDS).toBeGreaterThan(READY_TIMEOUT_SECONDS);
+        // The heartbeat covers the loader's own waits (the bundle download's attempts, then the
+        // wait for nginx and the app), so the loader's ABANDON comes first.
+        expect(LAUNCH_HOOK_HEARTBEAT_SECONDS).toBeGreaterThan(DOWNLOAD_BUDGET_SECONDS + READY_TIMEOUT_SECONDS);
+        const loader = fs.readFileSync(path.join(__dirname, "..", "server", "loader.sh"), "utf8");
+        expect(loader).toContain(`HA_DOWNLOAD_TIMEOUT="\${HA_DOWNLOAD_TIMEOUT:-${DOWNLOAD_TIMEOUT_SECONDS}}"`);
+        expect(loader).toContain(`HA_READY_TIMEOUT="\${HA_READY_TIMEOUT:-${READY_TIMEOUT_SECONDS}}"`);
         // A deterministic name, known before the group exists, and the pool's tag on the group.
         expect(asg.inputs.name).toBe(autoScalingGroupName("ha-webstack", "test", "pool"));
         expect(asg.inputs.name).toMatch(/^pool-[0-9a-f]{8}$/);
@@ -61,7 +69,7 @@ describe("ServerPool: ready before traffic, booted from its own bucket", () => {
     it("should let the instances complete their own group's hook and nothing more, before the group launches", () => {
         const asg = only(ev, T.asg);
         const policy = only(ev, T.rolePolicy, "-launch-hook");
-        expect(policy.inputs.role).toBe(only(ev, T.role).state.name);
+        expect(policy.inputs.role).toBe(only(ev, T.role, "pool-role").state.name);
         expect(JSON.parse(policy.inputs.policy).Statement).toEqual([
             {
                 Sid: "CompleteOwnLaunchHook",
@@ -127,6 +135,7 @@ describe("ServerPool: ready before traffic, booted from its own bucket", () => {
         expect(asg.inputs.initialLifecycleHooks).toBeUndefined();
         expect(asg.inputs.name).toBeUndefined();
         expect(ofType(own, BUCKET)).toEqual([]);
-        expect(ofType(own, T.rolePolicy)).toEqual([]);
+        const instanceRole = only(own, T.role, "pool-role").state.name;
+        expect(ofType(own, T.rolePolicy).filter((p) => p.inputs.role === instanceRole)).toEqual([]);
     });
 });

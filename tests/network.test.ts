@@ -89,6 +89,9 @@ describe("Network", () => {
             "net-private-rt-0",
             "net-private-rt-1",
         ]);
+        // No endpoint policy (AWS's default, full access): the servers' dnf reaches AL2023's
+        // repository bucket (al2023-repos-<region>-de612dc2) and their bundle through it (README, Boot).
+        expect(endpoint.inputs.policy).toBeUndefined();
     });
 
     it("should log the VPC's traffic to CloudWatch Logs by default, and not when turned off", async () => {

@@ -15,6 +15,7 @@ import * as os from "os";
 import * as path from "path";
 import ts from "typescript";
 import { buildHandlerBundle } from "../components/failoverController/bundle";
+import { rolloutHandlerBundle } from "../components/serverPool/rolloutStarter";
 import { ConsumerEvaluation, ConsumerResource, evaluateConsumer } from "./support/consumer";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -94,6 +95,7 @@ describe("npm pack", () => {
             "dist/components/index.js.map",
             "dist/components/webStack/webStack.d.ts",
             "dist/lambda/failover/handler.bundle.js",
+            "dist/lambda/rollout/handler.bundle.js",
             "server/app.py",
             "server/bootstrap.sh",
             "server/nginx.conf",
@@ -123,6 +125,8 @@ describe("npm pack", () => {
         );
         expect(shipped.length).toBeGreaterThan(10_000);
         expect(shipped).toBe(buildHandlerBundle());
+        const rollout = path.join(installed(EXAMPLES[0]), "dist/lambda/rollout/handler.bundle.js");
+        expect(fs.readFileSync(rollout, "utf8")).toBe(rolloutHandlerBundle());
     });
 
     it("should leave the consumer without a bundler: esbuild cannot be resolved from the installed package", () => {
@@ -323,15 +327,23 @@ describe("the examples, installed from the tarball", () => {
         expect(zones).toEqual([["subnet-priv-a"], ["subnet-priv-b"]]);
         const [subnetGroup] = of("aws:rds/subnetGroup:SubnetGroup");
         expect(subnetGroup.inputs.subnetIds).toEqual(network.databaseSubnetIds);
-        // The controller's code is the bundle shipped in the package, read without a bundler.
-        const [fn] = of("aws:lambda/function:Function");
-        const code = await (await fn.inputs.code.assets)["index.js"].text;
-        expect(code).toBe(
+        // The controller's and the pools' rollout starters' code is the bundle shipped in the
+        // package, read without a bundler.
+        const shipped = (lambda: string) =>
             fs.readFileSync(
-                path.join(installed("bring-your-own-network"), "dist/lambda/failover/handler.bundle.js"),
+                path.join(installed("bring-your-own-network"), `dist/lambda/${lambda}/handler.bundle.js`),
                 "utf8",
-            ),
-        );
+            );
+        const codeOf = async (fn: { inputs: Record<string, any> }) =>
+            (await (
+                await fn.inputs.code.assets
+            )["index.js"].text) as string;
+        const functions = of("aws:lambda/function:Function");
+        const controller = functions.filter((f) => f.name.endsWith("-controller-fn"));
+        const starters = functions.filter((f) => f.name.endsWith("-rollout"));
+        expect([controller.length, starters.length]).toEqual([1, 2]);
+        expect(await codeOf(controller[0])).toBe(shipped("failover"));
+        for (const starter of starters) expect(await codeOf(starter)).toBe(shipped("rollout"));
     });
 
     it("should register unique URNs, every resource under a component", () => {

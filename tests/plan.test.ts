@@ -237,10 +237,18 @@ describe("the cost estimate", () => {
             const free = report.free.some((f) => f.startsWith(type));
             // Either it costs something (priced or named as not priced), or it is named as free.
             expect([type, report.lines.length > 0 || free]).toEqual([type, true]);
-            expect([type, free]).toEqual([type, FREE_TYPES.has(type) || report.free.includes(`${type} (Gateway)`)]);
+            // Free by type, or free as one kind of it, named with why (a gateway endpoint, a rollout starter's function).
+            const annotated = report.free.filter((f) => f.startsWith(`${type} (`));
+            expect([type, free]).toEqual([type, FREE_TYPES.has(type) || annotated.length > 0]);
         }
         expect(dev.doc.cost.free).toEqual(
-            expect.arrayContaining(["aws:ec2/vpc:Vpc", "aws:ec2/vpcEndpoint:VpcEndpoint (Gateway)"]),
+            expect.arrayContaining([
+                "aws:ec2/vpc:Vpc",
+                "aws:ec2/vpcEndpoint:VpcEndpoint (Gateway)",
+                "aws:lambda/function:Function (rollout starter: one invocation a deployment)",
+                "aws:cloudwatch/logGroup:LogGroup (rollout starter: a line or two a deployment)",
+                "aws:lambda/invocation:Invocation",
+            ]),
         );
     });
 
@@ -287,6 +295,30 @@ describe("the cost estimate", () => {
         expect(priced).toEqual(
             expect.arrayContaining(["Lambda compute (failover controller)", "DynamoDB writes (on demand)"]),
         );
+    });
+
+    it("should price the two alarms Auto Scaling creates for each target tracking policy", () => {
+        const item = "CloudWatch alarms (target tracking, created by Auto Scaling)";
+        const policies = dev.doc.resources.filter((r) => r.type === "aws:autoscaling/policy:Policy");
+        // dev: two pools, each tracking requests per target and CPU.
+        expect(policies.map((p) => p.inputs.policyType)).toEqual(Array(4).fill("TargetTrackingScaling"));
+        const line = dev.doc.cost.lines.find((l) => l.item === item)!;
+        expect(line.quantity).toBe(2 * policies.length);
+        expect(line.monthlyUsd).toBeCloseTo(2 * policies.length * PRICES.alarmMetricMonth.usd, 6);
+        expect(dev.doc.cost.leftOut.join(" ")).not.toMatch(/target tracking/);
+        // Without the policies, neither the line nor its cost remains; a simple scaling policy is free.
+        const without = estimateCost(
+            dev.doc.resources.filter((r) => r.type !== "aws:autoscaling/policy:Policy"),
+            "us-east-1",
+        );
+        expect(without.lines.map((l) => l.item)).not.toContain(item);
+        expect(without.totalUsd).toBeCloseTo(dev.doc.cost.totalUsd - line.monthlyUsd!, 6);
+        const simple = estimateCost(
+            [{ ...policies[0], inputs: { ...policies[0].inputs, policyType: "SimpleScaling" } }],
+            "us-east-1",
+        );
+        expect(simple.lines).toEqual([]);
+        expect(simple.free).toEqual(["aws:autoscaling/policy:Policy (SimpleScaling)"]);
     });
 
     it("should estimate another region at us-east-1's prices, with a warning", async () => {
@@ -357,7 +389,9 @@ describe("the JSON plan", () => {
     });
 
     it("should show an asset by its contents, so that a change of the Lambda's code shows in a review", () => {
-        const fn = doc.resources.find((r) => r.type === "aws:lambda/function:Function")!;
+        const fn = doc.resources.find(
+            (r) => r.type === "aws:lambda/function:Function" && r.name === "dev-controller-fn",
+        )!;
         const bundle = bundleHandler();
         const sha = crypto.createHash("sha256").update(bundle).digest("hex").slice(0, 12);
         expect(fn.inputs.code).toBe(`[archive of index.js: ${Buffer.byteLength(bundle)} bytes, sha256 ${sha}]`);

@@ -25,6 +25,7 @@ import * as path from "path";
 import { promisify } from "util";
 import {
     BUNDLE_FILES,
+    BUNDLE_KEY,
     buildServerBundle,
     PYMYSQL_WHEEL,
     RDS_CA_BUNDLE,
@@ -1059,6 +1060,65 @@ describe("user data in real mode: real curl, a fake IMDS, the app and nginx star
         expect(r.status).not.toBe(0);
         expect(r.stderr).toMatch(/the app is not ready: .*PyMySQL cannot be loaded: ImportError: broken for the test/);
         expect(result(r.calls)).toEqual(["ABANDON"]);
+    });
+
+    describe("with a loopback HTTP server for S3 (real curl downloads the bundle)", () => {
+        const tampered = () => Buffer.concat([kit.bundle.archive, Buffer.from("tampered")]);
+        const requests: string[] = [];
+        /** One promise per hung download: settled when the connection is gone (its curl was killed). */
+        const hungClosed: Promise<void>[] = [];
+        let s3: http.Server;
+        let s3Url = "";
+        beforeAll(async () => {
+            s3 = http.createServer((req, res) => {
+                requests.push(req.url ?? "");
+                const version = new URL(req.url ?? "/", "http://x").searchParams.get("versionId");
+                if (version === "v-hang") {
+                    // Headers and the first bytes of the bundle, then nothing: a stalled download.
+                    res.writeHead(200, { "content-length": String(kit.bundle.archive.length) });
+                    res.write(kit.bundle.archive.subarray(0, 512));
+                    hungClosed.push(new Promise((r) => req.socket.once("close", () => r())));
+                    return;
+                }
+                const body =
+                    version === "v-tampered" ? tampered() : version === VERSION ? kit.bundle.archive : undefined;
+                if (!body) return void res.writeHead(404).end();
+                res.end(body);
+            });
+            await new Promise<void>((r) => s3.listen(0, "127.0.0.1", r));
+            s3Url = `http://127.0.0.1:${(s3.address() as net.AddressInfo).port}`;
+        });
+        afterAll(async () => {
+            s3.closeAllConnections();
+            await new Promise((r) => s3.close(r));
+        });
+        // A short download limit and no pauses between attempts: the test waits for no clock.
+        const env = () => ({ HA_TEST_S3_URL: s3Url, HA_DOWNLOAD_TIMEOUT: "0.5", HA_RETRY_PAUSE: "0" });
+
+        test("a download that hangs is killed at HA_DOWNLOAD_TIMEOUT, tried 3 times, then ABANDON: nothing installed", async () => {
+            requests.length = 0;
+            const r = await boot("hang", { bundle: { ...kit.location, versionId: "v-hang" } }, env());
+            expect(r.status).not.toBe(0);
+            expect(r.stdout.match(/bundle download killed after 0\.5s/g)).toHaveLength(3);
+            expect(r.stderr).toContain("cannot download the server bundle");
+            expect(requests).toEqual(Array(3).fill(`/${BUCKET}/${BUNDLE_KEY}?versionId=v-hang`));
+            expect(result(r.calls)).toEqual(["ABANDON"]);
+            expect(fs.existsSync(path.join(r.root, "opt"))).toBe(false);
+            // Each stalled connection was closed by the client: its curl died with the attempt.
+            await Promise.all(hungClosed);
+        });
+
+        test("a downloaded bundle whose sha256 is not the pinned one is refused: ABANDON", async () => {
+            const r = await boot("tampered-http", { bundle: { ...kit.location, versionId: "v-tampered" } }, env());
+            expect(r.status).not.toBe(0);
+            expect(r.stderr).toContain(
+                `server bundle sha256 is ${sha256(tampered())}, expected ${kit.bundle.sha256}: refused`,
+            );
+            expect(result(r.calls)).toEqual(["ABANDON"]);
+            expect(fs.existsSync(path.join(r.root, "opt"))).toBe(false);
+            // The stand-in S3 served those very bytes: their hash is the one in the message.
+            expect(requests).toContain(`/${BUCKET}/${BUNDLE_KEY}?versionId=v-tampered`);
+        });
     });
 
     test("services that cannot start (systemctl fails): ABANDON", async () => {

@@ -1,9 +1,11 @@
 import { Database } from "../components/database";
 import { ServerPool, ServerPoolArgs, ServerPoolDatabase } from "../components/serverPool";
 import { amiFromParameter } from "../components/serverPool/image";
+import { rolloutHandlerBundle, rolloutStarterPolicy } from "../components/serverPool/rolloutStarter";
 import { requestCountLabel } from "../components/serverPool/scaling";
 import { renderUserData } from "../components/serverPool/userData";
-import { EvaluateOptions, evaluate } from "../scripts/offline";
+import { Evaluation, EvaluateOptions, evaluate } from "../scripts/offline";
+import { runPolicyPack } from "../scripts/plan/policyReport";
 import { expectRejectedBeforeCreate, T, ofType, only, userDataOf } from "./helpers";
 import { bootOptionsOf } from "./support/boot";
 
@@ -111,7 +113,6 @@ describe("ServerPool", () => {
             targetGroupArns: [base.targetGroupArn],
             healthCheckType: "ELB",
             launchTemplate: { id: "pool-lt", version: "1" },
-            instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 100 } },
         });
         expect(asg.inputs.tags).toContainEqual({ key: "Name", value: "pool", propagateAtLaunch: true });
     });
@@ -147,7 +148,7 @@ describe("ServerPool", () => {
     it("should give the instances SSM Session Manager and any extra policies, and nothing inline", async () => {
         const extra = "arn:aws:iam::123456789012:policy/extra";
         const ev = await build({ policyArns: [extra] });
-        const role = only(ev, T.role);
+        const role = only(ev, T.role, "pool-role");
         expect(JSON.parse(role.inputs.assumeRolePolicy).Statement).toEqual([
             { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
         ]);
@@ -159,6 +160,7 @@ describe("ServerPool", () => {
         // Inline: only the launch hook's completion and the bundle's read access (lifecycle.test.ts).
         expect(
             ofType(ev, T.rolePolicy)
+                .filter((p) => p.inputs.role === role.state.name)
                 .map((p) => p.name)
                 .sort(),
         ).toEqual(["pool-bundle-read", "pool-launch-hook"]);
@@ -188,7 +190,7 @@ describe("ServerPool", () => {
         const ev = await build({ database });
         const policy = only(ev, T.rolePolicy, "-db-secret");
         expect(policy.name).toBe("pool-db-secret");
-        expect(policy.inputs.role).toBe(only(ev, T.role).state.name);
+        expect(policy.inputs.role).toBe(only(ev, T.role, "pool-role").state.name);
         expect(secretStatements(ev)).toEqual([
             {
                 Sid: "ReadDatabaseSecret",
@@ -347,7 +349,7 @@ describe("ServerPool", () => {
             }
             expect(group.inputs).toMatchObject({ minSize: 2, maxSize: 6, desiredCapacity: 2 });
             // The desired capacity is Auto Scaling's from then on: never drift, never reset by pulumi up.
-            expect(group.options.ignoreChanges).toEqual(["desiredCapacity"]);
+            expect(group.options.ignoreChanges).toEqual(["desiredCapacity", "launchTemplate"]);
         });
 
         it("should take other targets, turn either policy off, and scale on CPU alone without a load balancer", async () => {
@@ -381,39 +383,88 @@ describe("ServerPool", () => {
     describe("rollout", () => {
         const ALARMS = ["web-dev-alb-active-unhealthy-hosts", "web-dev-alb-5xx-rate", "web-dev-alb-target-5xx-rate"];
 
-        it("should refresh on every launch template version: launch before terminate, checkpoints, rollback on the alarms", async () => {
+        const inputOf = (ev: Evaluation) => JSON.parse(only(ev, T.invocation, "pool-rollout").inputs.input);
+
+        it("should start a refresh of every new launch template version itself, the group left on the running one", async () => {
             const ev = await build({ rollout: { alarmNames: ALARMS } });
             const asg = only(ev, T.asg);
-            // A numbered version (the template's latest), never $Latest: a new version is a diff, and
-            // the diff starts the refresh; rollback also needs a numbered version.
+            const lt = only(ev, T.launchTemplate);
+            // A numbered version (the template's latest), never $Latest: rollback needs one. After
+            // creation the group's version is the refresh's to change, not the provider's.
             expect(asg.inputs.launchTemplate).toEqual({ id: "pool-lt", version: "1" });
-            expect(only(ev, T.launchTemplate).inputs.updateDefaultVersion).toBe(true);
-            expect(asg.inputs.instanceRefresh).toEqual({
-                strategy: "Rolling",
+            expect(asg.options.ignoreChanges).toContain("launchTemplate");
+            expect(asg.inputs.instanceRefresh).toBeUndefined();
+            expect(lt.inputs.updateDefaultVersion).toBe(true);
+            // The invocation names the new version as the desired configuration, with the preferences:
+            // launch before terminate, checkpoints, rollback on the alarms.
+            expect(inputOf(ev)).toEqual({
+                autoScalingGroupName: asg.state.name,
+                launchTemplate: { id: "pool-lt", version: "1" },
                 preferences: {
                     minHealthyPercentage: 100,
                     maxHealthyPercentage: 200,
-                    instanceWarmup: "120",
+                    instanceWarmup: 120,
                     checkpointPercentages: [50, 100],
-                    checkpointDelay: "300",
+                    checkpointDelay: 300,
                     skipMatching: true,
                     autoRollback: true,
-                    alarmSpecification: { alarms: ALARMS },
+                    alarms: ALARMS,
                 },
             });
+            const invocation = only(ev, T.invocation, "pool-rollout");
+            const fn = only(ev, T.fn, "pool-rollout");
+            expect(invocation.inputs.functionName).toBe(fn.state.name);
+            // It runs on create and on replace only (a new input), once the group and the permissions exist.
+            expect(invocation.inputs.lifecycleScope).toBeUndefined();
+            expect(invocation.options.dependencies).toEqual(
+                expect.arrayContaining([
+                    asg.urn,
+                    only(ev, T.rolePolicy, "pool-rollout").urn,
+                    only(ev, T.rolePolicy, "pool-rollout-logs").urn,
+                ]),
+            );
+            // The function is the bundled lambda/rollout/handler.ts, on Node.js 22.
+            expect(fn.inputs).toMatchObject({ runtime: "nodejs22.x", handler: "index.handler", timeout: 30 });
+            const assets = await fn.inputs.code.assets;
+            expect(Object.keys(assets)).toEqual(["index.js"]);
+            expect(await assets["index.js"].text).toBe(rolloutHandlerBundle());
         });
 
-        it("should take other checkpoints, no rollback, and leave the alarm specification out without alarms", async () => {
+        it("should let the starter read groups, start a refresh of its own group only, and launch from its own template only", async () => {
+            const ev = await build();
+            const role = only(ev, T.role, "pool-rollout-role");
+            expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({
+                Service: "lambda.amazonaws.com",
+            });
+            const statements = JSON.parse(only(ev, T.rolePolicy, "pool-rollout").inputs.policy).Statement;
+            expect(statements).toEqual(
+                (
+                    rolloutStarterPolicy({
+                        groupArn: only(ev, T.asg).state.arn,
+                        launchTemplateArn: only(ev, T.launchTemplate).state.arn,
+                        instanceRoleArn: only(ev, T.role, "pool-role").state.arn,
+                    }) as { Statement: unknown[] }
+                ).Statement,
+            );
+            const start = statements.find((st: any) => st.Action === "autoscaling:StartInstanceRefresh");
+            expect(start.Resource).toBe(only(ev, T.asg).state.arn);
+            const pass = statements.find((st: any) => st.Action === "iam:PassRole");
+            expect(pass.Resource).toBe(only(ev, T.role, "pool-role").state.arn);
+            // The policy pack's IAM rules (no admin, no PassRole on any role) hold for it.
+            const report = runPolicyPack(ev.resources);
+            expect(report.mandatory.filter((f) => /iam/.test(f.policy))).toEqual([]);
+        });
+
+        it("should take other checkpoints, no rollback, and no alarms", async () => {
             const ev = await build({
                 rollout: { checkpointPercentages: [20, 60, 100], checkpointDelaySeconds: 0, autoRollback: false },
             });
-            const { preferences } = only(ev, T.asg).inputs.instanceRefresh;
-            expect(preferences).toMatchObject({
+            expect(inputOf(ev).preferences).toMatchObject({
                 checkpointPercentages: [20, 60, 100],
-                checkpointDelay: "0",
+                checkpointDelay: 0,
                 autoRollback: false,
+                alarms: [],
             });
-            expect(preferences.alarmSpecification).toBeUndefined();
         });
 
         it.each([

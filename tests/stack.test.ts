@@ -72,27 +72,34 @@ describe("the stack program", () => {
                     expect.stringMatching(/-alb-5xx-rate$/),
                     expect.stringMatching(/-alb-target-5xx-rate$/),
                 ]);
-                // The names the group hands to StartInstanceRefresh are those alarms' own names...
-                expect(asg.inputs.instanceRefresh).toEqual({
-                    strategy: "Rolling",
+                // The group leaves its launch template version to the refresh (no provider-started
+                // refresh: its rollback would return to the new version, terraform-provider-aws#34189).
+                expect(asg.inputs.instanceRefresh).toBeUndefined();
+                expect(asg.options.ignoreChanges).toEqual(["desiredCapacity", "launchTemplate"]);
+                // The rollout starter's invocation names the group, the template's numbered version
+                // (rollback needs one), and hands StartInstanceRefresh those alarms' own names...
+                const lt = only(ev, T.launchTemplate, `-${role}-lt`);
+                const invocation = only(ev, T.invocation, `-${role}-rollout`);
+                expect(JSON.parse(invocation.inputs.input)).toEqual({
+                    autoScalingGroupName: asg.state.name,
+                    launchTemplate: { id: lt.id, version: String(lt.state.latestVersion) },
                     preferences: {
                         minHealthyPercentage: 100,
                         maxHealthyPercentage: 200,
-                        instanceWarmup: "120",
+                        instanceWarmup: 120,
                         checkpointPercentages: [50, 100],
-                        checkpointDelay: "300",
+                        checkpointDelay: 300,
                         skipMatching: true,
                         autoRollback: true,
-                        alarmSpecification: { alarms: watched.map((a) => a.inputs.name) },
+                        alarms: watched.map((a) => a.inputs.name),
                     },
                 });
-                // ...and the group depends on them (they exist before a refresh starts), on no other alarm.
-                const alarmDeps = asg.options.dependencies.filter((urn) => alarms.some((a) => a.urn === urn));
+                expect(invocation.inputs.functionName).toBe(only(ev, T.fn, `-${role}-rollout`).state.name);
+                // ...and depends on them (they exist before a refresh starts), on no other alarm, and on the group.
+                const alarmDeps = invocation.options.dependencies.filter((urn) => alarms.some((a) => a.urn === urn));
                 expect(alarmDeps.sort()).toEqual(watched.map((a) => a.urn).sort());
-                // A numbered version, so that every template change is a diff that starts a refresh.
-                expect(asg.inputs.launchTemplate.version).toBe(
-                    only(ev, T.launchTemplate, `-${role}-lt`).state.latestVersion.toString(),
-                );
+                expect(invocation.options.dependencies).toContain(asg.urn);
+                expect(asg.inputs.launchTemplate.version).toBe(lt.state.latestVersion.toString());
                 expect(only(ev, T.launchTemplate, `-${role}-lt`).inputs.imageId).toMatch(/^ami-[0-9a-f]{17}$/);
             }
         });
@@ -166,7 +173,7 @@ describe("the stack program", () => {
                     },
                 ]);
                 expect(asg.inputs.maxSize).toBeGreaterThan(asg.inputs.minSize);
-                expect(asg.options.ignoreChanges).toEqual(["desiredCapacity"]);
+                expect(asg.options.ignoreChanges).toEqual(["desiredCapacity", "launchTemplate"]);
             }
         });
 
@@ -251,7 +258,7 @@ describe("the stack program", () => {
         });
 
         it("should run a failover controller on the stack's listener and groups in active-passive mode only", () => {
-            const functions = ofType(ev, "aws:lambda/function:Function");
+            const functions = ofType(ev, T.fn).filter((f) => f.name.endsWith("-controller-fn"));
             const https = only(ev, T.listener, "-https");
             if (mode === "active-active") {
                 expect(functions).toEqual([]);
@@ -260,7 +267,7 @@ describe("the stack program", () => {
                 expect(ev.outputs.failoverTimeSeconds).toBeUndefined();
                 return;
             }
-            const env = only(ev, "aws:lambda/function:Function").inputs.environment.variables;
+            const env = only(ev, T.fn, "-controller-fn").inputs.environment.variables;
             expect(env.LISTENER_ARN).toBe(https.state.arn);
             expect(resolveRef(ev, env.ACTIVE_TARGET_GROUP_ARN)?.name).toBe(`${stack}-active-tg`);
             expect(resolveRef(ev, env.FAILOVER_TARGET_GROUP_ARN)?.name).toBe(`${stack}-failover-tg`);
@@ -271,7 +278,7 @@ describe("the stack program", () => {
             expect(ev.outputs.failoverCallSeconds).toBe(15.8);
             // The lease and the state live in the controller's table; no concurrency is reserved.
             expect(env.TABLE_NAME).toBe(only(ev, "aws:dynamodb/table:Table").state.name);
-            expect(only(ev, "aws:lambda/function:Function").inputs.reservedConcurrentExecutions).toBeUndefined();
+            expect(only(ev, T.fn, "-controller-fn").inputs.reservedConcurrentExecutions).toBeUndefined();
         });
 
         it("should watch every tier of this stack and alert one topic", () => {
@@ -303,7 +310,7 @@ describe("the stack program", () => {
             const topic = only(ev, "aws:sns/topic:Topic");
             expect(topic.parentUrn).toMatch(/ha-webstack:index:Monitoring::[^:]+-monitoring$/);
             if (mode === "active-passive") {
-                const fn = only(ev, "aws:lambda/function:Function");
+                const fn = only(ev, T.fn, "-controller-fn");
                 expect(only(ev, T.alarm, "-controller-down").inputs.alarmActions).toEqual([fn.state.arn, topicArn]);
                 expect(fn.inputs.environment.variables.TOPIC_ARN).toBe(topicArn);
                 expect(alarms.some((a) => a.name.endsWith("failover-happened"))).toBe(true);
@@ -350,6 +357,13 @@ describe("the stack program", () => {
                     resources.every((arn: string) => logGroups.some((g) => arn.startsWith(g.state.arn)) || arn === "*"),
                 ).toBe(true);
             }
+        });
+
+        it("should keep the S3 resources' URNs as recorded (a changed URN replaces a bucket and what it holds)", () => {
+            if (mode !== "active-passive") return;
+            const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "s3-urns.json"), "utf8"));
+            const urns = ev.resources.filter((r) => r.type.startsWith("aws:s3/")).map((r) => r.urn);
+            expect(urns.sort()).toEqual(recorded[stack]);
         });
 
         it("should render the servers' user data byte for byte as recorded (a changed byte rolls every server)", () => {

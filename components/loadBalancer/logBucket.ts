@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { featureOptions } from "../shared/features";
-import { named, Tags } from "../shared/tags";
+import { privateBucketPolicy, createPrivateBucket } from "../shared/privateBucket";
+import type { Tags } from "../shared/tags";
 import { booleanValue, integerIn } from "../shared/validation";
 
 /** The `accessLogs` argument: `true` for the defaults, or the options. */
@@ -115,6 +116,11 @@ export interface AccessLogPolicyArgs {
  * the regions that have one; every request without TLS is denied (Security Hub S3.5). Pure.
  */
 export function accessLogBucketPolicy(args: AccessLogPolicyArgs): object {
+    return privateBucketPolicy(args.bucketArn, accessLogDeliveryStatements(args));
+}
+
+/** Who may write the logs: ELB's log delivery service, and the regional ELB account where one exists. Pure. */
+function accessLogDeliveryStatements(args: AccessLogPolicyArgs): object[] {
     const logs = `${args.bucketArn}/${args.prefix}/AWSLogs/${args.accountId}/*`;
     const elbAccount = ELB_LOG_DELIVERY_ACCOUNTS[args.region];
     const statements: object[] = [
@@ -135,15 +141,7 @@ export function accessLogBucketPolicy(args: AccessLogPolicyArgs): object {
             Resource: logs,
         });
     }
-    statements.push({
-        Sid: "DenyInsecureTransport",
-        Effect: "Deny",
-        Principal: "*",
-        Action: "s3:*",
-        Resource: [args.bucketArn, `${args.bucketArn}/*`],
-        Condition: { Bool: { "aws:SecureTransport": "false" } },
-    });
-    return { Version: "2012-10-17", Statement: statements };
+    return statements;
 }
 
 /** The access log bucket and its settings; `dependsOn` is what the load balancer must wait for. */
@@ -171,44 +169,18 @@ export function createAccessLogBucket(
     parent: pulumi.Resource,
     tags?: Tags,
 ): AccessLogBucket {
-    const bucket = new aws.s3.Bucket(
+    const identity = aws.getCallerIdentityOutput({}, { parent });
+    const region = aws.getRegionOutput({}, { parent });
+    const partition = aws.getPartitionOutput({}, { parent });
+    // Every child keeps the name it had before the baseline moved to privateBucket.ts (same URNs).
+    const { bucket, publicAccessBlock, ownershipControls, encryption, lifecycle, policy } = createPrivateBucket(
         `${name}-alb-logs`,
         {
             // Bucket names are global and lowercase; the provider appends a unique suffix (prefix ≤ 37).
             bucketPrefix: `${name.toLowerCase()}-alb-logs-`,
             forceDestroy: settings.forceDestroy,
-            tags: named(tags, `${name}-alb-logs`),
-        },
-        { parent },
-    );
-    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-        `${name}-alb-logs`,
-        {
-            bucket: bucket.id,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        },
-        { parent },
-    );
-    // Bucket-level settings one after the other: S3 rejects concurrent configuration changes
-    // ("A conflicting conditional operation is currently in progress").
-    const ownershipControls = new aws.s3.BucketOwnershipControls(
-        `${name}-alb-logs`,
-        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-        { parent, dependsOn: [publicAccessBlock] },
-    );
-    const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
-        `${name}-alb-logs`,
-        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-        { parent, dependsOn: [ownershipControls] },
-    );
-    const lifecycle = new aws.s3.BucketLifecycleConfiguration(
-        `${name}-alb-logs`,
-        {
-            bucket: bucket.id,
-            rules: [
+            versioning: false,
+            lifecycleRules: [
                 {
                     id: "expire-access-logs",
                     status: "Enabled",
@@ -217,31 +189,19 @@ export function createAccessLogBucket(
                     abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
                 },
             ],
-        },
-        { parent, dependsOn: [encryption] },
-    );
-    const identity = aws.getCallerIdentityOutput({}, { parent });
-    const region = aws.getRegionOutput({}, { parent });
-    const partition = aws.getPartitionOutput({}, { parent });
-    const policy = new aws.s3.BucketPolicy(
-        `${name}-alb-logs`,
-        {
-            bucket: bucket.id,
-            policy: pulumi
-                .all([bucket.arn, identity.accountId, region.region, partition.partition])
-                .apply(([bucketArn, accountId, r, p]) =>
-                    JSON.stringify(
-                        accessLogBucketPolicy({
-                            bucketArn,
-                            prefix: settings.prefix,
-                            accountId,
-                            region: r,
-                            partition: p,
-                        }),
-                    ),
+            statements: (bucketArn) =>
+                pulumi.all([identity.accountId, region.region, partition.partition]).apply(([accountId, r, p]) =>
+                    accessLogDeliveryStatements({
+                        bucketArn,
+                        prefix: settings.prefix,
+                        accountId,
+                        region: r,
+                        partition: p,
+                    }),
                 ),
+            tags,
         },
-        { parent, dependsOn: [lifecycle] },
+        parent,
     );
     return {
         bucket,

@@ -18,6 +18,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { zipSync, Zippable } from "fflate";
 import { packageFile } from "../shared/packageFiles";
+import { createPrivateBucket, privateBucketPolicy } from "../shared/privateBucket";
 import { named, Tags } from "../shared/tags";
 
 /** A vendored file and the sha256 it must have (checked at pack time and again on the instance). */
@@ -100,19 +101,7 @@ export function serverDir(): string {
 
 /** The bucket policy: every request without TLS is denied (Security Hub S3.5). Pure. */
 export function bundleBucketPolicy(bucketArn: string): object {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "DenyInsecureTransport",
-                Effect: "Deny",
-                Principal: "*",
-                Action: "s3:*",
-                Resource: [bucketArn, `${bucketArn}/*`],
-                Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-        ],
-    };
+    return privateBucketPolicy(bucketArn);
 }
 
 /** The instance role's read access: this one object (any of its versions), nothing else. Pure. */
@@ -152,9 +141,10 @@ export const NONCURRENT_VERSIONS_KEPT = 10;
 export const NONCURRENT_VERSION_DAYS = 90;
 
 /**
- * A private bucket holding the bundle: all public access blocked, ACLs off, SSE-S3, versioning
- * (each bundle a new version of {@link BUNDLE_KEY}, earlier versions kept for rollbacks), a policy
- * denying requests without TLS; the bundle object; and the instance role's read access to it.
+ * A private bucket holding the bundle, with the baseline of privateBucket.ts (all public access
+ * blocked, ACLs off, SSE-S3, a policy denying requests without TLS) and versioning (each bundle a
+ * new version of {@link BUNDLE_KEY}, earlier versions kept for rollbacks); the bundle object; and
+ * the instance role's read access to it.
  * `forceDestroy`: the bucket holds nothing but build output, so `pulumi destroy` may empty it.
  */
 export function createBundleStore(
@@ -164,48 +154,15 @@ export function createBundleStore(
     parent: pulumi.Resource,
     tags?: Tags,
 ): BundleStore {
-    const bucket = new aws.s3.Bucket(
+    // Every child keeps the name it had before the baseline moved to privateBucket.ts (same URNs).
+    const { bucket, versioning, policy } = createPrivateBucket(
         `${name}-bundle`,
         {
             // Bucket names are global and lowercase; the provider appends a unique suffix.
             bucketPrefix: `${name.toLowerCase().slice(0, 30)}-bundle-`,
             forceDestroy: true,
-            tags: named(tags, `${name}-bundle`),
-        },
-        { parent },
-    );
-    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
-        `${name}-bundle`,
-        {
-            bucket: bucket.id,
-            blockPublicAcls: true,
-            blockPublicPolicy: true,
-            ignorePublicAcls: true,
-            restrictPublicBuckets: true,
-        },
-        { parent },
-    );
-    // One bucket-level change at a time: S3 rejects concurrent configuration changes.
-    const ownership = new aws.s3.BucketOwnershipControls(
-        `${name}-bundle`,
-        { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
-        { parent, dependsOn: [publicAccessBlock] },
-    );
-    const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
-        `${name}-bundle`,
-        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] },
-        { parent, dependsOn: [ownership] },
-    );
-    const versioning = new aws.s3.BucketVersioning(
-        `${name}-bundle`,
-        { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-        { parent, dependsOn: [encryption] },
-    );
-    const lifecycle = new aws.s3.BucketLifecycleConfiguration(
-        `${name}-bundle`,
-        {
-            bucket: bucket.id,
-            rules: [
+            versioning: true,
+            lifecycleRules: [
                 {
                     id: "expire-old-bundles",
                     status: "Enabled",
@@ -217,13 +174,9 @@ export function createBundleStore(
                     abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
                 },
             ],
+            tags,
         },
-        { parent, dependsOn: [versioning] },
-    );
-    const policy = new aws.s3.BucketPolicy(
-        `${name}-bundle`,
-        { bucket: bucket.id, policy: bucket.arn.apply((arn) => JSON.stringify(bundleBucketPolicy(arn))) },
-        { parent, dependsOn: [lifecycle] },
+        parent,
     );
     const object = new aws.s3.BucketObjectv2(
         `${name}-bundle`,
@@ -237,7 +190,7 @@ export function createBundleStore(
             serverSideEncryption: "AES256",
             tags: named(tags, `${name}-bundle`),
         },
-        { parent, dependsOn: [policy, versioning] },
+        { parent, dependsOn: [policy, versioning!] },
     );
     const readPolicy = new aws.iam.RolePolicy(
         `${name}-bundle-read`,

@@ -36,6 +36,15 @@ export const LAUNCH_HOOK_HEARTBEAT_SECONDS = 900;
 export const READY_TIMEOUT_SECONDS = 600;
 
 /**
+ * The loader's limit on one bundle download (`HA_DOWNLOAD_TIMEOUT` in server/loader.sh, which
+ * tries 3 times, killing a stalled attempt 5 s after this limit at the latest, pausing 5 s and
+ * 10 s between attempts): a hung download ends in ABANDON well inside the heartbeat.
+ */
+export const DOWNLOAD_TIMEOUT_SECONDS = 60;
+/** The longest the loader spends on the bundle before it gives up: 3 attempts and 2 pauses. */
+export const DOWNLOAD_BUDGET_SECONDS = 3 * (DOWNLOAD_TIMEOUT_SECONDS + 5) + 5 + 10;
+
+/**
  * The tag each pool's group carries, with a value unique to the pool: the lifecycle permission is
  * conditional on it (`autoscaling:ResourceTag/<key>`), so a group that merely reuses the name after
  * this one is gone does not inherit the permission. The instances cannot change group tags.

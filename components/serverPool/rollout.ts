@@ -1,10 +1,9 @@
 /**
  * How a server pool rolls out a new launch template version: an instance refresh that launches
  * before it terminates, pauses at checkpoints, and stops (and rolls back) when the stack's own
- * alarms fire.
+ * alarms fire. The settings are checked here; rolloutStarter.ts starts the refresh.
  * https://docs.aws.amazon.com/autoscaling/ec2/userguide/asg-instance-refresh.html
  */
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { booleanValue, integerIn, invalid } from "../shared/validation";
 
@@ -112,30 +111,4 @@ export function checkpointPercentages(key: string, value: unknown): number[] {
         throw invalid(key, value, expected);
     }
     return [...(value as number[])];
-}
-
-/**
- * The Auto Scaling group's `instanceRefresh`: started by the provider whenever the group's launch
- * template (id or version) changes, so the group must name a numbered version, not `$Latest`.
- */
-export function instanceRefresh(
-    settings: RolloutSettings,
-    warmupSeconds: number,
-): aws.types.input.autoscaling.GroupInstanceRefresh {
-    return {
-        strategy: "Rolling",
-        preferences: {
-            minHealthyPercentage: MIN_HEALTHY_PERCENTAGE,
-            maxHealthyPercentage: MAX_HEALTHY_PERCENTAGE,
-            // Until a new server has been healthy this long, the refresh neither counts it nor moves on.
-            instanceWarmup: String(warmupSeconds),
-            checkpointPercentages: settings.checkpointPercentages,
-            checkpointDelay: String(settings.checkpointDelaySeconds),
-            // A re-run (after a cancel or a failure) replaces only the servers still on the old version.
-            skipMatching: true,
-            autoRollback: settings.autoRollback,
-            // No alarms given: no specification (the refresh still fails on servers that never get healthy).
-            alarmSpecification: settings.alarmNames.length > 0 ? { alarms: settings.alarmNames } : undefined,
-        },
-    };
 }

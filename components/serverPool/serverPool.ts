@@ -5,7 +5,7 @@ import { named, Tags } from "../shared/tags";
 import { validateServerPoolArgs } from "./settings";
 import { createScalingPolicies } from "./scaling";
 import { serverImageId } from "./image";
-import { instanceRefresh } from "./rollout";
+import { createRolloutStarter, RolloutStarter } from "./rolloutStarter";
 import { renderUserData, UserDataOptions } from "./userData";
 import { BundleStore, buildServerBundle, createBundleStore } from "./bundle";
 import {
@@ -53,6 +53,8 @@ export class ServerPool extends pulumi.ComponentResource {
     public readonly bundle?: BundleStore;
     /** The launch lifecycle hook's name (default user data only: its loader completes the hook). */
     public readonly launchHookName?: string;
+    /** What starts the instance refresh of each new launch template version (rolloutStarter.ts). */
+    public readonly rolloutStarter: RolloutStarter;
 
     constructor(name: string, args: ServerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ha-webstack:index:ServerPool", name, {}, opts);
@@ -140,6 +142,9 @@ export class ServerPool extends pulumi.ComponentResource {
                 minSize: size,
                 desiredCapacity: size,
                 maxSize,
+                // The version at creation; later versions reach the group through the rollout
+                // starter's instance refresh, which moves the group to them once it succeeds
+                // (ignoreChanges below), so that a failed refresh can roll back to this one.
                 launchTemplate: {
                     id: this.launchTemplate.id,
                     version: pulumi.interpolate`${this.launchTemplate.latestVersion}`,
@@ -149,9 +154,6 @@ export class ServerPool extends pulumi.ComponentResource {
                 healthCheckType: "ELB",
                 healthCheckGracePeriod: HEALTH_CHECK_GRACE_SECONDS,
                 defaultInstanceWarmup: INSTANCE_WARMUP_SECONDS,
-                // A new launch template version rolls the pool: launch before terminate, checkpoints,
-                // and a stop (and rollback) when the rollout's alarms fire (see rollout.ts).
-                instanceRefresh: instanceRefresh(settings.rollout, INSTANCE_WARMUP_SECONDS),
                 enabledMetrics: [
                     "GroupInServiceInstances",
                     "GroupDesiredCapacity",
@@ -166,15 +168,30 @@ export class ServerPool extends pulumi.ComponentResource {
                 })),
             },
             // Scaling sets the desired capacity; Pulumi keeps min and max. A larger size raises the
-            // minimum, and Auto Scaling brings the desired capacity up to it.
+            // minimum, and Auto Scaling brings the desired capacity up to it. The launch template
+            // version is the instance refresh's to change (rolloutStarter.ts), not the provider's.
             {
                 parent: this,
-                ignoreChanges: ["desiredCapacity"],
+                ignoreChanges: ["desiredCapacity", "launchTemplate"],
                 // The first instances complete their hook and read the bundle: the permissions come first.
                 dependsOn: [lifecyclePermission, this.bundle?.readPolicy].filter(
                     (r): r is aws.iam.RolePolicy => r !== undefined,
                 ),
             },
+        );
+        // A new launch template version rolls the pool: launch before terminate, checkpoints, and
+        // a stop and rollback to the running version when the rollout's alarms fire.
+        this.rolloutStarter = createRolloutStarter(
+            name,
+            {
+                group: this.autoScalingGroup,
+                launchTemplate: this.launchTemplate,
+                instanceRole: this.role,
+                settings: settings.rollout,
+                warmupSeconds: INSTANCE_WARMUP_SECONDS,
+                tags,
+            },
+            this,
         );
         this.scalingPolicies = createScalingPolicies(
             this,

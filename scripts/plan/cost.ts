@@ -5,7 +5,16 @@
  * as free.
  */
 import type { PlanResource } from "./document";
-import { ASSUMPTIONS, EC2_HOURLY, LEFT_OUT, Price, PRICES, RDS_MYSQL_HOURLY, REGION } from "./prices";
+import {
+    ASSUMPTIONS,
+    EC2_HOURLY,
+    LEFT_OUT,
+    Price,
+    PRICES,
+    RDS_MYSQL_HOURLY,
+    REGION,
+    TARGET_TRACKING_ALARMS_PER_POLICY,
+} from "./prices";
 
 export interface CostLine {
     /** What is charged, e.g. "EC2 instances (t4g.micro)"; the key a comparison matches lines by. */
@@ -56,7 +65,8 @@ export const FREE_TYPES = new Set([
     "aws:cloudwatch/eventRule:EventRule",
     "aws:cloudwatch/eventTarget:EventTarget",
     "aws:lambda/permission:Permission",
-    "aws:autoscaling/policy:Policy",
+    // The request is the function's, below.
+    "aws:lambda/invocation:Invocation",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",
@@ -134,6 +144,11 @@ const num = (v: unknown, fallback = 0) =>
 /** Whether a resource is the failover controller's (whose traffic bench:failover measured). */
 function underController(r: PlanResource): boolean {
     return /ha-webstack:index:FailoverController::[^:]+$/.test(r.parent ?? "");
+}
+
+/** Whether a resource is a server pool's rollout starter's (rolloutStarter.ts): run once a deployment. */
+function underRolloutStarter(r: PlanResource): boolean {
+    return /ha-webstack:index:ServerPool::[^:]+$/.test(r.parent ?? "") && /-rollout(-logs)?$/.test(r.name);
 }
 
 /** The monthly estimate of the resources a plan registers. */
@@ -246,6 +261,17 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 e.add("CloudWatch alarm metrics", metrics, PRICES.alarmMetricMonth);
                 break;
             }
+            case "aws:autoscaling/policy:Policy":
+                // Auto Scaling creates and owns the alarms of a target tracking policy: they never
+                // appear in the program, but they are billed like the stack's own.
+                if (i.policyType === "TargetTrackingScaling")
+                    e.add(
+                        "CloudWatch alarms (target tracking, created by Auto Scaling)",
+                        TARGET_TRACKING_ALARMS_PER_POLICY,
+                        PRICES.alarmMetricMonth,
+                    );
+                else e.free(`${r.type} (${String(i.policyType ?? "SimpleScaling")})`);
+                break;
             case "aws:cloudwatch/dashboard:Dashboard":
                 e.add("CloudWatch dashboards", 1, PRICES.dashboardMonth);
                 break;
@@ -256,6 +282,10 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 break;
             case "aws:cloudwatch/logGroup:LogGroup": {
                 const name = String(i.name ?? i.namePrefix ?? "");
+                if (underRolloutStarter(r)) {
+                    e.free(`${r.type} (rollout starter: a line or two a deployment)`);
+                    break;
+                }
                 const gb = name.includes("flow-logs")
                     ? ASSUMPTIONS.flowLogsGb
                     : name.includes("failover-controller")
@@ -266,6 +296,11 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 break;
             }
             case "aws:lambda/function:Function": {
+                // A pool's rollout starter runs once a deployment: within Lambda's free tier.
+                if (underRolloutStarter(r)) {
+                    e.free(`${r.type} (rollout starter: one invocation a deployment)`);
+                    break;
+                }
                 // Only the failover controller's traffic is known (measured by bench:failover).
                 if (!underController(r)) {
                     e.missing(`Lambda function ${r.name}`, "its invocations are not known to the estimate");

@@ -205,11 +205,17 @@ export const ASSUMPTIONS = {
     controllerReadsPerMinute: 16.9,
 } as const;
 
+/**
+ * The CloudWatch alarms Auto Scaling creates for one target tracking policy: one that scales out
+ * (`AlarmHigh`) and one that scales in (`AlarmLow`), each on one metric, named `TargetTracking-…`.
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/target-tracking-scaling-policy-overview.html
+ */
+export const TARGET_TRACKING_ALARMS_PER_POLICY = 2;
+
 /** Left out of the estimate: driven by traffic, not by what the stack creates. */
 export const LEFT_OUT = [
     "data transfer (out to the internet, between AZs, NAT gateway data processing at $0.045/GB)",
     "LCUs above the assumed 1, WAF requests ($0.60 per million), SNS deliveries past the free tier",
     "RDS storage that autoscaling adds, backups beyond the free allowance (the database's size), snapshots, and the database logs exported to CloudWatch Logs",
-    "the CloudWatch alarms Auto Scaling creates for each target tracking policy (two a policy)",
     "the free tiers (Lambda, CloudWatch's first 10 alarms and 3 dashboards, DynamoDB's 25 GB)",
 ];

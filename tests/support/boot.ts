@@ -1,7 +1,8 @@
 /**
  * A stand-in machine for running a server's user data (components/serverPool/userData.ts, that is
  * server/loader.sh + server/bootstrap.sh) on this machine:
- * - a local directory stands in for S3: `<s3>/<bucket>/<key>#<versionId>` is that object version;
+ * - a local directory stands in for S3: `<s3>/<bucket>/<key>#<versionId>` is that object version
+ *   (or, with HA_TEST_S3_URL, a loopback HTTP server the test runs: `<url>/<bucket>/<key>?versionId=<v>`);
  * - a stand-in `aws` command on the PATH serves `s3api get-object` from that directory, records
  *   `autoscaling complete-lifecycle-action` (and, with HA_TEST_PROBE_URL, what that URL answered at
  *   that moment), serves `secretsmanager get-secret-value` from HA_TEST_SECRET_FILE;
@@ -72,6 +73,12 @@ export function makeBootKit(mode: "stub" | "real", opts: { python?: string; ngin
             "    *) break ;;",
             "    esac",
             "  done",
+            // With HA_TEST_S3_URL, a loopback HTTP server the test runs stands in for S3 (real
+            // mode: real curl), so a test can make the download hang or serve other bytes.
+            '  if [ -n "${HA_TEST_S3_URL:-}" ]; then',
+            '    curl -sSf --max-time 600 -o "$1" "$HA_TEST_S3_URL/$b/$k?versionId=$v" || exit 254',
+            '    printf \'{"VersionId": "%s"}\\n\' "$v"; exit 0',
+            "  fi",
             `  src='${s3}'/"$b/$k#$v"`,
             '  [ -f "$src" ] || { echo "An error occurred (NoSuchKey) when calling the GetObject operation" >&2; exit 254; }',
             '  cp "$src" "$1" && printf \'{"VersionId": "%s"}\\n\' "$v" ;;',
