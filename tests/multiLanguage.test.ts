@@ -317,7 +317,9 @@ describe("the Python and YAML examples", () => {
 
     it("should ship a PulumiPlugin.yaml that runs the package as a Node.js plugin", () => {
         const plugin = parseYaml(fs.readFileSync(path.join(REPO_ROOT, "PulumiPlugin.yaml"), "utf8"));
-        expect(plugin.runtime === "nodejs" || plugin.runtime?.name === "nodejs").toBe(true);
+        expect(plugin.runtime.name).toBe("nodejs");
+        // No ts-node: without a build, a missing `main` must fail, not fall back to index.ts (the stack program).
+        expect(plugin.runtime.options.typescript).toBe(false);
         // The plugin host requires the package directory: `main` must be the built library.
         expect(pkg.main).toBe("dist/components/index.js");
     });
