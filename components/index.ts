@@ -21,12 +21,12 @@ export { readStackConfig, CONFIG_NAMESPACE, CONFIG_KEYS } from "./webStack";
 export type { ConfigKey } from "./webStack";
 
 // Network: a VPC over 2 to 6 AZs.
-export { Network, NAT_GATEWAY_MODES, MIN_AZS, MAX_AZS } from "./network";
-export type { NetworkArgs, NatGatewayMode, FlowLogOptions } from "./network";
+export { Network, NatGatewayMode, NAT_GATEWAY_MODES, MIN_AZS, MAX_AZS } from "./network";
+export type { NetworkArgs, FlowLogOptions } from "./network";
 
 // LoadBalancer: the ALB, its listeners and target groups, TLS, WAF, access logs.
-export { LoadBalancer, MODES, ALGORITHMS } from "./loadBalancer";
-export type { LoadBalancerArgs, Mode, Algorithm, AccessLogOptions, WafOptions, CertificateMode } from "./loadBalancer";
+export { LoadBalancer, Mode, MODES, Algorithm, ALGORITHMS, CertificateMode } from "./loadBalancer";
+export type { LoadBalancerArgs, AccessLogOptions, WafOptions } from "./loadBalancer";
 
 // ServerPool: a launch template and an Auto Scaling group.
 export { ServerPool } from "./serverPool";
@@ -43,11 +43,17 @@ export { Database, MAX_REPLICAS } from "./database";
 export type { DatabaseArgs } from "./database";
 
 // FailoverController: moves the ALB's weights in active-passive mode.
-export { FailoverController, FAILBACK_POLICIES } from "./failoverController";
-export type { FailoverControllerArgs, FailbackPolicy } from "./failoverController";
+export { FailoverController, FailbackPolicy, FAILBACK_POLICIES } from "./failoverController";
+export type { FailoverControllerArgs } from "./failoverController";
 
 // Monitoring: alarms, dashboard, alert topic, the servers' log groups.
-export { Monitoring, TARGET_GROUP_ROLES, DEFAULT_THRESHOLDS, cloudWatchAgentUserData } from "./monitoring";
+export {
+    Monitoring,
+    TargetGroupRole,
+    TARGET_GROUP_ROLES,
+    DEFAULT_THRESHOLDS,
+    cloudWatchAgentUserData,
+} from "./monitoring";
 export type {
     MonitoringArgs,
     MonitoringLoadBalancer,
@@ -55,7 +61,6 @@ export type {
     MonitoringAutoScalingGroup,
     MonitoringDatabase,
     MonitoringFailoverController,
-    TargetGroupRole,
     Thresholds,
     CloudWatchAgentOptions,
 } from "./monitoring";

@@ -179,7 +179,7 @@ describe("LoadBalancer", () => {
         const bucket = only(ev, "aws:s3/bucket:Bucket");
         expect(only(ev, T.alb).inputs.accessLogs).toEqual({ bucket: bucket.id, enabled: true, prefix: "alb" });
         expect(ofType(ev, "aws:wafv2/webAcl:WebAcl")).toEqual([]);
-        const withWaf = await build({ waf: true, accessLogs: false });
+        const withWaf = await build({ waf: {}, accessLogs: { enabled: false } });
         expect(ofType(withWaf, "aws:wafv2/webAcl:WebAcl")).toHaveLength(1);
         expect(ofType(withWaf, "aws:s3/bucket:Bucket")).toEqual([]);
     });

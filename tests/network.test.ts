@@ -103,7 +103,9 @@ describe("Network", () => {
             logDestinationType: "cloud-watch-logs",
         });
         expect(resolveRef(ev, flowLog.inputs.logDestination)?.inputs.retentionInDays).toBe(30);
-        expect(ofType(await build({ flowLogs: false }), "aws:ec2/flowLog:FlowLog")).toEqual([]);
+        expect(ofType(await build({ flowLogs: { enabled: false } }), "aws:ec2/flowLog:FlowLog")).toEqual([]);
+        // The boolean of 0.2 (no longer in the type) still works for JavaScript callers.
+        expect(ofType(await build({ flowLogs: false as never }), "aws:ec2/flowLog:FlowLog")).toEqual([]);
     });
 
     it.each([

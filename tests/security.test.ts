@@ -179,9 +179,16 @@ describe("bad security arguments are rejected before anything is created", () =>
         ],
         [
             { waf: { rateLimit: 500 } },
-            `LoadBalancer args.waf={"rateLimit":500} is not valid: expected true, false or { rateLimitPerFiveMinutes } (unknown field rateLimit)`,
+            `LoadBalancer args.waf={"rateLimit":500} is not valid: expected { enabled, rateLimitPerFiveMinutes }, true or false (unknown field rateLimit)`,
         ],
-        [{ waf: "on" }, "LoadBalancer args.waf=on is not valid: expected true, false or { rateLimitPerFiveMinutes }"],
+        [
+            { waf: "on" },
+            "LoadBalancer args.waf=on is not valid: expected { enabled, rateLimitPerFiveMinutes }, true or false",
+        ],
+        [
+            { accessLogs: { enabled: "no" } },
+            "LoadBalancer args.accessLogs.enabled=no is not valid: expected true or false",
+        ],
         [
             { accessLogs: { retentionDays: 0 } },
             "LoadBalancer args.accessLogs.retentionDays=0 is not valid: expected an integer from 1 to 3650",
@@ -197,7 +204,10 @@ describe("bad security arguments are rejected before anything is created", () =>
             "Network args.flowLogs.retentionDays=31 is not valid: expected a CloudWatch Logs retention in days: one of 1, 3, 5, 7, 14, 30, 60, 90",
         ],
         [{ flowLogs: { retentionDays: 0 } }, "Network args.flowLogs.retentionDays=0 is not valid"],
-        [{ flowLogs: "yes" }, "Network args.flowLogs=yes is not valid: expected true, false or { retentionDays }"],
+        [
+            { flowLogs: "yes" },
+            "Network args.flowLogs=yes is not valid: expected { enabled, retentionDays }, true or false",
+        ],
     ])("should reject Network %j", async (args, message) => {
         await expectRejectedBeforeCreate(buildNet(args as any), message);
     });
@@ -210,7 +220,7 @@ describe("WAF", () => {
     });
 
     it("should put a regional web ACL with a per-IP rate limit and the AWS managed rules in front of the ALB", async () => {
-        const ev = await buildLb({ waf: true });
+        const ev = await buildLb({ waf: {} });
         const acl = only(ev, S.webAcl);
         expect(acl.inputs).toMatchObject({
             scope: "REGIONAL",
@@ -346,7 +356,7 @@ describe("ALB access logs", () => {
     });
 
     it("should create no bucket when turned off", async () => {
-        const ev = await buildLb({ accessLogs: false });
+        const ev = await buildLb({ accessLogs: { enabled: false } });
         expect(ev.resources.filter((r) => r.type.startsWith("aws:s3/"))).toEqual([]);
         expect(only(ev, T.alb).inputs.accessLogs).toBeUndefined();
     });
@@ -396,7 +406,7 @@ describe("VPC flow logs", () => {
 
     it("should follow retentionDays, and create nothing when turned off", async () => {
         expect(only(await buildNet({ flowLogs: { retentionDays: 90 } }), S.logGroup).inputs.retentionInDays).toBe(90);
-        const off = await buildNet({ flowLogs: false });
+        const off = await buildNet({ flowLogs: { enabled: false } });
         expect([S.flowLog, S.logGroup, T.role, T.rolePolicy].flatMap((type) => ofType(off, type))).toEqual([]);
     });
 });
@@ -406,13 +416,13 @@ describe("egress per tier", () => {
     const buildTiers = () =>
         evaluate(
             () => {
-                const net = new Network("net", { flowLogs: false });
+                const net = new Network("net", { flowLogs: { enabled: false } });
                 const lb = new LoadBalancer("web", {
                     vpcId: net.vpcId,
                     subnetIds: net.publicSubnetIds,
                     mode: "active-active",
                     targetPort: 8080,
-                    accessLogs: false,
+                    accessLogs: { enabled: false },
                 });
                 new ServerPool("web-pool", {
                     vpcId: net.vpcId,
@@ -467,7 +477,7 @@ describe("the policy pack", () => {
                     subnetIds: net.publicSubnetIds,
                     domainName: DOMAIN,
                     hostedZoneId: ZONE,
-                    waf: true,
+                    waf: {},
                     deletionProtection: true,
                 });
             },
@@ -477,7 +487,7 @@ describe("the policy pack", () => {
     });
 
     it("should report a web ACL left unassociated and a log bucket without its policy", async () => {
-        const ev = await buildLb({ waf: true, deletionProtection: true });
+        const ev = await buildLb({ waf: {}, deletionProtection: true });
         const records = policyView(ev).filter((r) => r.type !== S.webAclAssociation && r.type !== S.bucketPolicy);
         expect(
             runPolicies(records)

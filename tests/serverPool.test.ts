@@ -304,8 +304,8 @@ describe("ServerPool", () => {
             "ServerPool args.scaling.cpuPercent=95 is not valid: expected an integer from 10 to 90",
         ],
         [
-            { scaling: { loadBalancerArn: ALB_ARN, requestsPerTarget: 0 } },
-            "ServerPool args.scaling.requestsPerTarget=0 is not valid: expected an integer from 1 to 100000",
+            { scaling: { loadBalancerArn: ALB_ARN, requestsPerTarget: 100_001 } },
+            "ServerPool args.scaling.requestsPerTarget=100001 is not valid: expected an integer from 1 to 100000",
         ],
         [
             { scaling: { requestsPerTarget: 500 } },
@@ -354,7 +354,7 @@ describe("ServerPool", () => {
 
         it("should take other targets, turn either policy off, and scale on CPU alone without a load balancer", async () => {
             const ev = await build({
-                scaling: { loadBalancerArn: ALB_ARN, requestsPerTarget: 250, cpuPercent: false },
+                scaling: { loadBalancerArn: ALB_ARN, requestsPerTarget: 250, cpuPercent: 0 },
             });
             expect(policies(ev)).toEqual([
                 [
@@ -366,7 +366,7 @@ describe("ServerPool", () => {
             expect(policies(await build())).toEqual([
                 ["pool-scale-cpu", { predefinedMetricType: "ASGAverageCPUUtilization" }, 60],
             ]);
-            expect(policies(await build({ scaling: { cpuPercent: false } }))).toEqual([]);
+            expect(policies(await build({ scaling: { cpuPercent: 0 } }))).toEqual([]);
         });
 
         it("should name what it cannot build a request metric from", () => {

@@ -320,10 +320,7 @@ describe("the stack program", () => {
                 });
                 // ha-webstack 0.1 created the topic in the controller: a stack created then keeps it.
                 expect(topic.options.aliases).toEqual([
-                    {
-                        name: `${stack}-controller-topic`,
-                        parenturn: `urn:pulumi:${stack}::ha-webstack::ha-webstack:index:WebStack$ha-webstack:index:FailoverController::${stack}-controller`,
-                    },
+                    `urn:pulumi:${stack}::ha-webstack::ha-webstack:index:WebStack$ha-webstack:index:FailoverController$aws:sns/topic:Topic::${stack}-controller-topic`,
                 ]);
             } else {
                 expect(topic.options.aliases).toEqual([]);

@@ -1,4 +1,4 @@
-/** The arguments of {@link Database}. */
+/** The arguments of `Database`. */
 import * as pulumi from "@pulumi/pulumi";
 import type { Tags } from "../shared/tags";
 
@@ -85,7 +85,7 @@ export interface DatabaseArgs {
     username?: pulumi.Input<string>;
     /**
      * Security groups of the clients (e.g. each `ServerPool`'s group): each is admitted on 3306 and
-     * given the matching egress rule (see {@link Database.allowClient}).
+     * given the matching egress rule (see `Database.allowClient`).
      * @default []
      */
     clientSecurityGroupIds?: pulumi.Input<string>[];

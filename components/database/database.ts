@@ -73,8 +73,10 @@ export class Database extends pulumi.ComponentResource {
     /** What a `ServerPool` needs to hand the app its endpoints and secret: `new ServerPool(..., { database: db.connection })`. */
     public readonly connection: ServerPoolDatabase;
     public readonly replicaCount: number;
-    private readonly resourceName: string;
-    private readonly tags?: Tags;
+    // What allowClient needs later. Accessors, not fields: the multi-language schema lists every
+    // field of a component, private ones too, as an output.
+    private accessor resourceName: string;
+    private accessor tags: Tags | undefined;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ha-webstack:index:Database", name, {}, opts);

@@ -2,8 +2,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Tags } from "../shared/tags";
 
-export const FAILBACK_POLICIES = ["automatic", "manual"] as const;
-export type FailbackPolicy = (typeof FAILBACK_POLICIES)[number];
+/** How the failover controller returns traffic to the active target group. */
+export const FailbackPolicy = {
+    /** Back to the active group once it has been healthy for the failback delay. */
+    Automatic: "automatic",
+    /** Stay on the failover group until an operator moves traffic back. */
+    Manual: "manual",
+} as const;
+export type FailbackPolicy = (typeof FailbackPolicy)[keyof typeof FailbackPolicy];
+export const FAILBACK_POLICIES = [FailbackPolicy.Automatic, FailbackPolicy.Manual] as const;
 
 export interface FailoverControllerArgs {
     /** The HTTPS listener whose default forward action holds both target groups (`lb.httpsListener.arn`). */

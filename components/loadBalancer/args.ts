@@ -4,12 +4,30 @@ import type { Tags } from "../shared/tags";
 import type { AccessLogOptions } from "./logBucket";
 import type { WafOptions } from "./webAcl";
 
-export const MODES = ["active-passive", "active-active"] as const;
-export type Mode = (typeof MODES)[number];
+/**
+ * How the load balancer uses its servers. The string values are what TypeScript callers pass
+ * (`mode: "active-passive"`); the object gives other languages named members (`Mode.ActivePassive`).
+ */
+export const Mode = {
+    /** An active and a failover target group, weighted 100 / 0; a failover controller moves the weight. */
+    ActivePassive: "active-passive",
+    /** One target group holding every server. */
+    ActiveActive: "active-active",
+} as const;
+export type Mode = (typeof Mode)[keyof typeof Mode];
+export const MODES = [Mode.ActivePassive, Mode.ActiveActive] as const;
 
 /** ALB target group routing algorithms (the `load_balancing.algorithm.type` attribute). */
-export const ALGORITHMS = ["round_robin", "least_outstanding_requests", "weighted_random"] as const;
-export type Algorithm = (typeof ALGORITHMS)[number];
+export const Algorithm = {
+    /** Each target in turn. */
+    RoundRobin: "round_robin",
+    /** The target with the fewest requests in flight. */
+    LeastOutstandingRequests: "least_outstanding_requests",
+    /** A random target, with automatic target weights (anomaly mitigation). */
+    WeightedRandom: "weighted_random",
+} as const;
+export type Algorithm = (typeof Algorithm)[keyof typeof Algorithm];
+export const ALGORITHMS = [Algorithm.RoundRobin, Algorithm.LeastOutstandingRequests, Algorithm.WeightedRandom] as const;
 
 export interface LoadBalancerArgs {
     /** The VPC of the target groups. */
@@ -86,19 +104,19 @@ export interface LoadBalancerArgs {
      * An AWS WAF web ACL in front of the ALB: a per-client-IP rate limit (blocks an IP above
      * `rateLimitPerFiveMinutes` requests in 5 minutes, 100 to 2,000,000,000) and the AWS managed
      * rule groups `AWSManagedRulesCommonRuleSet` and `AWSManagedRulesKnownBadInputsRuleSet`, with
-     * CloudWatch metrics and sampled requests. `true` uses the defaults. Costs $5/month per web ACL,
+     * CloudWatch metrics and sampled requests. `{}` uses the defaults; `{ enabled: false }` or unset: none. Costs $5/month per web ACL,
      * $1 per rule and $0.60 per million requests.
      * @default false
      */
-    waf?: boolean | WafOptions;
+    waf?: WafOptions;
     /**
      * ALB access logs (one line per request) in a private, SSE-S3 encrypted S3 bucket made for them,
      * under `alb/`, expired after `retentionDays` (1 to 3650, default 90); only ELB log delivery may
      * write to it and every non-TLS request is denied. `forceDestroy` lets `pulumi destroy` delete
-     * the bucket with its logs (default: true unless `deletionProtection` is on).
+     * the bucket with its logs (default: true unless `deletionProtection` is on). `{ enabled: false }` turns them off.
      * @default true
      */
-    accessLogs?: boolean | AccessLogOptions;
+    accessLogs?: AccessLogOptions;
     /**
      * Tags added to every resource.
      * @default none

@@ -12,7 +12,15 @@ import { acmCertificateArn, checkInput, invalid, ValidationError } from "../shar
  * - `self-signed`: neither given: a generated self-signed certificate imported into ACM, so that
  *   a dev stack still serves TLS only (browsers warn, and no HSTS is sent).
  */
-export type CertificateMode = "existing" | "domain" | "self-signed";
+export const CertificateMode = {
+    /** An existing ACM certificate (`certificateArn`). */
+    Existing: "existing",
+    /** A DNS-validated ACM certificate for `domainName`, and an alias record. */
+    Domain: "domain",
+    /** A generated self-signed certificate imported into ACM. */
+    SelfSigned: "self-signed",
+} as const;
+export type CertificateMode = (typeof CertificateMode)[keyof typeof CertificateMode];
 
 /** The arguments that choose the certificate (a subset of `LoadBalancerArgs`, and of the stack config). */
 export interface CertificateSource {

@@ -5,8 +5,13 @@ import { privateBucketPolicy, createPrivateBucket } from "../shared/privateBucke
 import type { Tags } from "../shared/tags";
 import { booleanValue, integerIn } from "../shared/validation";
 
-/** The `accessLogs` argument: `true` for the defaults, or the options. */
+/** The `accessLogs` argument: `{}` for the defaults, `{ enabled: false }` for none, or the options. */
 export interface AccessLogOptions {
+    /**
+     * `false` turns the access logs off; an options object without it turns them on.
+     * @default true
+     */
+    enabled?: boolean;
     /**
      * Days the access logs are kept before S3 deletes them, 1 to 3650.
      * @default 90

@@ -4,8 +4,13 @@ import { featureOptions } from "../shared/features";
 import { named, Tags } from "../shared/tags";
 import { integerIn } from "../shared/validation";
 
-/** The `waf` argument: `true` for the defaults, or the options. */
+/** The `waf` argument: `{}` for the defaults, `{ enabled: false }` for none, or the options. */
 export interface WafOptions {
+    /**
+     * `false` turns the web ACL off; an options object without it turns them on.
+     * @default true
+     */
+    enabled?: boolean;
     /**
      * Requests one client IP may send in any 5-minute window before WAF blocks it (until its rate
      * falls below the limit again).

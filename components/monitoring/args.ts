@@ -1,11 +1,19 @@
-/** The arguments of {@link Monitoring}: identifiers of what to watch, and how. */
+/** The arguments of `Monitoring`: identifiers of what to watch, and how. */
 import * as pulumi from "@pulumi/pulumi";
 import type { Tags } from "../shared/tags";
 import type { Thresholds } from "./thresholds";
 
 /** The role of a target group in the load balancer (see `LoadBalancer`). */
-export const TARGET_GROUP_ROLES = ["active", "failover", "web"] as const;
-export type TargetGroupRole = (typeof TARGET_GROUP_ROLES)[number];
+export const TargetGroupRole = {
+    /** Active-passive: the group that serves. */
+    Active: "active",
+    /** Active-passive: the standby group. */
+    Failover: "failover",
+    /** Active-active: the one group. */
+    Web: "web",
+} as const;
+export type TargetGroupRole = (typeof TargetGroupRole)[keyof typeof TargetGroupRole];
+export const TARGET_GROUP_ROLES = [TargetGroupRole.Active, TargetGroupRole.Failover, TargetGroupRole.Web] as const;
 
 export interface MonitoringLoadBalancer {
     /** The ALB's ARN suffix, `app/<name>/<id>` (`lb.arnSuffix`): the CloudWatch dimension `LoadBalancer`. */
@@ -72,12 +80,13 @@ export interface MonitoringArgs {
      */
     topicKmsKeyId?: pulumi.Input<string>;
     /**
-     * Earlier identities of the topic created here (Pulumi aliases), so that a stack adopts a
-     * topic an earlier version created elsewhere, with its subscriptions, instead of replacing it.
-     * `WebStack` passes the topic that ha-webstack 0.1 created inside its `FailoverController`.
+     * Earlier URNs of the topic created here (Pulumi aliases, e.g. from `pulumi.createUrn`), so
+     * that a stack adopts a topic an earlier version created elsewhere, with its subscriptions,
+     * instead of replacing it. `WebStack` passes the topic that ha-webstack 0.1 created inside its
+     * `FailoverController`. URNs only (not `Alias` objects): the multi-language schema has no union type.
      * @default none
      */
-    topicAliases?: pulumi.Input<pulumi.URN | pulumi.Alias>[];
+    topicAliases?: pulumi.Input<string>[];
     /** The Application Load Balancer. */
     loadBalancer: MonitoringLoadBalancer;
     /** Its target groups (1 to 3, one per role). */
@@ -104,13 +113,13 @@ export interface MonitoringArgs {
      */
     failoverController?: MonitoringFailoverController;
     /**
-     * Threshold overrides; see {@link DEFAULT_THRESHOLDS}.
+     * Threshold overrides; see `DEFAULT_THRESHOLDS`.
      * @default DEFAULT_THRESHOLDS
      */
     thresholds?: Partial<Thresholds>;
     /**
      * Create the servers' log groups (nginx access, nginx error, app) that
-     * {@link cloudWatchAgentUserData} ships to.
+     * `cloudWatchAgentUserData` ships to.
      * @default true
      */
     serverLogs?: boolean;
@@ -126,7 +135,7 @@ export interface MonitoringArgs {
     logGroupPrefix?: string;
     /**
      * Instance roles (`pool.role.name`) that get the policy to ship those logs (an inline role policy each).
-     * @default []: attach {@link Monitoring.serverLogsPolicy} yourself
+     * @default []: attach `Monitoring.serverLogsPolicy` yourself
      */
     serverRoleNames?: pulumi.Input<string>[];
     /**

@@ -16,7 +16,7 @@ import type { Thresholds } from "./thresholds";
  * "replication stopped") and the failover controller (errors, and every failover counted from
  * its logs); every alarm notifies the alert topic (email) when it fires and when it clears. A
  * CloudWatch dashboard shows the same metrics, one row per tier, and the log groups the
- * servers' CloudWatch agent ships nginx and app logs to (see {@link cloudWatchAgentUserData}).
+ * servers' CloudWatch agent ships nginx and app logs to (see `cloudWatchAgentUserData`).
  *
  * The alert topic is this component's: the failover controller publishes its moves to it too.
  * Takes identifiers, not components, so that it monitors any stack built this way.
@@ -36,21 +36,21 @@ export class Monitoring extends pulumi.ComponentResource {
     /** The topic created here (unset when `topicArn` was given). */
     public readonly topic?: aws.sns.Topic;
     public readonly emailSubscription?: aws.sns.TopicSubscription;
-    public readonly alarms: readonly aws.cloudwatch.MetricAlarm[];
+    public readonly alarms: aws.cloudwatch.MetricAlarm[];
     /** The key of each alarm, in the order of `alarms`: its name after the prefix (`alb-5xx-rate`). */
-    public readonly alarmKeys: readonly string[];
-    public readonly metricFilters: readonly aws.cloudwatch.LogMetricFilter[];
+    public readonly alarmKeys: string[];
+    public readonly metricFilters: aws.cloudwatch.LogMetricFilter[];
     public readonly dashboard: aws.cloudwatch.Dashboard;
     public readonly dashboardName: pulumi.Output<string>;
     /** `https://<region>.console.aws.amazon.com/cloudwatch/home?region=<region>#dashboards:name=<name>` */
     public readonly dashboardUrl: pulumi.Output<string>;
     /** The servers' log groups (unset with `serverLogs: false`). */
     public readonly logGroups?: ServerLogGroups;
-    /** Their names, for {@link cloudWatchAgentUserData}. */
+    /** Their names, for `cloudWatchAgentUserData`. */
     public readonly logGroupNames: ServerLogGroupNames;
     /** The IAM policy (JSON) an instance role needs to ship to those log groups. */
     public readonly serverLogsPolicy?: pulumi.Output<string>;
-    public readonly thresholds: Readonly<Thresholds>;
+    public readonly thresholds: Thresholds;
     public readonly namePrefix: string;
     public readonly metricNamespace: string;
 

@@ -13,7 +13,7 @@ export interface ServerLogGroupNames {
     nginxAccess: string;
     /** `/var/log/nginx/error.log`. */
     nginxError: string;
-    /** The app's stdout and stderr ({@link APP_LOG_FILE}). */
+    /** The app's stdout and stderr (`APP_LOG_FILE`). */
     app: string;
 }
 
@@ -28,7 +28,7 @@ export function defaultLogGroupPrefix(stack: string): string {
     return `/ha-webstack/${stack.replace(/[^A-Za-z0-9._/#-]/g, "-")}`;
 }
 
-/** The servers' log group names under a prefix (see {@link MonitoringArgs.logGroupPrefix}). */
+/** The servers' log group names under a prefix (see `MonitoringArgs.logGroupPrefix`). */
 export function serverLogGroupNames(prefix: string = defaultLogGroupPrefix(pulumi.getStack())): ServerLogGroupNames {
     return { nginxAccess: `${prefix}/nginx/access`, nginxError: `${prefix}/nginx/error`, app: `${prefix}/app` };
 }
@@ -46,7 +46,7 @@ export const APP_LOG_DROP_IN_PATH = "/etc/systemd/system/ha-webstack-app.service
 export const APP_LOGROTATE_PATH = "/etc/logrotate.d/ha-webstack-app";
 
 export interface CloudWatchAgentOptions {
-    /** The log groups to ship to (see {@link serverLogGroupNames}; they must exist: the role may not create them). */
+    /** The log groups to ship to (see `serverLogGroupNames`; they must exist: the role may not create them). */
     logGroups: ServerLogGroupNames;
     /**
      * Also publish memory and root-disk usage (`mem_used_percent`, `disk_used_percent`) to this
@@ -117,7 +117,7 @@ export function cloudWatchAgentConfig(opts: CloudWatchAgentOptions): Record<stri
 /**
  * What the user data needs to ship the servers' logs to CloudWatch Logs, for `renderUserData`'s
  * `extraFiles` / `extraScript`: the agent's configuration, a systemd drop-in that sends the
- * app's output to {@link APP_LOG_FILE}, its logrotate rule, and the bash that installs the agent
+ * app's output to `APP_LOG_FILE`, its logrotate rule, and the bash that installs the agent
  * from the Amazon Linux repository and starts it. Pure and deterministic.
  *
  *     renderUserData({ region, stack, appPort, ...cloudWatchAgentUserData({ logGroups: serverLogGroupNames() }) })

@@ -3,8 +3,17 @@ import type { Tags } from "../shared/tags";
 import type { FlowLogOptions } from "./flowLogs";
 import type { ZoneOffering } from "./zones";
 
-export const NAT_GATEWAY_MODES = ["none", "single", "perAz"] as const;
-export type NatGatewayMode = (typeof NAT_GATEWAY_MODES)[number];
+/** NAT gateways for the private subnets' internet egress (see {@link NetworkArgs.natGateways}). */
+export const NatGatewayMode = {
+    /** No internet egress (the S3 gateway endpoint still reaches the Amazon Linux repositories). */
+    None: "none",
+    /** One NAT gateway: a single point of failure for egress, fine for dev. */
+    Single: "single",
+    /** One NAT gateway per AZ, each private subnet routed to its own AZ's: no SPOF. */
+    PerAz: "perAz",
+} as const;
+export type NatGatewayMode = (typeof NatGatewayMode)[keyof typeof NatGatewayMode];
+export const NAT_GATEWAY_MODES = [NatGatewayMode.None, NatGatewayMode.Single, NatGatewayMode.PerAz] as const;
 
 export interface NetworkArgs {
     /**
@@ -45,11 +54,11 @@ export interface NetworkArgs {
      * VPC flow logs of ALL traffic (accepted and rejected, every interface of the VPC) to a
      * CloudWatch log group kept `retentionDays` (a CloudWatch Logs retention value, default 30),
      * written through an IAM role only the flow logs service of this account can assume and that
-     * may only write to that log group. `false` turns them off. CloudWatch Logs charges ingestion
+     * may only write to that log group. `{ enabled: false }` turns them off. CloudWatch Logs charges ingestion
      * ($0.50/GB in us-east-1) and storage.
      * @default true
      */
-    flowLogs?: boolean | FlowLogOptions;
+    flowLogs?: FlowLogOptions;
     /**
      * Tags added to every resource.
      * @default none

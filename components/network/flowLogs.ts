@@ -4,8 +4,13 @@ import { featureOptions } from "../shared/features";
 import { named, Tags } from "../shared/tags";
 import { logRetentionDays } from "../shared/validation";
 
-/** The `flowLogs` argument: `true` for the defaults, or the options. */
+/** The `flowLogs` argument: `{}` for the defaults, `{ enabled: false }` for none, or the options. */
 export interface FlowLogOptions {
+    /**
+     * `false` turns the flow logs off; an options object without it turns them on.
+     * @default true
+     */
+    enabled?: boolean;
     /**
      * Days CloudWatch Logs keeps the flow log records: one of the retention periods CloudWatch
      * Logs allows (1, 3, 5, 7, 14, 30, 60, 90, ... 3653).

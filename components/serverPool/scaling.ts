@@ -11,16 +11,16 @@ import { integerIn, invalid } from "../shared/validation";
 export interface ServerPoolScaling {
     /**
      * Requests per server per minute to hold (`ALBRequestCountPerTarget` of the pool's own target
-     * group), 1 to 100,000, or `false` for none. Needs `loadBalancerArn`. A failover pool scales on
+     * group), 1 to 100,000, or 0 for none. Needs `loadBalancerArn`. A failover pool scales on
      * its own group's requests, so it grows when it takes the traffic over.
      * @default 1000
      */
-    requestsPerTarget?: number | false;
+    requestsPerTarget?: number;
     /**
-     * Average CPU utilisation (%) to hold, 10 to 90, or `false` for none.
+     * Average CPU utilisation (%) to hold, 10 to 90, or 0 for none.
      * @default 60
      */
-    cpuPercent?: number | false;
+    cpuPercent?: number;
     /** The ALB in front of the pool (its ARN): the request metric is per load balancer and target group. */
     loadBalancerArn?: pulumi.Input<string>;
 }
@@ -35,15 +35,15 @@ export interface ScalingSettings {
     loadBalancerArn?: pulumi.Input<string>;
 }
 
-/** Checks the scaling arguments; `false` turns a policy off. */
+/** Checks the scaling arguments; 0 turns a policy off (and `false`, its spelling before 0.3). */
 export function validateScaling(scaling: ServerPoolScaling | undefined, label: string): ScalingSettings {
     if (scaling !== undefined && (typeof scaling !== "object" || scaling === null)) {
         throw invalid(label, scaling, "an object with requestsPerTarget, cpuPercent and loadBalancerArn");
     }
     const s = scaling ?? {};
     const value = (key: "requestsPerTarget" | "cpuPercent", range: { min: number; max: number }) => {
-        const v = s[key] ?? SCALING_DEFAULTS[key];
-        return v === false ? undefined : integerIn(`${label}.${key}`, v, range.min, range.max);
+        const v: unknown = s[key] ?? SCALING_DEFAULTS[key];
+        return v === 0 || v === false ? undefined : integerIn(`${label}.${key}`, v, range.min, range.max);
     };
     const requestsPerTarget = value("requestsPerTarget", REQUESTS_PER_TARGET);
     // Without a load balancer there is no request metric: the default policy is left out, one asked for is an error.
@@ -51,7 +51,7 @@ export function validateScaling(scaling: ServerPoolScaling | undefined, label: s
         throw invalid(
             `${label}.loadBalancerArn`,
             undefined,
-            "the load balancer's ARN, to scale on requestsPerTarget (or set requestsPerTarget: false)",
+            "the load balancer's ARN, to scale on requestsPerTarget (or set requestsPerTarget: 0)",
         );
     }
     return {

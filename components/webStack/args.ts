@@ -1,4 +1,4 @@
-/** The arguments of {@link WebStack}: everything of the stack in one object. */
+/** The arguments of `WebStack`: everything of the stack in one object. */
 import * as pulumi from "@pulumi/pulumi";
 import type { FailbackPolicy } from "../failoverController";
 import type { Algorithm, Mode } from "../loadBalancer";
@@ -14,33 +14,33 @@ export interface WebStackArgs {
     mode?: Mode;
     /**
      * How the ALB picks a target: `round_robin`, `least_outstanding_requests` or `weighted_random`
-     * (see {@link LoadBalancerArgs.algorithm}).
+     * (see `LoadBalancerArgs.algorithm`).
      * @default "round_robin"
      */
     algorithm?: Algorithm;
     /**
-     * Availability zones to spread over, 2 to 6 (see {@link NetworkArgs.azCount}).
+     * Availability zones to spread over, 2 to 6 (see `NetworkArgs.azCount`).
      * @default 2
      */
     azCount?: number;
     /**
-     * Explicit AZ names, 2 to 6 of them (see {@link NetworkArgs.availabilityZones}).
+     * Explicit AZ names, 2 to 6 of them (see `NetworkArgs.availabilityZones`).
      * @default the first `azCount` available AZs of the region
      */
     availabilityZones?: string[];
     /**
      * NAT gateways for the servers' egress: `single` or `perAz` (the stack's servers need egress;
-     * see {@link NetworkArgs.natGateways}). `none` is accepted only with your own `userData`.
+     * see `NetworkArgs.natGateways`). `none` is accepted only with your own `userData`.
      * @default "single"
      */
     natGateways?: NatGatewayMode;
     /**
-     * The VPC's IPv4 CIDR block, /16 to /22 (see {@link NetworkArgs.cidrBlock}).
+     * The VPC's IPv4 CIDR block, /16 to /22 (see `NetworkArgs.cidrBlock`).
      * @default "10.0.0.0/16"
      */
     vpcCidr?: string;
     /**
-     * EC2 instance type of the servers; Graviton types get the arm64 AMI (see {@link ServerPoolArgs.instanceType}).
+     * EC2 instance type of the servers; Graviton types get the arm64 AMI (see `ServerPoolArgs.instanceType`).
      * @default "t4g.micro"
      */
     instanceType?: pulumi.Input<string>;
@@ -56,22 +56,22 @@ export interface WebStackArgs {
     maxServersPerPool?: number;
     /**
      * Requests per server per minute each pool's target tracking holds (on its own target group),
-     * or `false` for none — see {@link ServerPoolArgs.scaling}.
+     * or 0 for none — see `ServerPoolArgs.scaling`.
      * @default 1000
      */
-    scaleOnRequestsPerTarget?: number | false;
+    scaleOnRequestsPerTarget?: number;
     /**
-     * Average CPU (%) each pool's target tracking holds, or `false` for none.
+     * Average CPU (%) each pool's target tracking holds, or 0 for none.
      * @default 60
      */
-    scaleOnCpuPercent?: number | false;
+    scaleOnCpuPercent?: number;
     /**
-     * AMI id or `resolve:ssm:<parameter>` for the servers (see {@link ServerPoolArgs.imageId}).
+     * AMI id or `resolve:ssm:<parameter>` for the servers (see `ServerPoolArgs.imageId`).
      * @default the latest Amazon Linux 2023, resolved by EC2 at launch
      */
     imageId?: pulumi.Input<string>;
     /**
-     * The servers' user-data script (plain text), replacing the sample app (see {@link ServerPoolArgs.userData}).
+     * The servers' user-data script (plain text), replacing the sample app (see `ServerPoolArgs.userData`).
      * It must serve the health check path (`/healthz`, 200) on `appPort`.
      * @default the sample app: nginx and a small app (see `server/`)
      */
@@ -82,7 +82,7 @@ export interface WebStackArgs {
      */
     appPort?: number;
     /**
-     * IPv4 CIDR blocks allowed to reach ports 80 and 443 (see {@link LoadBalancerArgs.allowedCidrs}).
+     * IPv4 CIDR blocks allowed to reach ports 80 and 443 (see `LoadBalancerArgs.allowedCidrs`).
      * @default ["0.0.0.0/0"]
      */
     allowedCidrs?: pulumi.Input<string>[];
@@ -133,7 +133,7 @@ export interface WebStackArgs {
      */
     flowLogRetentionDays?: number;
     /**
-     * TLS policy of the HTTPS listener: one of {@link TLS_POLICIES} (TLS 1.2+ only).
+     * TLS policy of the HTTPS listener: one of `TLS_POLICIES` (TLS 1.2+ only).
      * @default "ELBSecurityPolicy-TLS13-1-2-2021-06"
      */
     sslPolicy?: string;
@@ -145,19 +145,19 @@ export interface WebStackArgs {
     failback?: FailbackPolicy;
     /**
      * Active-passive: seconds the active group must stay healthy before an automatic failback, 0 to
-     * 86,400 (see {@link FailoverControllerArgs.failbackAfterSeconds}).
+     * 86,400 (see `FailoverControllerArgs.failbackAfterSeconds`).
      * @default 300
      */
     failbackAfterSeconds?: number;
     /**
      * Active-passive: reserved concurrency of the failover controller's function, 3 to 1,000
-     * (see {@link FailoverControllerArgs.reservedConcurrency}).
+     * (see `FailoverControllerArgs.reservedConcurrency`).
      * @default none
      */
     failoverReservedConcurrency?: number;
     /**
      * Keep `pulumi up` from resetting the listener's weights after a failover (see
-     * {@link LoadBalancerArgs.holdListenerWeights}).
+     * `LoadBalancerArgs.holdListenerWeights`).
      * @default true in active-passive mode, false in active-active
      */
     holdListenerWeights?: boolean;
@@ -167,7 +167,7 @@ export interface WebStackArgs {
      */
     deletionProtection?: boolean;
     /**
-     * MySQL read replicas, 0 to 15 (see {@link DatabaseArgs.replicaCount}).
+     * MySQL read replicas, 0 to 15 (see `DatabaseArgs.replicaCount`).
      * @default 1
      */
     replicaCount?: number;
@@ -182,7 +182,7 @@ export interface WebStackArgs {
      */
     dbAllocatedStorage?: number;
     /**
-     * MySQL engine version: `8.4`, `8.0` or a full version such as `8.4.7` (see {@link DatabaseArgs.engineVersion}).
+     * MySQL engine version: `8.4`, `8.0` or a full version such as `8.4.7` (see `DatabaseArgs.engineVersion`).
      * @default "8.4"
      */
     dbEngineVersion?: string;

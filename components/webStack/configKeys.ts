@@ -360,9 +360,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
 ];
 
 /** A list from config: a YAML list (which Pulumi hands over as JSON) or a comma-separated string. */
-/** A number in a range, or `off` (also `false`) for none. */
-function offOr(label: string, raw: string, range: { min: number; max: number }): number | false {
-    if (raw === "off" || raw === "false") return false;
+/** A number in a range, or `off` (also `false`) for none: 0, as the args hold it. */
+function offOr(label: string, raw: string, range: { min: number; max: number }): number {
+    if (raw === "off" || raw === "false") return 0;
     try {
         return integerIn(label, raw, range.min, range.max);
     } catch {

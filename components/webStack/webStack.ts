@@ -32,18 +32,38 @@ import { deferredRolloutAlarms } from "./rolloutAlarms";
  * export const url = web.url;
  */
 export class WebStack extends pulumi.ComponentResource {
+    /** `active-passive` or `active-active`. */
     public readonly mode: Mode;
-    public readonly network: Network;
-    public readonly loadBalancer: LoadBalancer;
-    /** Active-passive: [active, failover]; active-active: [web]. */
-    public readonly pools: ServerPool[];
-    /** The MySQL primary and its read replicas; every pool writes to the one and reads from the others. */
-    public readonly database: Database;
-    /** Moves traffic to the failover group and back (active-passive only). */
-    public readonly failoverController?: FailoverController;
-    /** Alarms on every tier, the dashboard, the alert topic and the servers' log groups. */
-    public readonly monitoring: Monitoring;
+    /** `https://` and the domain name, or the ALB's DNS name. */
     public readonly url: pulumi.Output<string>;
+    /** The ALB's DNS name. */
+    public readonly albDnsName: pulumi.Output<string>;
+    /** The VPC's id. */
+    public readonly vpcId: pulumi.Output<string>;
+    /** The MySQL primary's DNS name (port 3306): where the app writes. */
+    public readonly dbWriterEndpoint: pulumi.Output<string>;
+    /** The read replicas' DNS names: where the app reads. */
+    public readonly dbReaderEndpoints: pulumi.Output<string[]>;
+    /** The Secrets Manager secret holding the database credentials. */
+    public readonly dbSecretArn: pulumi.Output<string>;
+    /** The SNS topic every alarm and every failover notifies. */
+    public readonly alertTopicArn: pulumi.Output<string>;
+    /** The CloudWatch dashboard's console URL. */
+    public readonly dashboardUrl: pulumi.Output<string>;
+
+    // The parts are accessors, not fields: the multi-language schema lists a component's fields as
+    // its outputs, and cannot refer to ha-webstack's own components (README, "Using from Python,
+    // Go, C# and YAML"). TypeScript reads them as before; the flat outputs above serve the others.
+    public accessor network: Network;
+    public accessor loadBalancer: LoadBalancer;
+    /** Active-passive: [active, failover]; active-active: [web]. */
+    public accessor pools: ServerPool[];
+    /** The MySQL primary and its read replicas; every pool writes to the one and reads from the others. */
+    public accessor database: Database;
+    /** Moves traffic to the failover group and back (active-passive only). */
+    public accessor failoverController: FailoverController | undefined;
+    /** Alarms on every tier, the dashboard, the alert topic and the servers' log groups. */
+    public accessor monitoring: Monitoring;
 
     constructor(name: string, args: WebStackArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("ha-webstack:index:WebStack", name, {}, opts);
@@ -90,18 +110,25 @@ export class WebStack extends pulumi.ComponentResource {
             setControllerLogGroupName(this.failoverController.logGroup.name);
         }
         this.url = this.loadBalancer.url;
+        this.albDnsName = this.loadBalancer.dnsName;
+        this.vpcId = this.network.vpcId;
+        this.dbWriterEndpoint = this.database.writerEndpoint;
+        this.dbReaderEndpoints = this.database.readerEndpoints;
+        this.dbSecretArn = this.database.secretArn;
+        this.alertTopicArn = this.monitoring.topicArn;
+        this.dashboardUrl = this.monitoring.dashboardUrl;
 
         this.registerOutputs({
             url: this.url,
-            vpcId: this.network.vpcId,
-            albDnsName: this.loadBalancer.dnsName,
+            vpcId: this.vpcId,
+            albDnsName: this.albDnsName,
             activeTargetGroupArn: this.loadBalancer.activeTargetGroup.arn,
             failoverTargetGroupArn: this.loadBalancer.failoverTargetGroup?.arn,
-            dbWriterEndpoint: this.database.writerEndpoint,
-            dbReaderEndpoints: this.database.readerEndpoints,
-            dbSecretArn: this.database.secretArn,
-            alertTopicArn: this.monitoring.topicArn,
-            dashboardUrl: this.monitoring.dashboardUrl,
+            dbWriterEndpoint: this.dbWriterEndpoint,
+            dbReaderEndpoints: this.dbReaderEndpoints,
+            dbSecretArn: this.dbSecretArn,
+            alertTopicArn: this.alertTopicArn,
+            dashboardUrl: this.dashboardUrl,
         });
     }
 
@@ -123,7 +150,7 @@ export class WebStack extends pulumi.ComponentResource {
                     this,
                 ),
                 natGateways: args.natGateways,
-                flowLogs: args.flowLogs === false ? false : { retentionDays: args.flowLogRetentionDays },
+                flowLogs: args.flowLogs === false ? { enabled: false } : { retentionDays: args.flowLogRetentionDays },
                 tags,
             },
             { parent: this },
@@ -142,8 +169,8 @@ export class WebStack extends pulumi.ComponentResource {
                 certificateArn: args.certificateArn,
                 domainName: args.domainName,
                 hostedZoneId: args.hostedZoneId,
-                waf: args.waf ? { rateLimitPerFiveMinutes: args.wafRateLimit } : false,
-                accessLogs: args.accessLogs === false ? false : { retentionDays: args.logRetentionDays },
+                waf: args.waf ? { rateLimitPerFiveMinutes: args.wafRateLimit } : { enabled: false },
+                accessLogs: args.accessLogs === false ? { enabled: false } : { retentionDays: args.logRetentionDays },
                 sslPolicy: args.sslPolicy,
                 targetPort: args.appPort,
                 deletionProtection: args.deletionProtection,
@@ -253,10 +280,11 @@ export class WebStack extends pulumi.ComponentResource {
                 // ha-webstack 0.1 created the alert topic inside the failover controller: adopt it.
                 topicAliases: failoverTargetGroup
                     ? [
-                          {
-                              name: `${name}-controller-topic`,
-                              parent: pulumi.createUrn(`${name}-controller`, FAILOVER_CONTROLLER_TYPE, this),
-                          },
+                          pulumi.createUrn(
+                              `${name}-controller-topic`,
+                              "aws:sns/topic:Topic",
+                              pulumi.createUrn(`${name}-controller`, FAILOVER_CONTROLLER_TYPE, this),
+                          ),
                       ]
                     : [],
                 alertEmail: args.alertEmail,
