@@ -20,4 +20,6 @@ module.exports = {
     testTimeout: 30000,
     // Jest's default is one worker per core but one; with two cores that is a single worker.
     maxWorkers: 2,
+    // The slowest suites first even without recorded durations (a fresh clone): tests/support/sequencer.js.
+    testSequencer: "<rootDir>/tests/support/sequencer.js",
 };

@@ -1,31 +1,45 @@
 /**
- * The package as a consumer gets it. `npm pack` runs once (its `prepack` builds dist/ from
- * scratch); then the tarball's contents, package.json's contract, and each program in examples/
- * installed from the tarball by npm into a directory outside the repository, type-checked
- * against the package's declarations and evaluated under mocks (tests/support/consumer.ts).
+ * The package as a consumer gets it. The library is built once, in this process, the way
+ * `npm run build` builds it (scripts/build-library.cjs: dist/ from scratch); then `npm pack` runs
+ * once with a script shell that records its lifecycle scripts instead of running them (proving
+ * that `prepack` runs `npm run build`, that is scripts/build.mjs, without building twice) and packs
+ * that build. Then the tarball's contents, package.json's contract, and each program in examples/
+ * installed from the tarball by npm into a directory outside the repository, type-checked against
+ * the package's declarations and evaluated under mocks (tests/support/consumer.ts).
  *
- * Kept quick and offline: the tarball is installed with `--offline --legacy-peer-deps` (it has no
- * dependencies of its own) and the peer dependencies are linked from this repository's
- * node_modules, the versions the suite tests; one TypeScript program checks both examples.
+ * Kept quick and offline: the tarball is installed with `--offline --legacy-peer-deps` from a
+ * lockfile that names the tarball and its dependencies' pinned versions and integrities (the ones
+ * `npm ci` of this repository put in npm's cache: no registry metadata is needed), and the peer
+ * dependencies are linked from this repository's node_modules, the versions the suite tests. The
+ * examples' type check is one TypeScript program for both, reusing the declaration files the
+ * build parsed.
  */
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { promisify } from "util";
 import ts from "typescript";
 import { buildHandlerBundle } from "../components/failoverController/bundle";
 import { rolloutHandlerBundle } from "../components/serverPool/rolloutStarter";
 import { ConsumerEvaluation, ConsumerResource, evaluateConsumer } from "./support/consumer";
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { buildLibrary, declarationCache } = require("../scripts/build-library.cjs");
+
 const ROOT = path.resolve(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
 const EXAMPLES = ["active-active", "bring-your-own-network"];
 const PEERS = ["@pulumi/aws", "@pulumi/pulumi", "@pulumi/random", "@pulumi/tls"];
+/** Declaration files parsed by the build, reused by the examples' type check. */
+const hosts: (options: ts.CompilerOptions) => ts.CompilerHost = declarationCache();
 
 let tmp: string;
 let tarball: string;
 let packedFiles: string[];
+/** The commands npm ran as lifecycle scripts during `npm pack`, in order. */
+let lifecycle: string[];
 const installed = (example: string) => path.join(tmp, example, "node_modules", "ha-webstack");
 
 /** The compiled entry of a consumer's program, loaded (and so run) by absolute path. */
@@ -34,61 +48,104 @@ function loadProgram(dir: string): () => Record<string, unknown> {
     return () => require(path.join(dir, "index.js"));
 }
 
-function npm(args: string[], cwd: string): string {
-    return execFileSync("npm", args, {
-        cwd,
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, npm_config_update_notifier: "false", npm_config_loglevel: "error" },
-    });
+const NPM_ENV = { ...process.env, npm_config_update_notifier: "false", npm_config_loglevel: "error" };
+
+function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = NPM_ENV): string {
+    return execFileSync("npm", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
 }
 
-beforeAll(() => {
+/**
+ * A consumer's lockfile: the tarball, and each of its dependencies at the version and integrity
+ * this repository's lockfile pins (what `npm ci` cached). With it npm needs no registry metadata,
+ * which `--offline` cannot count on finding in the cache.
+ */
+function consumerLock(name: string, packed: { integrity: string }): object {
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+    const dependencies: Record<string, string> = pkg.dependencies ?? {};
+    const packages: Record<string, object> = {
+        "": { name, dependencies: { "ha-webstack": `file:${tarball}` } },
+        "node_modules/ha-webstack": {
+            version: pkg.version,
+            resolved: `file:${tarball}`,
+            integrity: packed.integrity,
+            license: pkg.license,
+            dependencies,
+            peerDependencies: pkg.peerDependencies,
+            engines: pkg.engines,
+        },
+    };
+    for (const dep of Object.keys(dependencies)) {
+        const entry = lock.packages[`node_modules/${dep}`];
+        if (!entry) throw new Error(`package-lock.json has no node_modules/${dep}, a dependency of package.json`);
+        packages[`node_modules/${dep}`] = entry;
+    }
+    return { name, lockfileVersion: 3, requires: true, packages };
+}
+
+beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ha-webstack-package-"));
-    const [packed] = JSON.parse(npm(["pack", "--json", "--pack-destination", tmp], ROOT));
+    buildLibrary(hosts);
+    // npm runs every lifecycle script through the script shell: this one records the command and
+    // follows `npm run <script>` (which inherits the shell), running nothing else.
+    const shell = path.join(tmp, "record-script.sh");
+    const log = path.join(tmp, "lifecycle.log");
+    fs.writeFileSync(
+        shell,
+        `#!/bin/sh\nprintf '%s\\n' "$2" >> '${log}'\ncase "$2" in "npm run "*) exec /bin/sh -c "$2" ;; esac\nexit 0\n`,
+        { mode: 0o755 },
+    );
+    const [packed] = JSON.parse(
+        npm(["pack", "--json", "--pack-destination", tmp], ROOT, { ...NPM_ENV, npm_config_script_shell: shell }),
+    );
+    lifecycle = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
     tarball = path.join(tmp, packed.filename);
     packedFiles = packed.files.map((f: { path: string }) => f.path).sort();
-    for (const example of EXAMPLES) {
-        const dir = path.join(tmp, example);
-        fs.cpSync(path.join(ROOT, "examples", example), dir, {
-            recursive: true,
-            filter: (src) => !/[/\\](node_modules|bin)$/.test(src),
-        });
-        // The example's own package.json names the tarball by a path relative to the repository;
-        // here the one just packed, and only it: the peers are linked below.
-        fs.writeFileSync(
-            path.join(dir, "package.json"),
-            JSON.stringify({
-                name: `consumer-${example}`,
-                private: true,
-                dependencies: { "ha-webstack": `file:${tarball}` },
-            }),
-        );
-        npm(
-            [
-                "install",
-                "--offline",
-                "--legacy-peer-deps",
-                "--ignore-scripts",
-                "--no-audit",
-                "--no-fund",
-                "--no-package-lock",
-            ],
-            dir,
-        );
-        for (const name of [...PEERS, "@types/node"]) {
-            fs.mkdirSync(path.dirname(path.join(dir, "node_modules", name)), { recursive: true });
-            fs.symlinkSync(path.join(ROOT, "node_modules", name), path.join(dir, "node_modules", name), "dir");
-        }
-    }
-}, 120_000);
+    await Promise.all(
+        EXAMPLES.map(async (example) => {
+            const dir = path.join(tmp, example);
+            fs.cpSync(path.join(ROOT, "examples", example), dir, {
+                recursive: true,
+                filter: (src) => !/[/\\](node_modules|bin)$/.test(src),
+            });
+            // The example's own package.json names the tarball by a path relative to the repository;
+            // here the one just packed, and only it: the peers are linked below.
+            const name = `consumer-${example}`;
+            fs.writeFileSync(
+                path.join(dir, "package.json"),
+                JSON.stringify({ name, private: true, dependencies: { "ha-webstack": `file:${tarball}` } }),
+            );
+            fs.writeFileSync(path.join(dir, "package-lock.json"), JSON.stringify(consumerLock(name, packed)));
+            await promisify(execFile)(
+                "npm",
+                ["ci", "--offline", "--legacy-peer-deps", "--ignore-scripts", "--no-audit", "--no-fund"],
+                { cwd: dir, env: NPM_ENV },
+            );
+            for (const peer of [...PEERS, "@types/node"]) {
+                fs.mkdirSync(path.dirname(path.join(dir, "node_modules", peer)), { recursive: true });
+                fs.symlinkSync(path.join(ROOT, "node_modules", peer), path.join(dir, "node_modules", peer), "dir");
+            }
+        }),
+    );
+    // A watchdog, not a measure: on 2 cores beside the static checks, under other engineers' load,
+    // the build took over 120 s once; idle, the whole file takes about 20 s.
+}, 300_000);
 
 afterAll(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
 describe("npm pack", () => {
-    it("should build first and ship dist/ with declarations and source maps, the server files and the handler bundle", () => {
+    it("should build first: prepack runs npm run build, which runs scripts/build.mjs (the build this test ran)", () => {
+        expect(lifecycle).toEqual(["npm run build", "node scripts/build.mjs"]);
+        expect(pkg.scripts.build).toBe("node scripts/build.mjs");
+        const script = fs.readFileSync(path.join(ROOT, "scripts", "build.mjs"), "utf8");
+        expect(script).toMatch(
+            /const \{ ROOT, buildLibrary \} = createRequire\(import\.meta\.url\)\("\.\/build-library\.cjs"\);/,
+        );
+        expect(script).toMatch(/^\s+const \{ handler, size \} = buildLibrary\(\);$/m);
+    });
+
+    it("should ship dist/ with declarations and source maps, the server files and the handler bundle", () => {
         for (const file of [
             "dist/components/index.js",
             "dist/components/index.d.ts",
@@ -254,9 +311,11 @@ describe("the examples, installed from the tarball", () => {
         const config = ts.readConfigFile(path.join(tmp, EXAMPLES[0], "tsconfig.json"), ts.sys.readFile).config;
         const { options } = ts.parseJsonConfigFileContent(config, ts.sys, path.join(tmp, EXAMPLES[0]));
         // One program for both (the peers' declarations are parsed once); emitted next to the sources.
+        const compilerOptions = { ...options, outDir: undefined, sourceMap: false };
         const program = ts.createProgram({
             rootNames: EXAMPLES.map((e) => path.join(tmp, e, "index.ts")),
-            options: { ...options, outDir: undefined, sourceMap: false },
+            options: compilerOptions,
+            host: hosts(compilerOptions),
         });
         const emitted = program.emit();
         const diagnostics = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics];

@@ -27,6 +27,7 @@ import {
     BUNDLE_FILES,
     BUNDLE_KEY,
     buildServerBundle,
+    serverBundle,
     PYMYSQL_WHEEL,
     RDS_CA_BUNDLE,
     RDS_CA_PATH,
@@ -748,9 +749,15 @@ describe("the server bundle (components/serverPool/bundle.ts)", () => {
         fs.cpSync(SERVER, copy, { recursive: true });
         fs.appendFileSync(path.join(copy, "app.py"), "\n");
         expect(buildServerBundle(copy).sha256).not.toBe(a.sha256);
+        // What the pools use, packed once per process for the same sources: the same bytes, and
+        // a changed source is a new archive there too, never the one packed before.
+        expect(serverBundle().archive.equals(a.archive)).toBe(true);
+        expect(serverBundle(copy).sha256).toBe(buildServerBundle(copy).sha256);
+        expect(serverBundle(copy).sha256).not.toBe(a.sha256);
         // A vendored file that is not the pinned one is refused at pack time.
         fs.appendFileSync(path.join(copy, PYMYSQL_WHEEL.file), "x");
         expect(() => buildServerBundle(copy)).toThrow(/PyMySQL-1\.1\.2-py3-none-any\.whl has sha256 .* but 5efdb1ce/);
+        expect(() => serverBundle(copy)).toThrow(/PyMySQL-1\.1\.2-py3-none-any\.whl has sha256 .* but 5efdb1ce/);
     });
 
     test("pins the wheel and the CA bundle by the same sha256 in bundle.ts and bootstrap.sh", () => {

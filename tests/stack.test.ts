@@ -17,6 +17,18 @@ const scenarios = stacks.flatMap((stack) =>
     (["active-passive", "active-active"] as const).map((mode) => [stack, mode] as const),
 );
 
+/**
+ * The program evaluated under a shipped stack and a config, once per config in this file: the
+ * scenarios and the tests that need a shipped config unchanged share one evaluation (the tests
+ * only read it). Evaluations run one at a time, as Jest runs this file's tests.
+ */
+const evaluations = new Map<string, Promise<Evaluation>>();
+function evaluateShipped(stack: string, config: Record<string, string>): Promise<Evaluation> {
+    const key = JSON.stringify([stack, Object.entries(config).sort(([a], [b]) => (a < b ? -1 : 1))]);
+    if (!evaluations.has(key)) evaluations.set(key, evaluate(program, { stack, config }));
+    return evaluations.get(key)!;
+}
+
 /** The AZ of a subnet referenced by id. */
 const azOf = (ev: Evaluation, subnetId: string) => resolveRef(ev, subnetId)?.inputs.availabilityZone;
 
@@ -31,7 +43,7 @@ describe("the stack program", () => {
         const azCount = Number(config["ha-webstack:azCount"] ?? 2);
 
         beforeAll(async () => {
-            ev = await evaluate(program, { stack, config });
+            ev = await evaluateShipped(stack, config);
         });
 
         it("should register every resource once, each under a component", () => {
@@ -441,7 +453,7 @@ describe("the stack program", () => {
     });
 
     it("should leave out access logs and flow logs when turned off", async () => {
-        const on = await evaluate(program, { stack: "dev", config: stackConfig("dev") });
+        const on = await evaluateShipped("dev", stackConfig("dev"));
         expect(ofType(on, "aws:s3/bucket:Bucket").filter((b) => b.name.endsWith("-alb-logs"))).toHaveLength(1);
         expect(ofType(on, "aws:ec2/flowLog:FlowLog")).toHaveLength(1);
         expect(only(on, T.alb).inputs.accessLogs).toMatchObject({
@@ -463,7 +475,7 @@ describe("the stack program", () => {
     });
 
     it("should subscribe the alert email when configured, and only then", async () => {
-        const without = await evaluate(program, { stack: "dev", config: stackConfig("dev") });
+        const without = await evaluateShipped("dev", stackConfig("dev"));
         expect(ofType(without, "aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
         const withEmail = await evaluate(program, {
             stack: "dev",
@@ -504,7 +516,7 @@ describe("the stack program", () => {
     });
 
     it("should hold prod to production settings: 3 AZs, a NAT gateway per AZ, deletion protection", async () => {
-        const ev = await evaluate(program, { stack: "prod", config: stackConfig("prod") });
+        const ev = await evaluateShipped("prod", stackConfig("prod"));
         expect(new Set(ofType(ev, T.subnet).map((s) => s.inputs.availabilityZone)).size).toBe(3);
         expect(ofType(ev, T.natGateway)).toHaveLength(3);
         expect(only(ev, T.alb).inputs.enableDeletionProtection).toBe(true);

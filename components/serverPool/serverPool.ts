@@ -7,7 +7,7 @@ import { createScalingPolicies } from "./scaling";
 import { serverImageId } from "./image";
 import { createRolloutStarter, RolloutStarter } from "./rolloutStarter";
 import { renderUserData, UserDataOptions } from "./userData";
-import { BundleStore, buildServerBundle, createBundleStore } from "./bundle";
+import { BundleStore, createBundleStore, serverBundle } from "./bundle";
 import {
     autoScalingGroupName,
     createLifecyclePermission,
@@ -83,7 +83,7 @@ export class ServerPool extends pulumi.ComponentResource {
         const stack = pulumi.getStack();
         const groupName = ownUserData ? undefined : autoScalingGroupName(project, stack, name);
         const poolTag = poolTagValue(project, stack, name);
-        this.bundle = ownUserData ? undefined : createBundleStore(name, buildServerBundle(), this.role, this, tags);
+        this.bundle = ownUserData ? undefined : createBundleStore(name, serverBundle(), this.role, this, tags);
         const lifecyclePermission =
             groupName === undefined ? undefined : createLifecyclePermission(name, this.role, groupName, poolTag, this);
         this.launchHookName = groupName === undefined ? undefined : LAUNCH_HOOK_NAME;

@@ -20,7 +20,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { BUNDLE_KEY, buildServerBundle, ServerBundle } from "../../components/serverPool/bundle";
+import { BUNDLE_KEY, serverBundle, ServerBundle } from "../../components/serverPool/bundle";
 import { LAUNCH_HOOK_NAME, READY_TIMEOUT_SECONDS } from "../../components/serverPool/lifecycle";
 import type { UserDataBundle, UserDataOptions } from "../../components/serverPool/userData";
 
@@ -141,7 +141,7 @@ export function makeBootKit(mode: "stub" | "real", opts: { python?: string; ngin
         );
     }
 
-    const bundle = buildServerBundle();
+    const bundle = serverBundle();
     const kit: BootKit = {
         dir,
         s3,
@@ -235,7 +235,7 @@ export function bootOptionsOf(
             bucket: bucket.state.bucket,
             key: BUNDLE_KEY,
             versionId: object.state.versionId,
-            sha256: buildServerBundle().sha256,
+            sha256: serverBundle().sha256,
         },
         lifecycle: {
             autoScalingGroupName: group.inputs.name,
