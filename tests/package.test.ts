@@ -142,7 +142,7 @@ describe("npm pack", () => {
         expect(script).toMatch(
             /const \{ ROOT, buildLibrary \} = createRequire\(import\.meta\.url\)\("\.\/build-library\.cjs"\);/,
         );
-        expect(script).toMatch(/^\s+const \{ handler, size \} = buildLibrary\(\);$/m);
+        expect(script).toMatch(/^\s+const bundles = buildLibrary\(\)\./m);
     });
 
     it("should ship dist/ with declarations and source maps, the server files and the handler bundle", () => {
