@@ -10,6 +10,7 @@
  * or just under it, and optionally make the first poll that could see the pool dead time out.
  */
 import { createHandler } from "../lambda/failover/handler";
+import { DEFAULT_CONFIG } from "../lambda/failover/config";
 import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
 import {
     invoke,
@@ -61,9 +62,12 @@ export const SCENARIOS: Scenario[] = (["refuse", "hang"] as const).flatMap((fail
 
 /** One trial's alignment: every choice that moves the result. */
 export interface Alignment {
-    /** When the holder started, so the poll grid's phase (ms). */
+    /** When the holder starts (ms): with `death`, the phase of its poll grid relative to the death. */
     pollPhase: number;
-    /** Death, ms after the holder's start + warm-up. */
+    /**
+     * Death, ms after warm-up plus one poll interval (never relative to the holder's start, or the
+     * poll grid would never move relative to the death).
+     */
     death: number;
     /** Health-check phase of each (target, node) relative to the death (ms in [0, 5000)). */
     phases: number[][];
@@ -102,10 +106,12 @@ export const fixedLatency =
         level === "150" ? 150 : level === "half" ? timeoutOf(command) / 2 : timeoutOf(command) - 10;
 
 const WARM_UP_MS = 5_000;
+/** The controller's poll interval (ms): the sweeps cover every phase of the poll grid within it. */
+export const POLL_MS = DEFAULT_CONFIG.pollIntervalSeconds * 1000;
 
 /** The seconds from death to the ModifyListener call, or Infinity when there was none in 60 s. */
 export async function trial(scenario: Scenario, a: Alignment): Promise<number> {
-    const death = WARM_UP_MS + a.pollPhase + a.death;
+    const death = WARM_UP_MS + POLL_MS + a.death;
     const behaviour = (t: number): ServerBehaviour => (t >= death ? scenario.failure : "up");
     const active: TargetSpec[] = a.phases.map((nodePhases, i) => ({
         id: `i-active-${i}`,
@@ -164,7 +170,7 @@ export async function trial(scenario: Scenario, a: Alignment): Promise<number> {
 
 export function randomAlignment(s: Scenario, r: () => number): Alignment {
     return {
-        pollPhase: r() * 1000,
+        pollPhase: r() * POLL_MS,
         death: r() * 5_000,
         phases: Array.from({ length: s.targets }, () => Array.from({ length: s.nodes }, () => r() * 5_000)),
         successorAt: s.handover ? -6_000 + r() * 21_000 : undefined,
@@ -200,8 +206,10 @@ export function sweep(
     const successors = s.handover
         ? Array.from({ length: Math.floor(21_000 / grid.successor) + 1 }, (_, i) => -6_000 + i * grid.successor)
         : [undefined];
-    for (let check = 4_500; check < 5_000; check += grid.check) {
-        for (let poll = 0; poll < 1000; poll += grid.poll) {
+    // The check before the death from 5 ms before it back to 0.5 s before; the holder's start (so
+    // its poll grid) at every phase of the poll interval relative to the death.
+    for (let check = 4_995; check > 4_500; check -= grid.check) {
+        for (let poll = 0; poll < POLL_MS; poll += grid.poll) {
             for (const successorAt of successors) {
                 out.push({
                     pollPhase: poll,
