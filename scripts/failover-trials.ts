@@ -105,12 +105,12 @@ export const fixedLatency =
     (command: string): number =>
         level === "150" ? 150 : level === "half" ? timeoutOf(command) / 2 : timeoutOf(command) - 10;
 
-const WARM_UP_MS = 5_000;
+export const WARM_UP_MS = 5_000;
 /** The controller's poll interval (ms): the sweeps cover every phase of the poll grid within it. */
 export const POLL_MS = DEFAULT_CONFIG.pollIntervalSeconds * 1000;
 
 /** The seconds from death to the ModifyListener call, or Infinity when there was none in 60 s. */
-export async function trial(scenario: Scenario, a: Alignment): Promise<number> {
+export async function trial(scenario: Scenario, a: Alignment, inspect?: (world: World) => void): Promise<number> {
     const death = WARM_UP_MS + POLL_MS + a.death;
     const behaviour = (t: number): ServerBehaviour => (t >= death ? scenario.failure : "up");
     const active: TargetSpec[] = a.phases.map((nodePhases, i) => ({
@@ -165,6 +165,7 @@ export async function trial(scenario: Scenario, a: Alignment): Promise<number> {
         })();
     }
     await world.clock.run(death + 60_000, () => world.moves.length > 0);
+    inspect?.(world);
     return world.moves.length > 0 ? (world.moves[0].at - death) / 1000 : Number.POSITIVE_INFINITY;
 }
 
@@ -179,41 +180,51 @@ export function randomAlignment(s: Scenario, r: () => number): Alignment {
     };
 }
 
-/** How finely a sweep covers each dimension (ms): the check before the death, the poll phase, the successor's arrival. */
+/**
+ * How finely a sweep covers each dimension (ms): the check before the death (how far back from
+ * it), the death's moment relative to the holder's start (across a whole renewal period, so
+ * across both the poll grid and the renewals, hence the handovers), the successor's arrival.
+ */
 export interface SweepGrid {
     check: number;
-    poll: number;
+    death: number;
     successor: number;
 }
 
-export const FULL_GRID: SweepGrid = { check: 50, poll: 100, successor: 1_000 };
-/** The slow-call sweeps: fewer check and poll phases, handover moments every half second. */
-export const SLOW_GRID: SweepGrid = { check: 100, poll: 200, successor: 500 };
+/**
+ * The benchmark's grid: 2 checks before the death; the death in 50 ms steps over the 5 s renewal
+ * period (so every 50 ms phase of the 0.8 s poll grid against every renewal, hence handover,
+ * moment); the successor every 3 s (what matters is which renewal finds it waiting).
+ */
+export const SWEEP_GRID: SweepGrid = { check: 200, death: 50, successor: 3_000 };
+
+/** The renewal period: the holder's renewals (and so its handovers) repeat with it. */
+const RENEW_MS = DEFAULT_CONFIG.renewSeconds * 1000;
 
 /**
  * The worst alignments, swept: the last check before the death just before it (so the second
- * failed check comes as late as it can), every poll phase, every handover moment (from 6 s before
- * the death to 15 s after it); every call at `level`, and with `timedOutPoll` the poll that would
- * first see the pool dead lost.
+ * failed check comes as late as it can), the death at every moment of the holder's renewal
+ * period (every phase of its poll grid, every renewal and handover moment), every handover moment
+ * (the successor arriving from 6 s before the death to 15 s after it); every call at `level`, and
+ * with `timedOutPoll` the poll that would first see the pool dead lost.
  */
 export function sweep(
     s: Scenario,
     level: LatencyLevel,
     timedOutPoll: boolean,
-    grid: SweepGrid = FULL_GRID,
+    grid: SweepGrid = SWEEP_GRID,
 ): Alignment[] {
     const out: Alignment[] = [];
     const successors = s.handover
         ? Array.from({ length: Math.floor(21_000 / grid.successor) + 1 }, (_, i) => -6_000 + i * grid.successor)
         : [undefined];
-    // The check before the death from 5 ms before it back to 0.5 s before; the holder's start (so
-    // its poll grid) at every phase of the poll interval relative to the death.
-    for (let check = 4_995; check > 4_500; check -= grid.check) {
-        for (let poll = 0; poll < POLL_MS; poll += grid.poll) {
+    // The check before the death from 5 ms before it back to 0.4 s before.
+    for (let check = 4_995; check > 4_600; check -= grid.check) {
+        for (let death = 0; death < RENEW_MS; death += grid.death) {
             for (const successorAt of successors) {
                 out.push({
-                    pollPhase: poll,
-                    death: 1_000,
+                    pollPhase: 0,
+                    death,
                     phases: Array.from({ length: s.targets }, () => Array.from({ length: s.nodes }, () => check)),
                     successorAt,
                     coldStartMs: s.coldStart ? 4_500 : 0,

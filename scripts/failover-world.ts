@@ -253,6 +253,9 @@ export const WORLD_ENV: Record<string, string> = {
 /** A failure to inject: return an Error to make the call fail, a number to add latency (ms), or nothing. */
 export type Fault = (command: string, input: Record<string, unknown>, t: number) => Error | number | undefined;
 
+/** Every call's latency unless a test sets `World.latency` (ms). */
+export const DEFAULT_LATENCY_MS = 50;
+
 export interface Call {
     command: string;
     input: Record<string, unknown>;
@@ -320,7 +323,7 @@ export class World {
     readonly published: Array<{ at: number; subject: string; message: string }> = [];
     /** Successful ModifyListener calls: when made and applied, the weights they set, by whom. */
     readonly moves: Move[] = [];
-    latency: (command: string) => number = () => 50;
+    latency: (command: string) => number = () => DEFAULT_LATENCY_MS;
     faults: Fault[] = [];
     /** Each Lambda invocation: when it was delivered and when the handler returned (and who held the lease then). */
     readonly invocations: Invocation[] = [];

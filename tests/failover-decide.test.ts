@@ -611,7 +611,7 @@ describe("configuration", () => {
             failback: "automatic",
             failbackAfterSeconds: 300,
             maxHoldDownLevel: 2,
-            pollIntervalSeconds: 1,
+            pollIntervalSeconds: 0.8,
             confirmations: 1,
             standbyCheckSeconds: 30,
             leaseSeconds: 15,
@@ -632,7 +632,8 @@ describe("configuration", () => {
         ],
         [{ TABLE_NAME: "" }, "TABLE_NAME: missing"],
         [{ FAILBACK: "sometimes" }, "FAILBACK: 'sometimes' is not 'automatic' or 'manual'"],
-        [{ POLL_INTERVAL_SECONDS: "0" }, "POLL_INTERVAL_SECONDS: 0 is outside 1..15"],
+        [{ POLL_INTERVAL_SECONDS: "0" }, "POLL_INTERVAL_SECONDS: 0 is outside 0.5..15"],
+        [{ POLL_INTERVAL_SECONDS: "0.75" }, "POLL_INTERVAL_SECONDS: '0.75' is not a number of seconds in tenths"],
         [{ LEASE_SECONDS: "10", RENEW_SECONDS: "6" }, "RENEW_SECONDS: 6 must be at most half of LEASE_SECONDS (10)"],
         [{ CONFIRMATIONS: "two" }, "CONFIRMATIONS: 'two' is not a whole number"],
     ])("should reject %j naming the variable", (override, message) => {

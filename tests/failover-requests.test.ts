@@ -8,7 +8,8 @@
  */
 import { REQUEST_TTL_MS } from "../lambda/failover/context";
 import { sdkClients, type HandlerResult } from "../lambda/failover/handler";
-import { invoke, throttling } from "../scripts/failover-world";
+import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
+import { DEFAULT_LATENCY_MS, invoke, throttling } from "../scripts/failover-world";
 import { MIN, setup, type Setup } from "./failover-setup";
 
 const update = (input: Record<string, unknown>) => String(input.UpdateExpression);
@@ -50,17 +51,18 @@ describe("an operator's request", () => {
     });
 
     it("should wait for the poller's answer when the poller took the request before the operator gave up", async () => {
-        // The poller's renewals fail from 20 to 28 s, so it sees the request (posted at 20.35 s)
-        // only at 28.4 s, takes it, and answers slowly (reads of 0.75 s, ModifyListener of 0.95 s,
-        // SNS of 2.95 s: each within its timeout): the operator's 12 s are up before the answer is in.
+        // The poller's renewals fail from 20 to 29 s, so it sees the request (posted at 20.35 s)
+        // only at about 29 s, takes it, and answers slowly (reads, ModifyListener and SNS each
+        // 50 ms within its timeout): the operator's 12 s are up before the answer is in.
         const s = setup();
+        const slow = (service: keyof typeof CALL_TIMEOUTS_MS) => CALL_TIMEOUTS_MS[service] - 50 - DEFAULT_LATENCY_MS;
         s.world.faults.push((command, input, t) => {
-            if (command === "UpdateItem" && update(input).startsWith("SET #expiresAt") && t >= 20_000 && t < 28_000)
+            if (command === "UpdateItem" && update(input).startsWith("SET #expiresAt") && t >= 20_000 && t < 29_000)
                 return throttling();
-            if (t < 28_000 || t > 40_000) return undefined;
-            if (command === "DescribeTargetHealth") return 700;
-            if (command === "ModifyListener") return 900;
-            return command === "Publish" ? 2_900 : undefined;
+            if (t < 29_000 || t > 40_000) return undefined;
+            if (command === "DescribeTargetHealth") return slow("elb");
+            if (command === "ModifyListener") return slow("elbWrite");
+            return command === "Publish" ? slow("sns") : undefined;
         });
         const reply = await operatorFailover(s);
         const answered = s.world.calls.find(

@@ -16,6 +16,8 @@ import { LeaseHolder, type Holding } from "./holder";
 import { loadState } from "./loadState";
 import {
     STOP_RESERVE_MS,
+    SUCCESSOR_FAST_POLL_MS,
+    SUCCESSOR_FAST_WINDOW_MS,
     SUCCESSOR_POLL_MS,
     SUCCESSOR_STALE_MS,
     type RunContext,
@@ -59,20 +61,31 @@ async function acquire(ctx: RunContext, store: ControllerStore): Promise<Lease> 
 async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise<Lease | null> {
     const { clock } = ctx;
     const leaseMs = ctx.config.leaseSeconds * 1000;
+    // The lease's expiry as of this run's mark: once it changes, the holder has renewed since, and
+    // so has read the mark (a renewal returns the item): it hands over after its next poll that
+    // finds the active group healthy. Read the item fast for a while then, so that the
+    // successor's first poll comes soon after (the reads before that cost less at the slow pace).
+    let markedExpiry: number | undefined;
+    let fastUntil = -Infinity;
     try {
-        await store.registerSuccessor(ctx.runId, clock.now(), SUCCESSOR_STALE_MS);
+        markedExpiry = (await store.registerSuccessor(ctx.runId, clock.now(), SUCCESSOR_STALE_MS)).expiresAt;
     } catch (err) {
         if (isConditionFailure(err)) return null;
         ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
     }
     while (ctx.remainingMs() > STOP_RESERVE_MS + 2 * leaseMs) {
-        await clock.sleep(SUCCESSOR_POLL_MS);
+        await clock.sleep(clock.now() < fastUntil ? SUCCESSOR_FAST_POLL_MS : SUCCESSOR_POLL_MS);
         let item: ControllerItem;
         try {
             item = await store.read();
         } catch (err) {
             ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
             continue;
+        }
+        if (markedExpiry === undefined) markedExpiry = item.expiresAt;
+        else if (item.expiresAt !== markedExpiry) {
+            markedExpiry = item.expiresAt;
+            fastUntil = clock.now() + SUCCESSOR_FAST_WINDOW_MS;
         }
         // Handed over: the lease ends when the handover wrote (no expiry read: renew before moving).
         if (item.holder === ctx.runId) return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity };
@@ -215,5 +228,6 @@ export async function answerAsHolder(
     const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease), "manual");
     const result = (await holder.claim(request)) ? await holder.answer(request) : null;
     await holder.release();
+    await holder.settle();
     return result;
 }

@@ -42,14 +42,14 @@ export interface Calls {
 
 /**
  * Per-call limits (ms); `npm run bench:failover` sweeps every call's latency up to them, and
- * `failoverCallSeconds` counts them. A poll's reads end before the next poll is due (one poll a
- * second), so a slow read never holds up the next one: it is an unknown, and the next poll reads
+ * `failoverCallSeconds` counts them. A poll's reads end before the next poll is due (every 0.8 s
+ * by default), so a slow read never holds up the next one: it is an unknown, and the next poll reads
  * again. DynamoDB answers in milliseconds; its limit bounds how late a renewal can make a poll.
  * ModifyListener's outcome, when it does not answer in time, is settled by the next poll's
  * listener read (the pending move), so its limit is short too: a lost call is retried sooner.
  * The SDK's own socket timeouts are a second line (`SDK_REQUEST_HANDLER`).
  */
-export const CALL_TIMEOUTS_MS = { elb: 800, elbWrite: 1_000, db: 500, sns: 3_000 } as const;
+export const CALL_TIMEOUTS_MS = { elb: 500, elbWrite: 500, db: 300, sns: 3_000 } as const;
 
 /** Request handler settings for the real SDK clients: no call without a timeout. */
 export const SDK_REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 2_000 } as const;
