@@ -1,14 +1,15 @@
 /**
  * The poller: one run of the controller. It takes the lease (or waits as the running poller's
- * successor until it is handed over), then polls the target groups every second, hands each
- * observation to `decide()`, carries out its moves, keeps the lease and the state, answers
- * operators' requests, and hands the lease to the next run as soon as one is waiting. Runs relay
- * each other without a gap; at most one of them moves traffic at a time.
+ * successor until it is handed over), then polls the target groups every `pollIntervalSeconds`
+ * (0.8 s), hands each observation to `decide()`, carries out its moves, keeps the lease and the
+ * state, answers operators' requests, and hands the lease to the next run once one is waiting
+ * (right after a poll that found the active group healthy). Runs relay each other without a gap;
+ * at most one of them moves traffic at a time.
  *
  * Reads stay polite (the Describe* calls share one account-wide budget): while traffic is on the
- * active group, only its health every second, and the failover group and the listener every
+ * active group, only its health every poll, and the failover group and the listener every
  * `standbyCheckSeconds` or as soon as the active group shows no healthy target; elsewhere, both
- * groups every two seconds.
+ * groups every other poll interval.
  */
 import { type ControllerItem, ControllerStore, type RequestRecord } from "./store";
 import { isConditionFailure, errorText } from "./runtime";
