@@ -251,7 +251,13 @@ export const WORLD_ENV: Record<string, string> = {
 };
 
 /** A failure to inject: return an Error to make the call fail, a number to add latency (ms), or nothing. */
-export type Fault = (command: string, input: Record<string, unknown>, t: number) => Error | number | undefined;
+export type Fault = (
+    command: string,
+    input: Record<string, unknown>,
+    t: number,
+    /** The invocation making the call. */
+    run?: string,
+) => Error | number | undefined;
 
 /** Every call's latency unless a test sets `World.latency` (ms). */
 export const DEFAULT_LATENCY_MS = 50;
@@ -411,7 +417,7 @@ export class World {
         this.calls.push(record);
         let extra = 0;
         for (const fault of this.faults) {
-            const f = fault(command, input, at);
+            const f = fault(command, input, at, record.run);
             if (f instanceof Error) {
                 const latency = this.latency(command);
                 await this.clock.sleep(Number.isFinite(latency) ? latency : 50);

@@ -67,6 +67,29 @@ describe("a handover whose outcome the old holder does not know", () => {
         },
     );
 
+    it("should neither poll nor move while a handover whose reply was lost is unconfirmed, even when the item cannot be read", async () => {
+        // The first handover lands but its reply is lost; for 3 s after it the old holder can
+        // neither read the item nor write it: its lease is unknown (`leaseUntil` = -Infinity).
+        let handover: { at: number; run?: string } | undefined;
+        const s = await relay(58_000, 250, (command, input, t, run) => {
+            if (isHandover(command, input) && handover === undefined) {
+                handover = { at: t, run };
+                // Applied 50 ms before the timeout, answered well after it.
+                return 4 * CALL_TIMEOUTS_MS.db - 100 - DEFAULT_LATENCY_MS;
+            }
+            const blind = handover !== undefined && run === handover.run && t < handover.at + 3_000;
+            return blind && (command === "GetItem" || command === "UpdateItem") ? throttling() : undefined;
+        });
+        expect(handover).toBeDefined();
+        const failed = s.world.calls.filter((c) => c.run === handover!.run && c.error === "ThrottlingException");
+        expect(failed.map((c) => c.command)).toEqual(expect.arrayContaining(["GetItem", "UpdateItem"]));
+        expect(elbCallsAfter(s, handover!.run, handover!.at)).toEqual([]);
+        expect(s.world.callsOutsideLease()).toEqual([]);
+        expect(s.world.unleasedMoves()).toEqual([]);
+        expect(s.events("run_complete")[0]).toMatchObject({ ended: "lease_lost" });
+        expect(s.world.moves.map((m) => m.weights.active)).toEqual([0, 100]);
+    });
+
     it("should void a handover that reaches DynamoDB only after the holder gave up on it and renewed", async () => {
         // The first handover lands 1.5 s after it was sent, 1 s after the holder's timeout, its
         // read (still its own lease) and its renewal: it must fail then, not hand the lease over
