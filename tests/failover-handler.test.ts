@@ -10,7 +10,13 @@ import * as esbuild from "esbuild";
 import type { HandlerResult } from "../lambda/failover/handler";
 import { logMetricPattern, type ControllerLogMetric } from "../components/monitoring/alarms";
 import { LOG_EVENTS, STATE_TAG_KEY } from "../lambda/failover/protocol";
+import {
+    failoverCallSeconds,
+    FUNCTION_TIMEOUT_SECONDS,
+    MAX_RUN_SECONDS,
+} from "../components/failoverController/timing";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
+import { HEARTBEAT_MS, STOP_RESERVE_MS } from "../lambda/failover/context";
 import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
 import { DEFAULT_LATENCY_MS, invoke, schedule, SCHEDULED_EVENT, throttling } from "../scripts/failover-world";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
@@ -366,6 +372,42 @@ describe("state that survives faults", () => {
             expect(run.end! - run.start).toBeLessThan(260_000);
         }
         expect(s.events("poll_error").every((e) => /did not answer within/.test(String(e.error)))).toBe(true);
+    });
+
+    it("9. should keep a backstop run (the alarm's) polling for its whole run, inside its Lambda timeout, and let the lease go cleanly", async () => {
+        // Both schedules are broken: the controller-down alarm starts the only run.
+        const died = 100_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        const timeoutMs = FUNCTION_TIMEOUT_SECONDS * 1000;
+        void invoke(
+            s.world,
+            s.handler,
+            { source: "aws.cloudwatch", alarmData: { alarmName: "web-controller-down" } },
+            { id: "backstop", timeoutMs },
+        );
+        await s.world.clock.run(6 * MIN);
+        const run = s.world.invocations.find((i) => i.id === "backstop")!;
+        expect(s.events("alarm_trigger")).toHaveLength(1);
+        // It ran as long as a scheduled run may, and ended with room to spare before Lambda's limit.
+        expect(run.end! - run.start).toBeGreaterThanOrEqual(MAX_RUN_SECONDS * 1000);
+        expect(run.end! - run.start).toBeLessThanOrEqual(timeoutMs - STOP_RESERVE_MS);
+        expect(s.events("run_complete")).toEqual([expect.objectContaining({ trigger: "alarm", ended: "released" })]);
+        expect(s.world.table.get("controller")?.holder).toBeUndefined();
+        expect(s.world.orphanedLeases()).toEqual([]);
+        // Without a gap all along: heartbeats for the alarm, polls for the failover.
+        const beats = s.events("heartbeat").map((e) => e.t);
+        const beatGaps = beats.slice(1).map((t, i) => t - beats[i]);
+        expect(beats[beats.length - 1] - beats[0]).toBeGreaterThan(
+            MAX_RUN_SECONDS * 1000 - HEARTBEAT_MS - DEFAULT_CONFIG.renewSeconds * 2_000,
+        );
+        expect(Math.max(...beatGaps)).toBeLessThan(HEARTBEAT_MS + DEFAULT_CONFIG.renewSeconds * 2_000);
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn);
+        const pollGaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
+        expect(Math.max(...pollGaps)).toBeLessThanOrEqual(2 * POLL_MS);
+        expect(s.world.moves).toHaveLength(1);
+        expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
     });
 
     it("10. should never let two overlapping invocations both move traffic", async () => {
