@@ -23,7 +23,6 @@ import {
     randomAlignment,
     rng,
     SCENARIOS,
-    SLOW_GRID,
     sweep,
     trial,
     typicalLatency,
@@ -131,7 +130,7 @@ async function main(): Promise<void> {
             ...sweep(scenario, "150", false),
         ];
         const slow: Alignment[] = (["half", "near"] as LatencyLevel[]).flatMap((level) =>
-            [false, true].flatMap((lost) => sweep(scenario, level, lost, SLOW_GRID)),
+            [false, true].flatMap((lost) => sweep(scenario, level, lost)),
         );
         const typicalResults: number[] = [];
         for (const a of typical) typicalResults.push(await trial(scenario, a));

@@ -10,6 +10,7 @@
  * or just under it, and optionally make the first poll that could see the pool dead time out.
  */
 import { createHandler } from "../lambda/failover/handler";
+import { DEFAULT_CONFIG } from "../lambda/failover/config";
 import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
 import {
     invoke,
@@ -61,9 +62,12 @@ export const SCENARIOS: Scenario[] = (["refuse", "hang"] as const).flatMap((fail
 
 /** One trial's alignment: every choice that moves the result. */
 export interface Alignment {
-    /** When the holder started, so the poll grid's phase (ms). */
+    /** When the holder starts (ms): with `death`, the phase of its poll grid relative to the death. */
     pollPhase: number;
-    /** Death, ms after the holder's start + warm-up. */
+    /**
+     * Death, ms after warm-up plus one poll interval (never relative to the holder's start, or the
+     * poll grid would never move relative to the death).
+     */
     death: number;
     /** Health-check phase of each (target, node) relative to the death (ms in [0, 5000)). */
     phases: number[][];
@@ -101,11 +105,13 @@ export const fixedLatency =
     (command: string): number =>
         level === "150" ? 150 : level === "half" ? timeoutOf(command) / 2 : timeoutOf(command) - 10;
 
-const WARM_UP_MS = 5_000;
+export const WARM_UP_MS = 5_000;
+/** The controller's poll interval (ms): the sweeps cover every phase of the poll grid within it. */
+export const POLL_MS = DEFAULT_CONFIG.pollIntervalSeconds * 1000;
 
 /** The seconds from death to the ModifyListener call, or Infinity when there was none in 60 s. */
-export async function trial(scenario: Scenario, a: Alignment): Promise<number> {
-    const death = WARM_UP_MS + a.pollPhase + a.death;
+export async function trial(scenario: Scenario, a: Alignment, inspect?: (world: World) => void): Promise<number> {
+    const death = WARM_UP_MS + POLL_MS + a.death;
     const behaviour = (t: number): ServerBehaviour => (t >= death ? scenario.failure : "up");
     const active: TargetSpec[] = a.phases.map((nodePhases, i) => ({
         id: `i-active-${i}`,
@@ -159,12 +165,13 @@ export async function trial(scenario: Scenario, a: Alignment): Promise<number> {
         })();
     }
     await world.clock.run(death + 60_000, () => world.moves.length > 0);
+    inspect?.(world);
     return world.moves.length > 0 ? (world.moves[0].at - death) / 1000 : Number.POSITIVE_INFINITY;
 }
 
 export function randomAlignment(s: Scenario, r: () => number): Alignment {
     return {
-        pollPhase: r() * 1000,
+        pollPhase: r() * POLL_MS,
         death: r() * 5_000,
         phases: Array.from({ length: s.targets }, () => Array.from({ length: s.nodes }, () => r() * 5_000)),
         successorAt: s.handover ? -6_000 + r() * 21_000 : undefined,
@@ -173,39 +180,51 @@ export function randomAlignment(s: Scenario, r: () => number): Alignment {
     };
 }
 
-/** How finely a sweep covers each dimension (ms): the check before the death, the poll phase, the successor's arrival. */
+/**
+ * How finely a sweep covers each dimension (ms): the check before the death (how far back from
+ * it), the death's moment relative to the holder's start (across a whole renewal period, so
+ * across both the poll grid and the renewals, hence the handovers), the successor's arrival.
+ */
 export interface SweepGrid {
     check: number;
-    poll: number;
+    death: number;
     successor: number;
 }
 
-export const FULL_GRID: SweepGrid = { check: 50, poll: 100, successor: 1_000 };
-/** The slow-call sweeps: fewer check and poll phases, handover moments every half second. */
-export const SLOW_GRID: SweepGrid = { check: 100, poll: 200, successor: 500 };
+/**
+ * The benchmark's grid: 2 checks before the death; the death in 50 ms steps over the 5 s renewal
+ * period (so every 50 ms phase of the 0.8 s poll grid against every renewal, hence handover,
+ * moment); the successor every 3 s (what matters is which renewal finds it waiting).
+ */
+export const SWEEP_GRID: SweepGrid = { check: 200, death: 50, successor: 3_000 };
+
+/** The renewal period: the holder's renewals (and so its handovers) repeat with it. */
+const RENEW_MS = DEFAULT_CONFIG.renewSeconds * 1000;
 
 /**
  * The worst alignments, swept: the last check before the death just before it (so the second
- * failed check comes as late as it can), every poll phase, every handover moment (from 6 s before
- * the death to 15 s after it); every call at `level`, and with `timedOutPoll` the poll that would
- * first see the pool dead lost.
+ * failed check comes as late as it can), the death at every moment of the holder's renewal
+ * period (every phase of its poll grid, every renewal and handover moment), every handover moment
+ * (the successor arriving from 6 s before the death to 15 s after it); every call at `level`, and
+ * with `timedOutPoll` the poll that would first see the pool dead lost.
  */
 export function sweep(
     s: Scenario,
     level: LatencyLevel,
     timedOutPoll: boolean,
-    grid: SweepGrid = FULL_GRID,
+    grid: SweepGrid = SWEEP_GRID,
 ): Alignment[] {
     const out: Alignment[] = [];
     const successors = s.handover
         ? Array.from({ length: Math.floor(21_000 / grid.successor) + 1 }, (_, i) => -6_000 + i * grid.successor)
         : [undefined];
-    for (let check = 4_500; check < 5_000; check += grid.check) {
-        for (let poll = 0; poll < 1000; poll += grid.poll) {
+    // The check before the death from 5 ms before it back to 0.4 s before.
+    for (let check = 4_995; check > 4_600; check -= grid.check) {
+        for (let death = 0; death < RENEW_MS; death += grid.death) {
             for (const successorAt of successors) {
                 out.push({
-                    pollPhase: poll,
-                    death: 1_000,
+                    pollPhase: 0,
+                    death,
                     phases: Array.from({ length: s.targets }, () => Array.from({ length: s.nodes }, () => check)),
                     successorAt,
                     coldStartMs: s.coldStart ? 4_500 : 0,

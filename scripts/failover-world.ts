@@ -251,7 +251,16 @@ export const WORLD_ENV: Record<string, string> = {
 };
 
 /** A failure to inject: return an Error to make the call fail, a number to add latency (ms), or nothing. */
-export type Fault = (command: string, input: Record<string, unknown>, t: number) => Error | number | undefined;
+export type Fault = (
+    command: string,
+    input: Record<string, unknown>,
+    t: number,
+    /** The invocation making the call. */
+    run?: string,
+) => Error | number | undefined;
+
+/** Every call's latency unless a test sets `World.latency` (ms). */
+export const DEFAULT_LATENCY_MS = 50;
 
 export interface Call {
     command: string;
@@ -320,7 +329,7 @@ export class World {
     readonly published: Array<{ at: number; subject: string; message: string }> = [];
     /** Successful ModifyListener calls: when made and applied, the weights they set, by whom. */
     readonly moves: Move[] = [];
-    latency: (command: string) => number = () => 50;
+    latency: (command: string) => number = () => DEFAULT_LATENCY_MS;
     faults: Fault[] = [];
     /** Each Lambda invocation: when it was delivered and when the handler returned (and who held the lease then). */
     readonly invocations: Invocation[] = [];
@@ -408,7 +417,7 @@ export class World {
         this.calls.push(record);
         let extra = 0;
         for (const fault of this.faults) {
-            const f = fault(command, input, at);
+            const f = fault(command, input, at, record.run);
             if (f instanceof Error) {
                 const latency = this.latency(command);
                 await this.clock.sleep(Number.isFinite(latency) ? latency : 50);

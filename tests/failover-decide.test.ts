@@ -3,6 +3,7 @@
  * (elb.ts), the configuration (config.ts) and the event classification. The handler itself runs
  * against a simulated account in failover-handler.test.ts.
  */
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import type { Action } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
     ACTIVE_WEIGHTS,
@@ -37,9 +38,15 @@ import {
     readWeights,
     withWeights,
 } from "../lambda/failover/handler";
-import { ACTIVE_TG, FAILOVER_TG, WORLD_ENV } from "../scripts/failover-world";
+import { ACTIVE_TG, FAILOVER_TG, World, WORLD_ENV } from "../scripts/failover-world";
 import { CLOCK_MARGIN_MS } from "../lambda/failover/context";
-import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
+import {
+    boundedCalls,
+    CALL_TIMEOUTS_MS,
+    FIRST_DB_CALL_TIMEOUT_MS,
+    type Calls,
+    type Clients,
+} from "../lambda/failover/runtime";
 
 const ARNS = { activeTargetGroupArn: ACTIVE_TG, failoverTargetGroupArn: FAILOVER_TG };
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
@@ -611,7 +618,7 @@ describe("configuration", () => {
             failback: "automatic",
             failbackAfterSeconds: 300,
             maxHoldDownLevel: 2,
-            pollIntervalSeconds: 1,
+            pollIntervalSeconds: 0.8,
             confirmations: 1,
             standbyCheckSeconds: 30,
             leaseSeconds: 15,
@@ -632,7 +639,8 @@ describe("configuration", () => {
         ],
         [{ TABLE_NAME: "" }, "TABLE_NAME: missing"],
         [{ FAILBACK: "sometimes" }, "FAILBACK: 'sometimes' is not 'automatic' or 'manual'"],
-        [{ POLL_INTERVAL_SECONDS: "0" }, "POLL_INTERVAL_SECONDS: 0 is outside 1..15"],
+        [{ POLL_INTERVAL_SECONDS: "0" }, "POLL_INTERVAL_SECONDS: 0 is outside 0.5..15"],
+        [{ POLL_INTERVAL_SECONDS: "0.75" }, "POLL_INTERVAL_SECONDS: '0.75' is not a number of seconds in tenths"],
         [{ LEASE_SECONDS: "10", RENEW_SECONDS: "6" }, "RENEW_SECONDS: 6 must be at most half of LEASE_SECONDS (10)"],
         [{ CONFIRMATIONS: "two" }, "CONFIRMATIONS: 'two' is not a whole number"],
     ])("should reject %j naming the variable", (override, message) => {
@@ -645,5 +653,56 @@ describe("configuration", () => {
         expect(positionOf({ active: 0, failover: 3 })).toBe("failover");
         expect(positionOf({ active: 5, failover: 5 })).toBe("split");
         expect(positionOf({ active: 0, failover: 0 })).toBe("none");
+    });
+});
+
+describe("bounded calls", () => {
+    /** A stand-in client whose calls each take the next of `latencies` (ms) on the world's clock. */
+    function slowClient(world: World, latencies: number[]) {
+        return {
+            send: async () => {
+                await world.clock.sleep(latencies.shift() ?? 10);
+                return {};
+            },
+        };
+    }
+    /** The outcome of each call, made one after the other: "ok" or the error's name. */
+    async function outcomes(world: World, calls: Calls, n: number): Promise<string[]> {
+        const done = (async () => {
+            const out: string[] = [];
+            for (let i = 0; i < n; i++) {
+                out.push(
+                    await calls.db(new GetItemCommand({ TableName: "t", Key: {} })).then(
+                        () => "ok",
+                        (e: Error) => e.name,
+                    ),
+                );
+            }
+            return out;
+        })();
+        await world.clock.run(world.clock.now() + 10_000);
+        return done;
+    }
+
+    it("should give a DynamoDB client's first call after a cold start FIRST_DB_CALL_TIMEOUT_MS, until the service has answered once", async () => {
+        const world = new World();
+        const slow = FIRST_DB_CALL_TIMEOUT_MS - 100;
+        expect(slow).toBeGreaterThan(CALL_TIMEOUTS_MS.db);
+        const clients = (dynamodb: { send: () => Promise<object> }) =>
+            ({ ...world.clients(), dynamodb }) as unknown as Clients;
+        // A fresh client: the first (slow) call answers; once warm, the same latency times out.
+        const fresh = slowClient(world, [slow, slow, 10]);
+        expect(await outcomes(world, boundedCalls(clients(fresh), world.clock), 3)).toEqual([
+            "ok",
+            "CallTimeoutError",
+            "ok",
+        ]);
+        // The same client in the next invocation (a warm container) stays warm.
+        fresh.send = slowClient(world, [slow]).send;
+        const again = boundedCalls(clients(fresh), world.clock);
+        expect(await outcomes(world, again, 1)).toEqual(["CallTimeoutError"]);
+        // A first call that gets no answer leaves the client cold: the next one gets the long limit too.
+        const lost = slowClient(world, [FIRST_DB_CALL_TIMEOUT_MS + 100, slow]);
+        expect(await outcomes(world, boundedCalls(clients(lost), world.clock), 2)).toEqual(["CallTimeoutError", "ok"]);
     });
 });

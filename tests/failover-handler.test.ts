@@ -10,8 +10,19 @@ import * as esbuild from "esbuild";
 import type { HandlerResult } from "../lambda/failover/handler";
 import { logMetricPattern, type ControllerLogMetric } from "../components/monitoring/alarms";
 import { LOG_EVENTS, STATE_TAG_KEY } from "../lambda/failover/protocol";
-import { invoke, schedule, SCHEDULED_EVENT, throttling } from "../scripts/failover-world";
+import {
+    failoverCallSeconds,
+    FUNCTION_TIMEOUT_SECONDS,
+    MAX_RUN_SECONDS,
+} from "../components/failoverController/timing";
+import { DEFAULT_CONFIG } from "../lambda/failover/config";
+import { HEARTBEAT_MS, STOP_RESERVE_MS } from "../lambda/failover/context";
+import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
+import { DEFAULT_LATENCY_MS, invoke, schedule, SCHEDULED_EVENT, throttling } from "../scripts/failover-world";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
+
+/** The poll interval (ms). */
+const POLL_MS = DEFAULT_CONFIG.pollIntervalSeconds * 1000;
 
 describe("the poller relay", () => {
     it("should poll the active group about every second across invocations, with no gap at the handovers", async () => {
@@ -249,7 +260,8 @@ describe("state that survives faults", () => {
         const died = 2 * MIN;
         const s = setup({ env: { CONFIRMATIONS: "2" }, active: [server("a1", [[died, Infinity]])] });
         const isActive = (input: Record<string, unknown>) => input.TargetGroupArn === s.world.groups.active.arn;
-        // Every 7th read of the active group takes 1.9 s; the first one to see it dead too.
+        // Every 7th read of the active group answers just before its timeout; the first one to see it dead too.
+        const slow = CALL_TIMEOUTS_MS.elb - 20 - DEFAULT_LATENCY_MS;
         let reads = 0;
         let slowed = false;
         s.world.faults.push((command, input, t) => {
@@ -257,9 +269,9 @@ describe("state that survives faults", () => {
             reads += 1;
             if (t >= died + 6_000 && !slowed) {
                 slowed = true;
-                return 1_900;
+                return slow;
             }
-            return reads % 7 === 0 ? 1_900 : undefined;
+            return reads % 7 === 0 ? slow : undefined;
         });
         await s.runMinutes(4);
         const move = s.world.moves[0];
@@ -267,15 +279,55 @@ describe("state that survives faults", () => {
         const polls = s.world.callsOf("DescribeTargetHealth").filter((c) => isActive(c.input) && c.at <= move.at);
         // The two samples the failover rests on are a full interval apart, the slow one first.
         const [first, second] = polls.slice(-2);
-        expect(second.at - first.at).toBeGreaterThanOrEqual(1_000);
+        expect(second.at - first.at).toBeGreaterThanOrEqual(POLL_MS);
         // Within a run, no two polls are ever closer than the interval, slow calls or not.
         const handovers = s.events("lease_acquired").map((e) => e.t);
         const gaps = polls
             .slice(1)
             .map((c, i) => ({ gap: c.at - polls[i].at, at: c.at }))
             .filter((g) => !handovers.some((h) => Math.abs(h - g.at) < 2_000));
-        expect(Math.min(...gaps.map((g) => g.gap))).toBeGreaterThanOrEqual(1_000);
+        expect(Math.min(...gaps.map((g) => g.gap))).toBeGreaterThanOrEqual(POLL_MS);
         expect(slowed).toBe(true);
+    });
+
+    it("6. should read again at once after a read that got no answer, once, and count only answered polls an interval apart", async () => {
+        const died = 2 * MIN;
+        const s = setup({ env: { CONFIRMATIONS: "2" }, active: [server("a1", [[died, Infinity]])] });
+        const isActive = (input: Record<string, unknown>) => input.TargetGroupArn === s.world.groups.active.arn;
+        // From 90 s on, reads of the active group are lost in pairs: two lost, one answered, ...
+        let reads = 0;
+        const lost = new Set<number>();
+        s.world.faults.push((command, input, t) => {
+            if (command !== "DescribeTargetHealth" || !isActive(input) || t < 90_000) return undefined;
+            reads += 1;
+            if (reads % 3 === 0) return undefined;
+            lost.add(t);
+            return Number.POSITIVE_INFINITY;
+        });
+        await s.runMinutes(4);
+        const move = s.world.moves[0];
+        expect(move).toBeDefined();
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => isActive(c.input) && c.at >= 90_000 && c.at <= move.at);
+        // Within a run: a handover's first poll follows the old holder's on its own schedule.
+        const handovers = s.events("lease_acquired").map((e) => e.t);
+        const gaps = polls
+            .slice(1)
+            .map((c, i) => ({ gap: c.at - polls[i].at, afterLost: lost.has(polls[i].at), run: c.run, at: c.at }))
+            .filter((g, i) => g.run === polls[i].run && !handovers.some((h) => Math.abs(h - g.at) < 2_000));
+        // A lost read is retried as soon as its timeout ends; a lost retry waits for the next poll.
+        const retries = gaps.map((g) => g.afterLost && g.gap === CALL_TIMEOUTS_MS.elb);
+        expect(retries.filter(Boolean).length).toBeGreaterThan(3);
+        for (const [i, g] of gaps.entries()) {
+            if (retries[i]) expect(retries[i - 1] ?? false).toBe(false);
+            else expect(g.gap).toBeGreaterThanOrEqual(POLL_MS);
+        }
+        // The answered polls the move rests on are at least an interval apart.
+        const answered = polls.filter((c) => !lost.has(c.at));
+        const [first, second] = answered.slice(-2);
+        expect(second.at - first.at).toBeGreaterThanOrEqual(POLL_MS);
+        expect(move.at).toBeGreaterThan(second.at);
     });
 
     it("7. should move 3 times in the first hour and never after for a pool that dies 30 s every 6 minutes, and publish the hold-down", async () => {
@@ -320,6 +372,42 @@ describe("state that survives faults", () => {
             expect(run.end! - run.start).toBeLessThan(260_000);
         }
         expect(s.events("poll_error").every((e) => /did not answer within/.test(String(e.error)))).toBe(true);
+    });
+
+    it("9. should keep a backstop run (the alarm's) polling for its whole run, inside its Lambda timeout, and let the lease go cleanly", async () => {
+        // Both schedules are broken: the controller-down alarm starts the only run.
+        const died = 100_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        const timeoutMs = FUNCTION_TIMEOUT_SECONDS * 1000;
+        void invoke(
+            s.world,
+            s.handler,
+            { source: "aws.cloudwatch", alarmData: { alarmName: "web-controller-down" } },
+            { id: "backstop", timeoutMs },
+        );
+        await s.world.clock.run(6 * MIN);
+        const run = s.world.invocations.find((i) => i.id === "backstop")!;
+        expect(s.events("alarm_trigger")).toHaveLength(1);
+        // It ran as long as a scheduled run may, and ended with room to spare before Lambda's limit.
+        expect(run.end! - run.start).toBeGreaterThanOrEqual(MAX_RUN_SECONDS * 1000);
+        expect(run.end! - run.start).toBeLessThanOrEqual(timeoutMs - STOP_RESERVE_MS);
+        expect(s.events("run_complete")).toEqual([expect.objectContaining({ trigger: "alarm", ended: "released" })]);
+        expect(s.world.table.get("controller")?.holder).toBeUndefined();
+        expect(s.world.orphanedLeases()).toEqual([]);
+        // Without a gap all along: heartbeats for the alarm, polls for the failover.
+        const beats = s.events("heartbeat").map((e) => e.t);
+        const beatGaps = beats.slice(1).map((t, i) => t - beats[i]);
+        expect(beats[beats.length - 1] - beats[0]).toBeGreaterThan(
+            MAX_RUN_SECONDS * 1000 - HEARTBEAT_MS - DEFAULT_CONFIG.renewSeconds * 2_000,
+        );
+        expect(Math.max(...beatGaps)).toBeLessThan(HEARTBEAT_MS + DEFAULT_CONFIG.renewSeconds * 2_000);
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn);
+        const pollGaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
+        expect(Math.max(...pollGaps)).toBeLessThanOrEqual(2 * POLL_MS);
+        expect(s.world.moves).toHaveLength(1);
+        expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
     });
 
     it("10. should never let two overlapping invocations both move traffic", async () => {

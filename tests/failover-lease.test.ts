@@ -7,8 +7,8 @@
  */
 import type { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { createHandler } from "../lambda/failover/handler";
-import type { Clients } from "../lambda/failover/runtime";
-import { invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
+import { CALL_TIMEOUTS_MS, type Clients } from "../lambda/failover/runtime";
+import { DEFAULT_LATENCY_MS, invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
 import { MIN, server, setup, type Setup } from "./failover-setup";
 
 const isHandover = (command: string, input: Record<string, unknown>) =>
@@ -49,19 +49,46 @@ describe("a handover whose outcome the old holder does not know", () => {
     ])(
         "should stop moving and polling once a handover landed whose reply timed out (pool dies at %i ms, checks at %i ms)",
         async (died, phase) => {
-            // DynamoDB applies each handover 0.4 s in; the holder gives up waiting at 0.5 s.
-            const s = await relay(died, phase, (command, input) => (isHandover(command, input) ? 750 : undefined));
+            // DynamoDB applies each handover 10 ms after the holder gave up waiting for it (its
+            // timeout), before the holder's read of the item that follows arrives.
+            const applied = CALL_TIMEOUTS_MS.db + 10;
+            const s = await relay(died, phase, (command, input) =>
+                isHandover(command, input) ? 2 * applied - DEFAULT_LATENCY_MS : undefined,
+            );
             const handover = s.world.calls.find((c) => isHandover(c.command, c.input))!;
             expect(handover).toBeDefined();
             expect(s.world.callsOutsideLease()).toEqual([]);
             expect(s.world.unleasedMoves()).toEqual([]);
-            expect(elbCallsAfter(s, handover.run, handover.at + 400)).toEqual([]);
+            expect(elbCallsAfter(s, handover.run, handover.at + applied)).toEqual([]);
             // The failover is the controller's own: no hand edit, no hold, back once the pool is.
             expect(s.events("hand_edit")).toEqual([]);
             expect(s.world.moves.map((m) => m.weights.active)).toEqual([0, 100]);
             expect(s.events("run_complete")[0]).toMatchObject({ ended: "handed_over" });
         },
     );
+
+    it("should neither poll nor move while a handover whose reply was lost is unconfirmed, even when the item cannot be read", async () => {
+        // The first handover lands but its reply is lost; for 3 s after it the old holder can
+        // neither read the item nor write it: its lease is unknown (`leaseUntil` = -Infinity).
+        let handover: { at: number; run?: string } | undefined;
+        const s = await relay(58_000, 250, (command, input, t, run) => {
+            if (isHandover(command, input) && handover === undefined) {
+                handover = { at: t, run };
+                // Applied 50 ms before the timeout, answered well after it.
+                return 4 * CALL_TIMEOUTS_MS.db - 100 - DEFAULT_LATENCY_MS;
+            }
+            const blind = handover !== undefined && run === handover.run && t < handover.at + 3_000;
+            return blind && (command === "GetItem" || command === "UpdateItem") ? throttling() : undefined;
+        });
+        expect(handover).toBeDefined();
+        const failed = s.world.calls.filter((c) => c.run === handover!.run && c.error === "ThrottlingException");
+        expect(failed.map((c) => c.command)).toEqual(expect.arrayContaining(["GetItem", "UpdateItem"]));
+        expect(elbCallsAfter(s, handover!.run, handover!.at)).toEqual([]);
+        expect(s.world.callsOutsideLease()).toEqual([]);
+        expect(s.world.unleasedMoves()).toEqual([]);
+        expect(s.events("run_complete")[0]).toMatchObject({ ended: "lease_lost" });
+        expect(s.world.moves.map((m) => m.weights.active)).toEqual([0, 100]);
+    });
 
     it("should void a handover that reaches DynamoDB only after the holder gave up on it and renewed", async () => {
         // The first handover lands 1.5 s after it was sent, 1 s after the holder's timeout, its
@@ -150,18 +177,21 @@ describe("a handover whose outcome the old holder does not know", () => {
 });
 
 describe("the lease's length", () => {
+    /** The latency to add for a call of `service` to answer 20 ms before its timeout. */
+    const nearly = (service: keyof typeof CALL_TIMEOUTS_MS) => CALL_TIMEOUTS_MS[service] - 20 - DEFAULT_LATENCY_MS;
     it.each([1_700, 2_000, 2_300])(
         "should count from the expiry written to DynamoDB, not from when a slow acquire and state load came back (checks at %i ms)",
         async (phase) => {
             // No state in the table yet (so the first run reads 0.1's listener tag), the acquire
-            // and that read each nearly time out, then every renewal fails: the lease the table
-            // holds ends 15 s after the acquire was sent (at 15.3 s), so no move may start after
-            // 12.3 s. The pool is marked out between 11.7 and 12.3 s, seen by the poll at 12.65 s.
+            // and that read each nearly time out (0.75 s together), then every renewal fails: the
+            // lease the table holds ends 15 s after the acquire was sent (at 15.3 s), so no move
+            // may start after 12.3 s. The pool is marked out between 11.7 and 12.3 s and seen by a
+            // poll before 13.05 s, when a lease counted from the state load would still allow it.
             const s = setup({ state: null, active: [server("a1", [[6_000, Infinity]], "refuse", phase)] });
             s.world.faults.push((command, input) => {
                 const update = String(input.UpdateExpression);
-                if (command === "UpdateItem" && update.startsWith("SET #holder = :me")) return 400;
-                if (command === "DescribeTags") return 700;
+                if (command === "UpdateItem" && update.startsWith("SET #holder = :me")) return nearly("db");
+                if (command === "DescribeTags") return nearly("elb");
                 return command === "UpdateItem" && update.startsWith("SET #expiresAt") ? throttling() : undefined;
             });
             await s.runMinutes(1);
@@ -201,8 +231,10 @@ describe("runs that come and go", () => {
     it.each([0, 50])(
         "should not leave the lease orphaned when a successor gives up just as it is handed over (%i ms into its wait)",
         async (x) => {
-            // The successor's invocation has 38 s (+ x) left: it gives up waiting at once, while
-            // the holder hands over at its next renewal and clearing the successor's mark is slow.
+            // The successor arrives just before the holder's renewal at 11.3 s (which finds it
+            // waiting: the holder hands over after its next poll, at 12.1 s). Its invocation has
+            // 38.8 s (+ x) left: it gives up waiting about 0.8 s in, just before the handover
+            // lands, and clearing its mark is slow.
             const s = setup();
             s.world.faults.push((command, input) =>
                 command === "UpdateItem" && String(input.UpdateExpression) === "REMOVE #successor, #successorSince"
@@ -211,9 +243,9 @@ describe("runs that come and go", () => {
             );
             void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
             void s.world.clock
-                .sleep(10_000)
+                .sleep(11_250)
                 .then(() =>
-                    invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 38_000 + x }),
+                    invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 38_800 + x }),
                 );
             await s.world.clock.run(60_000);
             expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over", "released"]);
@@ -228,13 +260,15 @@ describe("runs that come and go", () => {
         s.world.faults.push((command, input, t) => {
             if (command === "UpdateItem" && String(input.UpdateExpression) === "REMOVE #successor, #successorSince")
                 return throttling();
-            // The holder hands over at 10.35 s; the successor's reads fail from then on.
-            return command === "GetItem" && t > 10_300 && t < 12_000 ? throttling() : undefined;
+            // The holder renews at 11.3 s, finds the successor waiting and hands over after its
+            // poll at 12.05 s; the successor's reads fail from just before then until after it
+            // gave up waiting (2.25 s in).
+            return command === "GetItem" && t > 12_000 && t < 14_000 ? throttling() : undefined;
         });
         void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
         void s.world.clock
-            .sleep(10_000)
-            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 39_000 }));
+            .sleep(11_250)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 40_250 }));
         void s.world.clock
             .sleep(40_000)
             .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "next" }));

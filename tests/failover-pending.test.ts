@@ -6,7 +6,9 @@
  * the controller's own move, never an operator's hand edit.
  */
 import { createHandler } from "../lambda/failover/handler";
-import { invoke, throttling, WORLD_ENV } from "../scripts/failover-world";
+import { DEFAULT_CONFIG } from "../lambda/failover/config";
+import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
+import { DEFAULT_LATENCY_MS, invoke, throttling, WORLD_ENV } from "../scripts/failover-world";
 import { MIN, server, setup } from "./failover-setup";
 
 const isModify = (command: string) => command === "ModifyListener";
@@ -17,12 +19,13 @@ describe("a move whose outcome is unknown", () => {
     it("should take a failover whose ModifyListener reply was lost for its own: no hand edit, and the automatic failback follows", async () => {
         const died = 2 * MIN;
         const s = setup({ active: [server("a1", [[died, died + 40_000]])] });
-        // ELB applies the first ModifyListener 0.75 s in; the controller gives up at 1 s.
+        // ELB applies the first ModifyListener 0.1 s before the controller gives up on it.
+        const applied = CALL_TIMEOUTS_MS.elbWrite - 100;
         let slowed = false;
         s.world.faults.push((command) => {
             if (!isModify(command) || slowed) return undefined;
             slowed = true;
-            return 1_500;
+            return 2 * applied - DEFAULT_LATENCY_MS;
         });
         await s.runMinutes(12);
         expect(s.events("failover_failed")).toEqual([expect.objectContaining({ outcome: "unknown" })]);
@@ -32,6 +35,40 @@ describe("a move whose outcome is unknown", () => {
         expect(s.world.moves.map((m) => m.weights.active)).toEqual([0, 100]);
         expect(s.world.savedState()).toMatchObject({ hold: false, lastPosition: "active" });
         expect(s.world.table.get("controller")?.pendingMove).toBeUndefined();
+    });
+
+    it("should retry a refused ModifyListener at the next poll without waiting for the alert, and alert once", async () => {
+        const died = 2 * MIN;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        // The first three ModifyListener calls are throttled; SNS answers just within its timeout.
+        let refused = 0;
+        s.world.faults.push((command) => {
+            if (command === "Publish") return CALL_TIMEOUTS_MS.sns - 50 - DEFAULT_LATENCY_MS;
+            if (!isModify(command) || refused >= 3) return undefined;
+            refused += 1;
+            return throttling();
+        });
+        await s.runMinutes(4);
+        const attempts = s.world.callsOf("ModifyListener");
+        expect(attempts).toHaveLength(4);
+        // Each retry comes at the next poll, not after the failure's notification.
+        const gaps = attempts.slice(1).map((c, i) => c.at - attempts[i].at);
+        expect(Math.max(...gaps)).toBeLessThan(CALL_TIMEOUTS_MS.sns - 50);
+        expect(Math.max(...gaps)).toBeLessThanOrEqual(2 * DEFAULT_CONFIG.pollIntervalSeconds * 1000);
+        // One failure alerted (its log line says it went out), the retries logged as retries.
+        expect(s.events("failover_failed")).toEqual([
+            expect.objectContaining({ outcome: "unchanged", notified: true }),
+        ]);
+        expect(s.events("move_retry")).toEqual([
+            expect.objectContaining({ kind: "failover", outcome: "unchanged", notified: false }),
+            expect.objectContaining({ kind: "failover", outcome: "unchanged", notified: false }),
+        ]);
+        expect(s.events("failover")).toHaveLength(1);
+        expect(s.world.published.map((p) => p.subject)).toEqual([
+            expect.stringMatching(/^ha-webstack failover FAILED: weights unchanged/),
+            expect.stringMatching(/^ha-webstack failover:/),
+        ]);
+        expect(s.world.weights).toEqual({ active: 0, failover: 100 });
     });
 
     it("should let the next run take over a move whose maker could not save it", async () => {
@@ -123,11 +160,11 @@ describe("a move whose outcome is unknown", () => {
 
 describe("the lease check made on DynamoDB's side", () => {
     it("should stop a holder from moving once another run holds the lease, although its own clock says it still has it", async () => {
-        // The first run's renewals fail from 12 s on: its lease ends at 25.15 s. A second run whose
-        // clock runs 4.5 s fast (more than the 3 s margin) takes it over at 20.9 s, true time. The
-        // pool is marked out at 21 s: the first run's poll at 21.1 s sees it while its own
-        // bookkeeping still gives it the lease for 4 s.
-        const s = setup({ active: [server("a1", [[14_000, Infinity]])] });
+        // The first run's renewals fail from 12 s on (the last one landed at 11.3 s): its lease
+        // ends at 26.3 s. A second run whose clock runs 4.5 s fast (more than the 3 s margin)
+        // takes it over at 22 s, true time. The pool is marked out at 22.2 s: the first run's poll
+        // at 22.45 s sees it while its own bookkeeping still gives it the lease for almost 4 s.
+        const s = setup({ active: [server("a1", [[14_000, Infinity]], "refuse", 2_200)] });
         const fast = createHandler({
             env: WORLD_ENV,
             clients: s.world.clients(),

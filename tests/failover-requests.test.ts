@@ -6,9 +6,11 @@
  * unknown. A request is acted on only by a holder that took it out of the item first, and only
  * while it is young (REQUEST_TTL_MS).
  */
-import { REQUEST_TTL_MS } from "../lambda/failover/context";
+import { CLOCK_MARGIN_MS, REQUEST_TTL_MS } from "../lambda/failover/context";
 import { sdkClients, type HandlerResult } from "../lambda/failover/handler";
-import { invoke, throttling } from "../scripts/failover-world";
+import { boundedCalls, CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
+import { ControllerStore, type RequestRecord } from "../lambda/failover/store";
+import { DEFAULT_LATENCY_MS, invoke, throttling, World } from "../scripts/failover-world";
 import { MIN, setup, type Setup } from "./failover-setup";
 
 const update = (input: Record<string, unknown>) => String(input.UpdateExpression);
@@ -50,17 +52,18 @@ describe("an operator's request", () => {
     });
 
     it("should wait for the poller's answer when the poller took the request before the operator gave up", async () => {
-        // The poller's renewals fail from 20 to 28 s, so it sees the request (posted at 20.35 s)
-        // only at 28.4 s, takes it, and answers slowly (reads of 0.75 s, ModifyListener of 0.95 s,
-        // SNS of 2.95 s: each within its timeout): the operator's 12 s are up before the answer is in.
+        // The poller's renewals fail from 20 to 29 s, so it sees the request (posted at 20.35 s)
+        // only at about 29 s, takes it, and answers slowly (reads, ModifyListener and SNS each
+        // 50 ms within its timeout): the operator's 12 s are up before the answer is in.
         const s = setup();
+        const slow = (service: keyof typeof CALL_TIMEOUTS_MS) => CALL_TIMEOUTS_MS[service] - 50 - DEFAULT_LATENCY_MS;
         s.world.faults.push((command, input, t) => {
-            if (command === "UpdateItem" && update(input).startsWith("SET #expiresAt") && t >= 20_000 && t < 28_000)
+            if (command === "UpdateItem" && update(input).startsWith("SET #expiresAt") && t >= 20_000 && t < 29_000)
                 return throttling();
-            if (t < 28_000 || t > 40_000) return undefined;
-            if (command === "DescribeTargetHealth") return 700;
-            if (command === "ModifyListener") return 900;
-            return command === "Publish" ? 2_900 : undefined;
+            if (t < 29_000 || t > 40_000) return undefined;
+            if (command === "DescribeTargetHealth") return slow("elb");
+            if (command === "ModifyListener") return slow("elbWrite");
+            return command === "Publish" ? slow("sns") : undefined;
         });
         const reply = await operatorFailover(s);
         const answered = s.world.calls.find(
@@ -69,6 +72,35 @@ describe("an operator's request", () => {
         expect(answered!.at).toBeGreaterThan(20_350 + REQUEST_TTL_MS);
         expect(reply).toMatchObject({ ok: true, hold: true, position: "failover" });
         expectConsistent(s, reply);
+    });
+
+    it("should say nothing changed once a request it cannot withdraw is older than any holder may take (REQUEST_TTL_MS and the clocks' margin)", async () => {
+        // The request lands but its reply is lost; every withdrawal is throttled, and the poller's
+        // renewals fail from 19 s to 45 s, so it never sees the request while it could take it.
+        const s = setup();
+        s.world.faults.push((command, input, t) => {
+            if (command !== "UpdateItem") return undefined;
+            const expression = update(input);
+            // Applied at 0.75 of the timeout, answered at 1.5 of it.
+            if (expression.startsWith("SET #request")) return 1.5 * CALL_TIMEOUTS_MS.db - DEFAULT_LATENCY_MS;
+            if (expression === "REMOVE #request, #requestAt") return throttling();
+            return expression.startsWith("SET #expiresAt") && t >= 19_000 && t < 45_000 ? throttling() : undefined;
+        });
+        void s.runMinutes(5);
+        await s.world.clock.run(20_000);
+        let repliedAt = Infinity;
+        const reply = invoke(s.world, s.handler, { action: "failover" }).then((r) => {
+            repliedAt = s.world.clock.now();
+            return r as HandlerResult;
+        });
+        await s.world.clock.run(20_000 + 2 * MIN);
+        // Known only once no holder can take it any more: not earlier, and not "unknown" 20 s on.
+        expect(await reply).toMatchObject({ ok: false, message: expect.stringMatching(/nothing changed: retry/) });
+        expect(repliedAt).toBeGreaterThan(20_000 + REQUEST_TTL_MS + CLOCK_MARGIN_MS);
+        expect(repliedAt).toBeLessThan(20_000 + REQUEST_TTL_MS + CLOCK_MARGIN_MS + 2_000);
+        expect(s.world.table.get("controller")?.request).toBeDefined();
+        expect(s.world.moves).toEqual([]);
+        expectConsistent(s, await reply);
     });
 
     it("should find out what became of a request whose posting timed out after it was written", async () => {
@@ -179,5 +211,44 @@ describe("the SDK clients", () => {
         expect(await clients.sns.config.maxAttempts()).toBe(3);
         // ModifyListener: one attempt (an SDK retry could land a move late, or twice).
         expect(await clients.elbv2Write.config.maxAttempts()).toBe(1);
+    });
+});
+
+describe("a request's freshness, checked by DynamoDB", () => {
+    it("should let only the holder take a request, and only while it is younger than REQUEST_TTL_MS", async () => {
+        const world = new World();
+        world.table.set("controller", {
+            id: { S: "controller" },
+            holder: { S: "run-a" },
+            expiresAt: { N: String(10 * MIN) },
+        });
+        const store = new ControllerStore(boundedCalls(world.clients(), world.clock), "t");
+        const request: RequestRecord = { id: "op-1", action: "failover", force: false };
+        /** The call's outcome: the error's name, or "ok". */
+        const outcome = async (call: Promise<unknown>) => {
+            const settled = call.then(
+                () => "ok",
+                (e: { name?: string }) => e.name ?? "error",
+            );
+            await world.clock.run(world.clock.now() + 1_000);
+            return settled;
+        };
+        const posted = 1_000;
+        expect(await outcome(store.postRequest(request, posted, REQUEST_TTL_MS))).toBe("ok");
+        // Another run, whatever its clock says, cannot take it.
+        expect(await outcome(store.claimRequest("run-b", request, posted + 1, REQUEST_TTL_MS))).toBe(
+            "ConditionalCheckFailedException",
+        );
+        // The holder, once the request is REQUEST_TTL_MS old, cannot either: it stays for the operator to withdraw.
+        expect(await outcome(store.claimRequest("run-a", request, posted + REQUEST_TTL_MS, REQUEST_TTL_MS))).toBe(
+            "ConditionalCheckFailedException",
+        );
+        expect(world.table.get("controller")?.request?.S).toBe(JSON.stringify(request));
+        // 1 ms younger, it takes it: the request leaves the item.
+        expect(await outcome(store.claimRequest("run-a", request, posted + REQUEST_TTL_MS - 1, REQUEST_TTL_MS))).toBe(
+            "ok",
+        );
+        expect(world.table.get("controller")?.request).toBeUndefined();
+        expect(world.table.get("controller")?.requestAt).toBeUndefined();
     });
 });

@@ -7,6 +7,7 @@ import { runPolicyPack } from "../scripts/plan/policyReport";
 import { cloudWatchAgentUserData, rolloutAlarmKeys, serverLogGroupNames } from "../components/monitoring";
 import { renderUserData } from "../components/serverPool/userData";
 import { defaultMaxConnections } from "../components/database";
+import { failoverCallSeconds, failoverTimeSeconds } from "../components/failoverController";
 import { WebStack } from "../components/webStack";
 import { expectRejectedBeforeCreate, T, ofType, only, resolveRef, stackConfig, userDataOf } from "./helpers";
 import { bootOptionsOf } from "./support/boot";
@@ -286,8 +287,10 @@ describe("the stack program", () => {
             expect(env.FAILBACK).toBe(config["ha-webstack:failback"] ?? "automatic");
             // pulumi up must not undo a failover.
             expect(https.options.ignoreChanges).toEqual(["defaultActions", "tags"]);
-            expect(ev.outputs.failoverTimeSeconds).toBe(20.8);
-            expect(ev.outputs.failoverCallSeconds).toBe(15.8);
+            // The bounds the controller's defaults add up to (pinned in failoverController.test.ts).
+            expect(ev.outputs.failoverTimeSeconds).toBe(failoverTimeSeconds());
+            expect(ev.outputs.failoverCallSeconds).toBe(failoverCallSeconds());
+            expect(ev.outputs.failoverCallSeconds).toBe(15.2);
             // The lease and the state live in the controller's table; no concurrency is reserved.
             expect(env.TABLE_NAME).toBe(only(ev, "aws:dynamodb/table:Table").state.name);
             expect(only(ev, T.fn, "-controller-fn").inputs.reservedConcurrentExecutions).toBeUndefined();

@@ -46,9 +46,10 @@ export interface FailoverControllerArgs {
      */
     maxHoldDownLevel?: number;
     /**
-     * Seconds between two polls of the active group's health, 1 to 15. Each poll is one
-     * DescribeTargetHealth call: ELB's Describe* calls share one budget per account.
-     * @default 1
+     * Seconds between two polls of the active group's health, 0.5 to 15 in tenths. Each poll is
+     * one DescribeTargetHealth call: ELB's Describe* calls share one budget per account (0.8 s is
+     * 1.25 calls a second; the failover group and the listener add one each every 30 s).
+     * @default 0.8
      */
     pollIntervalSeconds?: number;
     /**

@@ -1,6 +1,6 @@
 /** Checks {@link FailoverControllerArgs} and fills in the defaults. */
-import { DEFAULT_CONFIG } from "../../lambda/failover/config";
-import { integerIn, logRetentionDays, oneOf } from "../shared/validation";
+import { DEFAULT_CONFIG, POLL_INTERVAL_RANGE } from "../../lambda/failover/config";
+import { integerIn, invalid, logRetentionDays, numberIn, oneOf } from "../shared/validation";
 import { FAILBACK_POLICIES, FailbackPolicy, FailoverControllerArgs } from "./args";
 
 export interface FailoverControllerSettings {
@@ -34,11 +34,11 @@ export function validateFailoverControllerArgs(
             0,
             6,
         ),
-        pollIntervalSeconds: integerIn(
+        pollIntervalSeconds: tenths(
             `${label}.pollIntervalSeconds`,
             args.pollIntervalSeconds ?? DEFAULT_CONFIG.pollIntervalSeconds,
-            1,
-            15,
+            POLL_INTERVAL_RANGE.min,
+            POLL_INTERVAL_RANGE.max,
         ),
         confirmations: integerIn(`${label}.confirmations`, args.confirmations ?? DEFAULT_CONFIG.confirmations, 1, 10),
         reservedConcurrency:
@@ -52,4 +52,17 @@ export function validateFailoverControllerArgs(
                   ),
         logRetentionDays: logRetentionDays(`${label}.logRetentionDays`, args.logRetentionDays ?? 30),
     };
+}
+
+/** Seconds in tenths (0.8, 1.5, 2) from `min` to `max`: the Lambda's environment carries them as written. */
+function tenths(key: string, value: unknown, min: number, max: number): number {
+    const expected = `a number of seconds from ${min} to ${max} in tenths (like 0.8)`;
+    let n: number;
+    try {
+        n = numberIn(key, value, min, max);
+    } catch {
+        throw invalid(key, value, expected);
+    }
+    if (Math.abs(n * 10 - Math.round(n * 10)) > 1e-9) throw invalid(key, value, expected);
+    return Math.round(n * 10) / 10;
 }

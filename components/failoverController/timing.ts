@@ -4,6 +4,7 @@
  * ALB; the bound here must never be below what it measures (a test holds it to that).
  */
 import { DEFAULT_CONFIG } from "../../lambda/failover/config";
+import { SUCCESSOR_FAST_POLL_MS } from "../../lambda/failover/context";
 import { CALL_TIMEOUTS_MS } from "../../lambda/failover/runtime";
 import { HEALTH_CHECK } from "../shared/healthCheck";
 
@@ -21,6 +22,10 @@ export interface FailoverTiming {
     confirmations: number;
     /** How long a poll's ELB read may take before it counts as lost (s): `CALL_TIMEOUTS_MS.elb`. */
     readTimeoutSeconds: number;
+    /** How long a DynamoDB call may take (s): `CALL_TIMEOUTS_MS.db`. */
+    dbTimeoutSeconds: number;
+    /** How often a successor reads the item once the holder knows of it (s): `SUCCESSOR_FAST_POLL_MS`. */
+    successorFastPollSeconds: number;
     /** ModifyListener's round trip and its reaching every ALB node: AWS publishes no figure, so an allowance (s). */
     propagationSeconds: number;
 }
@@ -32,19 +37,37 @@ export const DEFAULT_TIMING: FailoverTiming = {
     pollIntervalSeconds: DEFAULT_CONFIG.pollIntervalSeconds,
     confirmations: DEFAULT_CONFIG.confirmations,
     readTimeoutSeconds: CALL_TIMEOUTS_MS.elb / 1000,
+    dbTimeoutSeconds: CALL_TIMEOUTS_MS.db / 1000,
+    successorFastPollSeconds: SUCCESSOR_FAST_POLL_MS / 1000,
     propagationSeconds: 5,
 };
 
 /**
+ * How much later than one poll interval a successor's first poll can come after the holder's
+ * last: the holder hands over right after a poll that found the active group healthy (that poll's
+ * read took up to the read timeout, so the next poll was due `pollInterval - readTimeout` later),
+ * then the handover's write, the successor's wait between its reads of the item and the read that
+ * finds the lease its own. Defaults: 0.3 + 0.05 + 0.3 - (0.8 - 0.5) = 0.35 s.
+ */
+export function handoverSeconds(t: FailoverTiming = DEFAULT_TIMING): number {
+    return Math.max(
+        0,
+        2 * t.dbTimeoutSeconds + t.successorFastPollSeconds - (t.pollIntervalSeconds - t.readTimeoutSeconds),
+    );
+}
+
+/**
  * What the controller's own calls add once its poll that can see the pool dead is due: that
- * poll's reads may be lost (a timeout: the next poll comes one interval later), and the poll that
- * does see it takes up to the read timeout, its reads bringing what the move needs (the failover
- * group, the listener; the move's lease check runs alongside). Defaults: 1 + 0.8 = 1.8 s.
- * `npm run bench:failover` sweeps every call up to its timeout, with and without that lost poll,
- * and a handover at every moment; more than one lost poll adds a poll interval each.
+ * poll's read of the active group takes up to the read timeout, and either it saw the group down
+ * (then one more round, up to the read timeout again: the failover group, the listener and the
+ * move's lease check at once) or it got no answer (then it reads again at once, everything and the
+ * lease check together: up to the read timeout again); and a handover can come just before it
+ * ({@link handoverSeconds}). Defaults: 2 × 0.5 + 0.35 = 1.35 s. `npm run bench:failover` sweeps
+ * every call up to its timeout, with and without that lost poll, and a handover at every moment;
+ * each further lost poll adds a poll interval.
  */
 export function apiSeconds(t: FailoverTiming = DEFAULT_TIMING): number {
-    return t.pollIntervalSeconds + t.readTimeoutSeconds;
+    return 2 * t.readTimeoutSeconds + handoverSeconds(t);
 }
 
 /**
@@ -52,10 +75,11 @@ export function apiSeconds(t: FailoverTiming = DEFAULT_TIMING): number {
  * marks a server out after `unhealthyThreshold` failed checks `healthCheckIntervalSeconds` apart,
  * the first of which can start up to one interval after the death and, for a hung server, ends
  * only at its timeout; the controller's poll that sees it can come one poll interval later (more
- * polls with `confirmations` > 1); then {@link apiSeconds}. Defaults: 5 × 2 + 3 + 1 + 1.8 = 15.8 s.
+ * polls with `confirmations` > 1); then {@link apiSeconds}. Defaults: 5 × 2 + 3 + 0.8 + 1.35 =
+ * 15.15, so 15.2 s (rounded up to tenths: a bound).
  */
 export function failoverCallSeconds(t: FailoverTiming = DEFAULT_TIMING): number {
-    return tenths(
+    return upToTenths(
         t.healthCheckIntervalSeconds * t.unhealthyThreshold +
             t.healthCheckTimeoutSeconds +
             t.pollIntervalSeconds * t.confirmations +
@@ -63,12 +87,13 @@ export function failoverCallSeconds(t: FailoverTiming = DEFAULT_TIMING): number 
     );
 }
 
-/** Worst case to traffic on the failover group: {@link failoverCallSeconds} plus the propagation allowance (20.8 s). */
+/** Worst case to traffic on the failover group: {@link failoverCallSeconds} plus the propagation allowance (20.2 s). */
 export function failoverTimeSeconds(t: FailoverTiming = DEFAULT_TIMING): number {
-    return tenths(failoverCallSeconds(t) + t.propagationSeconds);
+    return upToTenths(failoverCallSeconds(t) + t.propagationSeconds);
 }
 
-const tenths = (x: number) => Math.round(x * 10) / 10;
+/** Rounded up to tenths (never below the sum; 1e-9 absorbs floating-point noise such as 15.000000000000002). */
+const upToTenths = (x: number) => Math.ceil(x * 10 - 1e-9) / 10;
 
 /** A run that sees no successor stops after this long; the Lambda timeout leaves it room to finish. */
 export const MAX_RUN_SECONDS = DEFAULT_CONFIG.maxRunSeconds;

@@ -21,13 +21,16 @@ export interface FailoverConfig extends ControllerSettings {
 export const DEFAULT_CONFIG = {
     failbackAfterSeconds: 300,
     maxHoldDownLevel: 2,
-    pollIntervalSeconds: 1,
+    pollIntervalSeconds: 0.8,
     confirmations: 1,
     standbyCheckSeconds: 30,
     leaseSeconds: 15,
     renewSeconds: 5,
     maxRunSeconds: 240,
 } as const;
+
+/** The poll interval's range (s, in tenths): below 0.5 s the reads' timeouts would overlap the next poll. */
+export const POLL_INTERVAL_RANGE = { min: 0.5, max: 15 } as const;
 
 export class ConfigError extends Error {
     constructor(
@@ -52,6 +55,17 @@ function integer(env: Env, name: EnvName, fallback: number, min: number, max: nu
     const raw = env[name]?.trim();
     if (raw === undefined || raw === "") return fallback;
     if (!/^\d+$/.test(raw)) throw new ConfigError(name, `'${raw}' is not a whole number`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(name, `${value} is outside ${min}..${max}`);
+    return value;
+}
+
+/** Seconds in tenths (`0.8`, `2`, `1.5`), from `min` to `max`. */
+function tenthsOfSeconds(env: Env, name: EnvName, fallback: number, min: number, max: number): number {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === "") return fallback;
+    if (!/^\d+(\.\d)?$/.test(raw))
+        throw new ConfigError(name, `'${raw}' is not a number of seconds in tenths (like 0.8)`);
     const value = Number(raw);
     if (value < min || value > max) throw new ConfigError(name, `${value} is outside ${min}..${max}`);
     return value;
@@ -115,7 +129,13 @@ export function loadConfig(env: Env): FailoverConfig {
         failback,
         failbackAfterSeconds: integer(env, ENV.failbackAfterSeconds, DEFAULT_CONFIG.failbackAfterSeconds, 0, 86_400),
         maxHoldDownLevel: integer(env, ENV.maxHoldDownLevel, DEFAULT_CONFIG.maxHoldDownLevel, 0, 6),
-        pollIntervalSeconds: integer(env, ENV.pollIntervalSeconds, DEFAULT_CONFIG.pollIntervalSeconds, 1, 15),
+        pollIntervalSeconds: tenthsOfSeconds(
+            env,
+            ENV.pollIntervalSeconds,
+            DEFAULT_CONFIG.pollIntervalSeconds,
+            POLL_INTERVAL_RANGE.min,
+            POLL_INTERVAL_RANGE.max,
+        ),
         confirmations: integer(env, ENV.confirmations, DEFAULT_CONFIG.confirmations, 1, 10),
         standbyCheckSeconds: integer(env, ENV.standbyCheckSeconds, DEFAULT_CONFIG.standbyCheckSeconds, 5, 300),
         leaseSeconds,

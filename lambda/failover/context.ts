@@ -7,8 +7,15 @@ import type { Calls, Clock, LogRecord } from "./runtime";
 export const STOP_RESERVE_MS = 8_000;
 /** The holder moves traffic only while its lease is valid for longer than this. */
 export const LEASE_SAFETY_MS = 3_000;
-/** A waiting successor reads the lease this often. */
+/** A waiting successor reads the lease this often, */
 export const SUCCESSOR_POLL_MS = 250;
+/**
+ * and this often for SUCCESSOR_FAST_WINDOW_MS once the holder has renewed since the successor's
+ * mark (it knows of the successor, and hands over after its next poll that finds the active group
+ * healthy: within a poll interval and a read, or a renewal period when the group looks down).
+ */
+export const SUCCESSOR_FAST_POLL_MS = 50;
+export const SUCCESSOR_FAST_WINDOW_MS = 1_500;
 /** A successor mark older than this belongs to a run that is gone: another run may take its place. */
 export const SUCCESSOR_STALE_MS = 30_000;
 /** Heartbeats (the controller-down alarm counts them) are logged this often. */

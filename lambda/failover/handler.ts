@@ -4,7 +4,7 @@
  *
  * An ALB never fails over between the target groups of one forward action, so this function does
  * it. Started every minute by an EventBridge schedule, each run takes over from the previous one
- * (a lease in DynamoDB, see store.ts) and polls every second until the next run is there to take
+ * (a lease in DynamoDB, see store.ts) and polls every 0.8 s until the next run is there to take
  * over in turn (poller.ts), so that polling never pauses. The decisions are controller.ts's. A
  * CloudWatch alarm on the poller's heartbeat starts a run when none is polling; an operator
  * invokes it with `{"action": ...}`.

@@ -26,7 +26,14 @@ import {
 import { readHealth, readListener, withWeights, writeWeights, type ListenerView } from "./elb";
 import { loadState } from "./loadState";
 import { loadBalancerName, moveDetails, moveFailedMessage, moveMessage, notify } from "./notify";
-import { CALL_TIMEOUTS_MS, errorText, isConditionFailure, wasRejected, type LogRecord } from "./runtime";
+import {
+    CALL_TIMEOUTS_MS,
+    CallTimeoutError,
+    errorText,
+    isConditionFailure,
+    wasRejected,
+    type LogRecord,
+} from "./runtime";
 import { ControllerStore, parseRequest, type Carried, type ControllerItem, type RequestRecord } from "./store";
 
 import {
@@ -66,6 +73,15 @@ export class LeaseHolder {
     private writtenExpiry: number;
     /** No new handover before this, after one failed: renew and poll meanwhile. */
     private handoverRetryAt = -Infinity;
+    /** The successor the last renewal found waiting: handed the lease right after the next poll. */
+    private successor: string | undefined;
+    /** The last step of the loop was a poll (see `handoverDue`). */
+    private justPolled = false;
+    /** The last poll read the active group with a healthy target. */
+    private lastPollClear = false;
+    private successorSeenAt = -Infinity;
+    /** The last poll's active read timed out and was retried at once (see `poll`): the next one waits. */
+    private retriedLostRead = false;
     private pendingInTable: boolean;
     /** A write failed its `#holder = :me` condition: another run holds the lease. */
     private lost = false;
@@ -76,6 +92,8 @@ export class LeaseHolder {
     private saveNow: boolean;
     private nextPollAt: number;
     private failureNotified = false;
+    /** Notifications still on their way (see {@link later}). */
+    private readonly background: Promise<unknown>[] = [];
     private lastActiveReadFailed = false;
     polls = 0;
     pollErrors = 0;
@@ -111,8 +129,27 @@ export class LeaseHolder {
         this.ctx.log(record);
     }
 
-    /** The loop: renew (answer requests, hand over), poll, decide, move; until handed over, released or lost. */
+    /** Starts work the run must finish before it ends, but that must not hold up the loop. */
+    private later(work: Promise<unknown>): void {
+        this.background.push(work.catch(() => undefined));
+    }
+
+    /** What {@link later} started, finished. */
+    async settle(): Promise<void> {
+        while (this.background.length > 0) await Promise.all(this.background.splice(0));
+    }
+
+    /** The loop (see {@link loop}), and then what it left running. */
     async run(startedAt: number): Promise<RunSummary["ended"]> {
+        try {
+            return await this.loop(startedAt);
+        } finally {
+            await this.settle();
+        }
+    }
+
+    /** Renew (answer requests, hand over), poll, decide, move; until handed over, released or lost. */
+    private async loop(startedAt: number): Promise<RunSummary["ended"]> {
         while (true) {
             if (this.lost) return "lease_lost";
             if (
@@ -122,6 +159,18 @@ export class LeaseHolder {
                 await this.release();
                 return "released";
             }
+            if (this.handoverDue()) {
+                const handed = await this.handOver(this.successor!);
+                this.successor = undefined;
+                if (handed === "handed_over") return "handed_over";
+                if (handed === "lost") return "lease_lost";
+                // Kept: renew at once (that also voids the failed handover, should it still reach
+                // DynamoDB), poll, and try the handover again a renewal period later, to the
+                // successor the item then names.
+                this.handoverRetryAt = this.now() + this.config.renewSeconds * 1000;
+                continue;
+            }
+            this.justPolled = false;
             if (this.saveNow || this.renewalDue()) {
                 const item = await this.renew();
                 if (item === "lost") return "lease_lost";
@@ -129,20 +178,9 @@ export class LeaseHolder {
                     await this.afterRenewal(item);
                     const request = this.freshRequest(item);
                     if (request && (await this.claim(request))) await this.respond(request, await this.answer(request));
-                    if (
-                        item.successor &&
-                        item.successor !== this.ctx.runId &&
-                        this.now() >= this.handoverRetryAt &&
-                        Number.isFinite(this.writtenExpiry)
-                    ) {
-                        const handed = await this.handOver(item.successor);
-                        if (handed === "handed_over") return "handed_over";
-                        if (handed === "lost") return "lease_lost";
-                        // Kept: renew at once (that also voids the failed handover, should it still
-                        // reach DynamoDB), poll, and try the handover again a renewal period later.
-                        this.handoverRetryAt = this.now() + this.config.renewSeconds * 1000;
-                        continue;
-                    }
+                    const successor = item.successor && item.successor !== this.ctx.runId ? item.successor : undefined;
+                    if (successor !== this.successor) this.successorSeenAt = this.now();
+                    this.successor = successor;
                 }
             }
             if (this.now() >= this.leaseUntil) {
@@ -154,7 +192,27 @@ export class LeaseHolder {
                 continue;
             }
             await this.poll();
+            this.justPolled = true;
         }
+    }
+
+    /**
+     * Hand over right after a poll, never in place of one: the successor's first poll then comes
+     * as soon as the handover's write and the successor's next read of the item allow, and the
+     * polls before it were this run's. The successor is the one the last renewal found waiting.
+     * Not after a poll that saw the active group down or could not read it (a move may be one poll
+     * away: this run makes it, rather than a successor's first poll, which reads and checks the
+     * lease from scratch), unless the successor has waited a renewal period already.
+     */
+    private handoverDue(): boolean {
+        return (
+            this.successor !== undefined &&
+            this.justPolled &&
+            (this.lastPollClear || this.now() - this.successorSeenAt >= this.config.renewSeconds * 1000) &&
+            this.now() >= this.handoverRetryAt &&
+            this.now() < this.leaseUntil &&
+            Number.isFinite(this.writtenExpiry)
+        );
     }
 
     /**
@@ -358,8 +416,14 @@ export class LeaseHolder {
         if (suspect && onActive && this.failoverLikely() && this.leaseValid()) {
             fenced = this.fence(FAILOVER_MOVE, false, 0);
         }
+        let activeTimedOut = false;
         const reads = await Promise.all([
-            this.safe("active health", () => readHealth(calls, config.activeTargetGroupArn)),
+            this.safe("active health", () =>
+                readHealth(calls, config.activeTargetGroupArn).catch((err: unknown) => {
+                    activeTimedOut = err instanceof CallTimeoutError;
+                    throw err;
+                }),
+            ),
             failoverRead
                 ? this.safe("failover health", () => readHealth(calls, config.failoverTargetGroupArn))
                 : undefined,
@@ -367,6 +431,17 @@ export class LeaseHolder {
         ]);
         const active = reads[0];
         this.lastActiveReadFailed = active === undefined;
+        this.lastPollClear = active !== undefined && active !== null && active > 0;
+        // A read that got no answer in time used up most of the interval: read again at once
+        // (everything, and with the move's lease check, as after any lost read), once; a second
+        // loss in a row, or an error the service answered (throttling), waits for the next poll.
+        // The decisions count two polls as consecutive only an interval apart (`sample`).
+        if (activeTimedOut && !this.retriedLostRead) {
+            this.nextPollAt = Math.min(this.nextPollAt, this.now());
+            this.retriedLostRead = true;
+        } else {
+            this.retriedLostRead = false;
+        }
         let failover = reads[1];
         let view = reads[2];
         // The active group looks down: read the rest at once, the move may follow. A failover is
@@ -528,17 +603,26 @@ export class LeaseHolder {
             // Refused: it will never land. Otherwise it may have: the pending move says it was ours.
             const unknown = !wasRejected(err);
             if (!unknown) this.state = { ...this.state, pending: null };
-            const sent = this.failureNotified
-                ? { notified: false }
-                : await notify(this.ctx, ...moveFailedMessage(config.listenerArn, move, error, details, unknown));
+            const retry = this.failureNotified;
             this.failureNotified = true;
-            this.log({
-                event: move.kind === "failover" ? "failover_failed" : "failback_failed",
+            const record = {
+                event: retry ? "move_retry" : move.kind === "failover" ? "failover_failed" : "failback_failed",
                 ...base,
+                kind: move.kind,
                 error,
                 outcome: unknown ? "unknown" : "unchanged",
-                ...sent,
-            });
+            } as const;
+            if (retry) {
+                this.log({ ...record, notified: false });
+            } else {
+                // The alert goes out while the next poll retries: SNS (up to its 3 s timeout) must
+                // not hold up the move. The run waits for it before it ends (`run`).
+                this.later(
+                    notify(this.ctx, ...moveFailedMessage(config.listenerArn, move, error, details, unknown)).then(
+                        (sent) => this.log({ ...record, ...sent }),
+                    ),
+                );
+            }
             return { kind: move.kind, from, to: move.to, ok: false, at, error, unknown };
         }
         this.listener = { weights: move.to, defaultActions: withWeights(view.defaultActions, config, move.to) };

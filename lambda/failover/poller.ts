@@ -1,14 +1,15 @@
 /**
  * The poller: one run of the controller. It takes the lease (or waits as the running poller's
- * successor until it is handed over), then polls the target groups every second, hands each
- * observation to `decide()`, carries out its moves, keeps the lease and the state, answers
- * operators' requests, and hands the lease to the next run as soon as one is waiting. Runs relay
- * each other without a gap; at most one of them moves traffic at a time.
+ * successor until it is handed over), then polls the target groups every `pollIntervalSeconds`
+ * (0.8 s), hands each observation to `decide()`, carries out its moves, keeps the lease and the
+ * state, answers operators' requests, and hands the lease to the next run once one is waiting
+ * (right after a poll that found the active group healthy). Runs relay each other without a gap;
+ * at most one of them moves traffic at a time.
  *
  * Reads stay polite (the Describe* calls share one account-wide budget): while traffic is on the
- * active group, only its health every second, and the failover group and the listener every
+ * active group, only its health every poll, and the failover group and the listener every
  * `standbyCheckSeconds` or as soon as the active group shows no healthy target; elsewhere, both
- * groups every two seconds.
+ * groups every other poll interval.
  */
 import { type ControllerItem, ControllerStore, type RequestRecord } from "./store";
 import { isConditionFailure, errorText } from "./runtime";
@@ -16,6 +17,8 @@ import { LeaseHolder, type Holding } from "./holder";
 import { loadState } from "./loadState";
 import {
     STOP_RESERVE_MS,
+    SUCCESSOR_FAST_POLL_MS,
+    SUCCESSOR_FAST_WINDOW_MS,
     SUCCESSOR_POLL_MS,
     SUCCESSOR_STALE_MS,
     type RunContext,
@@ -59,20 +62,31 @@ async function acquire(ctx: RunContext, store: ControllerStore): Promise<Lease> 
 async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise<Lease | null> {
     const { clock } = ctx;
     const leaseMs = ctx.config.leaseSeconds * 1000;
+    // The lease's expiry as of this run's mark: once it changes, the holder has renewed since, and
+    // so has read the mark (a renewal returns the item): it hands over after its next poll that
+    // finds the active group healthy. Read the item fast for a while then, so that the
+    // successor's first poll comes soon after (the reads before that cost less at the slow pace).
+    let markedExpiry: number | undefined;
+    let fastUntil = -Infinity;
     try {
-        await store.registerSuccessor(ctx.runId, clock.now(), SUCCESSOR_STALE_MS);
+        markedExpiry = (await store.registerSuccessor(ctx.runId, clock.now(), SUCCESSOR_STALE_MS)).expiresAt;
     } catch (err) {
         if (isConditionFailure(err)) return null;
         ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
     }
     while (ctx.remainingMs() > STOP_RESERVE_MS + 2 * leaseMs) {
-        await clock.sleep(SUCCESSOR_POLL_MS);
+        await clock.sleep(clock.now() < fastUntil ? SUCCESSOR_FAST_POLL_MS : SUCCESSOR_POLL_MS);
         let item: ControllerItem;
         try {
             item = await store.read();
         } catch (err) {
             ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
             continue;
+        }
+        if (markedExpiry === undefined) markedExpiry = item.expiresAt;
+        else if (item.expiresAt !== markedExpiry) {
+            markedExpiry = item.expiresAt;
+            fastUntil = clock.now() + SUCCESSOR_FAST_WINDOW_MS;
         }
         // Handed over: the lease ends when the handover wrote (no expiry read: renew before moving).
         if (item.holder === ctx.runId) return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity };
@@ -215,5 +229,6 @@ export async function answerAsHolder(
     const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease), "manual");
     const result = (await holder.claim(request)) ? await holder.answer(request) : null;
     await holder.release();
+    await holder.settle();
     return result;
 }

@@ -47,6 +47,8 @@ export const LOG_EVENTS = [
     "failback",
     "failover_failed",
     "failback_failed",
+    // A failed move tried again (by a later poll) and failing again: logged, not alerted again.
+    "move_retry",
     "status_failed",
     "failover_refused",
     "failback_refused",

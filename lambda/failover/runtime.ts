@@ -42,14 +42,24 @@ export interface Calls {
 
 /**
  * Per-call limits (ms); `npm run bench:failover` sweeps every call's latency up to them, and
- * `failoverCallSeconds` counts them. A poll's reads end before the next poll is due (one poll a
- * second), so a slow read never holds up the next one: it is an unknown, and the next poll reads
+ * `failoverCallSeconds` counts them. A poll's reads end before the next poll is due (every 0.8 s
+ * by default), so a slow read never holds up the next one: it is an unknown, and the next poll reads
  * again. DynamoDB answers in milliseconds; its limit bounds how late a renewal can make a poll.
  * ModifyListener's outcome, when it does not answer in time, is settled by the next poll's
  * listener read (the pending move), so its limit is short too: a lost call is retried sooner.
  * The SDK's own socket timeouts are a second line (`SDK_REQUEST_HANDLER`).
  */
-export const CALL_TIMEOUTS_MS = { elb: 800, elbWrite: 1_000, db: 500, sns: 3_000 } as const;
+export const CALL_TIMEOUTS_MS = { elb: 500, elbWrite: 500, db: 300, sns: 3_000 } as const;
+
+/**
+ * A DynamoDB client's first call after a cold start also opens its connection (DNS, TCP, TLS),
+ * which a warm call does not pay for: it gets this long instead of `CALL_TIMEOUTS_MS.db`, until
+ * the service has answered once. Still bounded: a lease a cold run cannot take in time is retried.
+ */
+export const FIRST_DB_CALL_TIMEOUT_MS = 1_000;
+
+/** The DynamoDB clients whose connection is open (the service answered one of their calls). */
+const warmDynamoDb = new WeakSet<object>();
 
 /** Request handler settings for the real SDK clients: no call without a timeout. */
 export const SDK_REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 2_000 } as const;
@@ -70,9 +80,12 @@ export function boundedCalls(clients: Clients, clock: Clock, budget?: () => numb
     const wrap = <S extends (...args: never[]) => Promise<unknown>>(
         service: keyof typeof CALL_TIMEOUTS_MS,
         send: S,
+        client?: object,
     ): S =>
         ((command: unknown) => {
-            const ms = Math.max(1, Math.min(CALL_TIMEOUTS_MS[service], budget ? budget() : Infinity));
+            const cold = client !== undefined && !warmDynamoDb.has(client);
+            const limit = cold ? FIRST_DB_CALL_TIMEOUT_MS : CALL_TIMEOUTS_MS[service];
+            const ms = Math.max(1, Math.min(limit, budget ? budget() : Infinity));
             const abort = new AbortController();
             let settled = false;
             const call = (send as unknown as (c: unknown, o: { abortSignal: AbortSignal }) => Promise<unknown>)(
@@ -81,6 +94,16 @@ export function boundedCalls(clients: Clients, clock: Clock, budget?: () => numb
                     abortSignal: abort.signal,
                 },
             ).finally(() => (settled = true));
+            // Any answer of the service (a failed condition too) says the connection is open.
+            if (client !== undefined) {
+                call.then(
+                    () => warmDynamoDb.add(client),
+                    (err: unknown) => {
+                        // An SDK service error (4xx or 5xx) carries `$fault`; a broken or aborted connection does not.
+                        if (typeof err === "object" && err !== null && "$fault" in err) warmDynamoDb.add(client);
+                    },
+                );
+            }
             const timeout = clock.sleep(ms).then(() => {
                 if (!settled) abort.abort();
                 throw new CallTimeoutError(service, ms);
@@ -96,7 +119,7 @@ export function boundedCalls(clients: Clients, clock: Clock, budget?: () => numb
             (clients.elbv2Write ?? clients.elbv2).send.bind(clients.elbv2Write ?? clients.elbv2),
         ),
         sns: wrap("sns", clients.sns.send.bind(clients.sns)),
-        db: wrap("db", clients.dynamodb.send.bind(clients.dynamodb)),
+        db: wrap("db", clients.dynamodb.send.bind(clients.dynamodb), clients.dynamodb),
     };
 }
 

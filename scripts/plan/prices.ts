@@ -196,13 +196,13 @@ export const ASSUMPTIONS = {
     accessLogsStoredGb: 1,
     /**
      * The failover controller as `npm run bench:failover` measured an hour of normal operation
-     * (both schedules): 2 invocations and 65 billed seconds a minute at 128 MB, 16.9 DynamoDB
-     * writes and 16.9 reads a minute.
+     * (both schedules, polls every 0.8 s): 2 invocations and 66.4 billed seconds a minute at
+     * 128 MB, 16.5 DynamoDB writes and 27.1 reads a minute.
      */
     controllerInvocationsPerMinute: 2,
-    controllerBilledSecondsPerMinute: 65,
-    controllerWritesPerMinute: 16.9,
-    controllerReadsPerMinute: 16.9,
+    controllerBilledSecondsPerMinute: 66.4,
+    controllerWritesPerMinute: 16.5,
+    controllerReadsPerMinute: 27.1,
 } as const;
 
 /**
