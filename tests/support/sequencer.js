@@ -12,6 +12,7 @@ const SLOWEST = [
     "server.test.ts",
     "stack.test.ts",
     "package.test.ts",
+    "multiLanguage.test.ts",
     "plan.test.ts",
     "plan-compare.test.ts",
     "plan-diagram.test.ts",
