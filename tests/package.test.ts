@@ -136,13 +136,31 @@ afterAll(() => {
 
 describe("npm pack", () => {
     it("should build first: prepack runs npm run build, which runs scripts/build.mjs (the build this test ran)", () => {
-        expect(lifecycle).toEqual(["npm run build", "node scripts/build.mjs"]);
+        // prepack builds; npm then runs prepare, which leaves a pack's build alone (next test).
+        expect(lifecycle).toEqual(["npm run build", "node scripts/build.mjs", "node scripts/build.mjs --prepare"]);
         expect(pkg.scripts.build).toBe("node scripts/build.mjs");
         const script = fs.readFileSync(path.join(ROOT, "scripts", "build.mjs"), "utf8");
         expect(script).toMatch(
             /const \{ ROOT, buildLibrary \} = createRequire\(import\.meta\.url\)\("\.\/build-library\.cjs"\);/,
         );
         expect(script).toMatch(/^\s+const bundles = buildLibrary\(\)\./m);
+    });
+
+    it("should build on an install in a clone (prepare: a git install of the plugin), but not twice for a pack", () => {
+        expect(pkg.scripts.prepare).toBe("node scripts/build.mjs --prepare");
+        const marker = path.join(ROOT, "dist", "components", "index.js");
+        const before = fs.statSync(marker).mtimeMs;
+        for (const command of ["pack", "publish"]) {
+            const out = execFileSync(process.execPath, [path.join(ROOT, "scripts", "build.mjs"), "--prepare"], {
+                cwd: ROOT,
+                env: { ...process.env, npm_command: command },
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            expect(out).toBe("");
+        }
+        // Nothing rebuilt: dist/ is the build this file made (a rebuild starts from an empty dist/).
+        expect(fs.statSync(marker).mtimeMs).toBe(before);
     });
 
     it("should ship dist/ with declarations and source maps, the server files and the handler bundle", () => {
