@@ -238,7 +238,11 @@ describe("state that survives faults", () => {
             s.world.weights = { active: 0, failover: 100 };
             await s.runMinutes(4);
             expect(s.world.moves.map((m) => m.weights)).toEqual([{ active: 100, failover: 0 }]);
-            expect(movedAfter(s.world, dies)).toBeLessThanOrEqual(15);
+            // At once: as fast as a failover (no failback delay, no operator), and for that reason.
+            expect(movedAfter(s.world, dies)).toBeLessThanOrEqual(failoverCallSeconds());
+            expect(s.events("failback").map((e) => e.reason)).toEqual([
+                expect.stringMatching(/^failover group has had no healthy target/),
+            ]);
         },
     );
 

@@ -9,7 +9,9 @@ import type { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { createHandler } from "../lambda/failover/handler";
 import { CALL_TIMEOUTS_MS, type Clients } from "../lambda/failover/runtime";
 import { DEFAULT_LATENCY_MS, invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
-import { MIN, server, setup, type Setup } from "./failover-setup";
+import { DEFAULT_CONFIG } from "../lambda/failover/config";
+import { failoverCallSeconds, handoverSeconds } from "../components/failoverController/timing";
+import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
 
 const isHandover = (command: string, input: Record<string, unknown>) =>
     command === "UpdateItem" && String(input.UpdateExpression).startsWith("SET #holder = :successor");
@@ -254,6 +256,51 @@ describe("runs that come and go", () => {
             expect(s.world.invocations.find((i) => i.id === "late")?.end).toBeLessThan(48_500);
         },
     );
+
+    it("should not hand the lease to a run that left while its successor mark was still on the way (issue 9)", async () => {
+        // The successor's registration times out (300 ms) but lands 1.6 s later: its first read
+        // of the item shows no successor. Had it left then ("covered"), the holder's next renewal
+        // would find the late mark and hand the lease to a run that is gone: no polls until the
+        // lease lapsed and the next scheduled run took it over (36.8 s; the failover 30.15 s
+        // after the death). It registers again instead, and the relay goes on without a gap.
+        const died = 30_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        let registrations = 0;
+        s.world.faults.push((command, input) =>
+            command === "UpdateItem" &&
+            String(input.UpdateExpression).startsWith("SET #successor = :me") &&
+            registrations++ === 0
+                ? 1_600
+                : undefined,
+        );
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
+        void s.world.clock
+            .sleep(20_000)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "late" }));
+        void s.world.clock
+            .sleep(60_000)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "next" }));
+        await s.world.clock.run(3 * MIN);
+        // The active group was polled all along: no gap longer than a handover allows.
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn)
+            .map((c) => c.at);
+        const gaps = polls.slice(1).map((t, i) => t - polls[i]);
+        expect(polls[polls.length - 1]).toBeGreaterThan(3 * MIN - 2_000);
+        expect(Math.max(...gaps)).toBeLessThanOrEqual(
+            (2 * DEFAULT_CONFIG.pollIntervalSeconds + handoverSeconds()) * 1000,
+        );
+        expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
+        // "late" waited and was handed the lease; nobody took a lapsed one over.
+        expect(s.events("run_complete").map((e) => e.ended)).not.toContain("already_covered");
+        expect(s.events("lease_acquired").map((e) => [String(e.runId).split("/")[0], e.takeover])).toEqual([
+            ["holder", "clean"],
+            ["late", "clean"],
+            ["next", "clean"],
+        ]);
+        expect(registrations).toBeGreaterThan(1);
+    });
 
     it("should end normally when a successor giving up can neither clear its mark nor read the item, and the lease then lapses to the next run", async () => {
         const s = setup();

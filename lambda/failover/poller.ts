@@ -68,12 +68,23 @@ async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise
     // successor's first poll comes soon after (the reads before that cost less at the slow pace).
     let markedExpiry: number | undefined;
     let fastUntil = -Infinity;
-    try {
-        markedExpiry = (await store.registerSuccessor(ctx.runId, clock.now(), SUCCESSOR_STALE_MS)).expiresAt;
-    } catch (err) {
-        if (isConditionFailure(err)) return null;
-        ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
-    }
+    // Whether the mark is known to be in the item. After a failed registration it is not: the
+    // write may still land (a timeout, a lost reply), so a read that shows no successor proves
+    // nothing. Leaving then would let a late mark name a run that is gone, and the holder would
+    // hand it the lease: register again instead, until a reply or a read settles it.
+    let marked = false;
+    const register = async (): Promise<"marked" | "taken" | "unknown"> => {
+        try {
+            markedExpiry = (await store.registerSuccessor(ctx.runId, clock.now(), SUCCESSOR_STALE_MS)).expiresAt;
+            marked = true;
+            return "marked";
+        } catch (err) {
+            if (isConditionFailure(err)) return "taken";
+            ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
+            return "unknown";
+        }
+    };
+    if ((await register()) === "taken") return null;
     while (ctx.remainingMs() > STOP_RESERVE_MS + 2 * leaseMs) {
         await clock.sleep(clock.now() < fastUntil ? SUCCESSOR_FAST_POLL_MS : SUCCESSOR_POLL_MS);
         let item: ControllerItem;
@@ -101,7 +112,11 @@ async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise
                 continue;
             }
         }
-        if (item.successor !== ctx.runId) return null;
+        if (item.successor === ctx.runId) marked = true;
+        else if (item.successor !== undefined || marked) return null;
+        // No successor named, and this run's mark may yet land: make sure it is there. Refused,
+        // the next read says why (another successor, or a handover to this run since this read).
+        else await register();
     }
     return giveUpWaiting(ctx, store);
 }
