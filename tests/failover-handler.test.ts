@@ -16,7 +16,7 @@ import {
     MAX_RUN_SECONDS,
 } from "../components/failoverController/timing";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
-import { HEARTBEAT_MS, STOP_RESERVE_MS } from "../lambda/failover/context";
+import { CALL_MARGIN_MS, HEARTBEAT_MS, stopReserveMs } from "../lambda/failover/context";
 import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
 import { DEFAULT_LATENCY_MS, invoke, schedule, SCHEDULED_EVENT, throttling } from "../scripts/failover-world";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
@@ -394,7 +394,7 @@ describe("state that survives faults", () => {
         expect(s.events("alarm_trigger")).toHaveLength(1);
         // It ran as long as a scheduled run may, and ended with room to spare before Lambda's limit.
         expect(run.end! - run.start).toBeGreaterThanOrEqual(MAX_RUN_SECONDS * 1000);
-        expect(run.end! - run.start).toBeLessThanOrEqual(timeoutMs - STOP_RESERVE_MS);
+        expect(run.end! - run.start).toBeLessThanOrEqual(timeoutMs - stopReserveMs(DEFAULT_CONFIG));
         expect(s.events("run_complete")).toEqual([expect.objectContaining({ trigger: "alarm", ended: "released" })]);
         expect(s.world.table.get("controller")?.holder).toBeUndefined();
         expect(s.world.orphanedLeases()).toEqual([]);
@@ -413,6 +413,58 @@ describe("state that survives faults", () => {
         expect(s.world.moves).toHaveLength(1);
         expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
     });
+
+    it.each([
+        // Too little for the request and the poll after it: the poller lets go at once, and the
+        // operator's invocation (finding no poller) answers it; enough: the poller answers it, and
+        // lets go instead of polling.
+        ["the old 8 s reserve", 8_300, "operator"],
+        ["the reserve", stopReserveMs(DEFAULT_CONFIG) + 300, "poller"],
+    ])(
+        "9. should save the state and let the lease go before the timeout when an operator's request comes with just above %s left and every call takes its whole timeout",
+        async (_what, leftAtRequest, mover) => {
+            // The poller's renewal at 33.7 s finds the request (probe of this world: it renews
+            // every 5.6 s from 0.1 s); from just before then, every call answers at its timeout.
+            const renewalAt = 33_700;
+            const deadline = renewalAt + leftAtRequest;
+            // The operator forces a failover onto a failover group with no healthy target: the
+            // holder's next poll then alerts (SNS) that traffic is held on a dead group.
+            const s = setup({ failover: [server("f1", [[0, Infinity]])] });
+            const slowFrom = 32_500;
+            const limit = (command: string) =>
+                command === "Publish"
+                    ? CALL_TIMEOUTS_MS.sns
+                    : command === "ModifyListener"
+                      ? CALL_TIMEOUTS_MS.elbWrite
+                      : /Item$/.test(command)
+                        ? CALL_TIMEOUTS_MS.db
+                        : CALL_TIMEOUTS_MS.elb;
+            s.world.faults.push((command, _input, t) =>
+                t >= slowFrom ? limit(command) - 10 - DEFAULT_LATENCY_MS : undefined,
+            );
+            const poller = invoke(s.world, s.handler, SCHEDULED_EVENT, { id: "poller", timeoutMs: deadline });
+            await s.world.clock.run(32_000);
+            const reply = invoke(s.world, s.handler, { action: "failover", force: true }, { id: "operator" });
+            await s.world.clock.run(deadline + 30_000);
+            expect(await poller).toMatchObject({ ok: true, ended: "released" });
+            // The release reached DynamoDB with its whole timeout to answer in before the poller's
+            // deadline, less the margin every call keeps: it landed, and the poller knew it.
+            const releases = s.world.calls.filter(
+                (c) => c.run === "poller" && /REMOVE #holder/.test(String(c.input.UpdateExpression)),
+            );
+            expect(releases).toHaveLength(1);
+            expect(releases[0].at + CALL_TIMEOUTS_MS.db).toBeLessThanOrEqual(deadline - CALL_MARGIN_MS);
+            expect(s.world.invocations.find((i) => i.id === "poller")!.end).toBeLessThanOrEqual(deadline);
+            expect(s.events("lease_error")).toEqual([]);
+            // The operator's failover was carried out (by the poller or, once it let go, by the
+            // operator's own invocation), saved, and the lease is free.
+            expect(await reply).toMatchObject({ ok: true, hold: true, saved: true });
+            expect(s.world.callsOf("ModifyListener").map((c) => c.run)).toEqual([mover]);
+            expect(s.world.weights).toEqual({ active: 0, failover: 100 });
+            expect(s.world.savedState()).toMatchObject({ hold: true, lastPosition: "failover" });
+            expect(s.world.table.get("controller")?.holder).toBeUndefined();
+        },
+    );
 
     it("10. should never let two overlapping invocations both move traffic", async () => {
         const died = 90_000;

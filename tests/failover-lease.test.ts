@@ -10,8 +10,12 @@ import { createHandler } from "../lambda/failover/handler";
 import { CALL_TIMEOUTS_MS, type Clients } from "../lambda/failover/runtime";
 import { DEFAULT_LATENCY_MS, invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
+import { stopReserveMs } from "../lambda/failover/context";
 import { failoverCallSeconds, handoverSeconds } from "../components/failoverController/timing";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
+
+/** A successor waits for the lease only while it has more than this left (see `obtainLease`). */
+const WAIT_LIMIT_MS = stopReserveMs(DEFAULT_CONFIG) + 2 * DEFAULT_CONFIG.leaseSeconds * 1000;
 
 const isHandover = (command: string, input: Record<string, unknown>) =>
     command === "UpdateItem" && String(input.UpdateExpression).startsWith("SET #holder = :successor");
@@ -235,7 +239,7 @@ describe("runs that come and go", () => {
         async (x) => {
             // The successor arrives just before the holder's renewal at 11.3 s (which finds it
             // waiting: the holder hands over after its next poll, at 12.1 s). Its invocation has
-            // 38.8 s (+ x) left: it gives up waiting about 0.8 s in, just before the handover
+            // 0.8 s (+ x) more than WAIT_LIMIT_MS left: it gives up waiting about 0.8 s in, just before the handover
             // lands, and clearing its mark is slow.
             const s = setup();
             s.world.faults.push((command, input) =>
@@ -247,7 +251,12 @@ describe("runs that come and go", () => {
             void s.world.clock
                 .sleep(11_250)
                 .then(() =>
-                    invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 38_800 + x }),
+                    invoke(
+                        s.world,
+                        s.handler,
+                        { source: "aws.events" },
+                        { id: "late", timeoutMs: WAIT_LIMIT_MS + 800 + x },
+                    ),
                 );
             await s.world.clock.run(60_000);
             expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over", "released"]);
@@ -315,7 +324,9 @@ describe("runs that come and go", () => {
         void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
         void s.world.clock
             .sleep(11_250)
-            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: 40_250 }));
+            .then(() =>
+                invoke(s.world, s.handler, { source: "aws.events" }, { id: "late", timeoutMs: WAIT_LIMIT_MS + 2_250 }),
+            );
         void s.world.clock
             .sleep(40_000)
             .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "next" }));

@@ -1,10 +1,48 @@
 /** What a run of the controller works with, and what it reports. */
 import type { FailoverConfig } from "./config";
 import type { Move, Weights } from "./controller";
-import type { Calls, Clock, LogRecord } from "./runtime";
+import { CALL_TIMEOUTS_MS, FIRST_DB_CALL_TIMEOUT_MS, type Calls, type Clock, type LogRecord } from "./runtime";
 
-/** Never start a poll with less than this left: the handover (or release) and a notification follow. */
-export const STOP_RESERVE_MS = 8_000;
+/** What the handler keeps back from every call's timeout: no call outlasts the run's time less this. */
+export const CALL_MARGIN_MS = 1_000;
+
+const { elb, elbWrite, db, sns } = CALL_TIMEOUTS_MS;
+
+/**
+ * Letting the lease go: the release, which carries the state save, started early enough that the
+ * per-call cap ({@link CALL_MARGIN_MS}) still leaves it its whole timeout. Notifications still on
+ * their way (`LeaseHolder.later`) are not waited for here: each was capped when it started, so it
+ * ends before the Lambda timeout on its own.
+ */
+export const FINISH_MS = db + CALL_MARGIN_MS;
+
+/**
+ * The longest a renewal and the operator's request it finds can take: the renewal (a cold
+ * client's first call), the state's second read (the listener's tags), the request's claim, its
+ * reads (at once), the move's lease check, ModifyListener, the state saved, the notification and
+ * the answer written. Defaults: 1 + 0.5 + 0.3 + 0.5 + 0.3 + 0.5 + 0.3 + 3 + 0.3 = 6.7 s.
+ */
+export const RENEWAL_STEP_MS = FIRST_DB_CALL_TIMEOUT_MS + elb + db + elb + db + elbWrite + db + sns + db;
+
+/**
+ * The longest one poll can take: the wait for it (up to twice the interval, on the failover
+ * group), its reads, the second round after the active group looked down (its lease check runs
+ * alongside), the listener read a failback by timer needs, ModifyListener, the state saved, and up
+ * to four notifications (a move confirmed later, the move, a hand edit and one more notice).
+ * Defaults: 1.6 + 3 × 0.5 + 0.5 + 0.3 + 4 × 3 = 15.9 s.
+ */
+export function pollStepMs(config: Pick<FailoverConfig, "pollIntervalSeconds">): number {
+    return 2 * config.pollIntervalSeconds * 1000 + 3 * elb + elbWrite + db + 4 * sns;
+}
+
+/**
+ * A holder starts no step of its loop (a renewal with its request, a poll) with less than this
+ * left, so the release still fits after it: {@link FINISH_MS} and the longer of the two steps.
+ * Defaults: 1.3 + 15.9 = 17.2 s, inside the 20 s the Lambda timeout leaves after `maxRunSeconds`.
+ */
+export function stopReserveMs(config: Pick<FailoverConfig, "pollIntervalSeconds">): number {
+    return FINISH_MS + Math.max(RENEWAL_STEP_MS, pollStepMs(config));
+}
 /** The holder moves traffic only while its lease is valid for longer than this. */
 export const LEASE_SAFETY_MS = 3_000;
 /** A waiting successor reads the lease this often, */

@@ -27,6 +27,7 @@ import {
     type ManualRequest,
 } from "./controller";
 import { readHealth, readListener } from "./elb";
+import { CALL_MARGIN_MS } from "./context";
 import {
     ANSWER_WAIT_MS,
     answerAsHolder,
@@ -382,7 +383,7 @@ export function createHandler(overrides: HandlerOverrides = {}) {
                 ? context.getRemainingTimeInMillis.bind(context)
                 : () => Number.POSITIVE_INFINITY;
             // What a call may take: never more than the run has left before it must wrap up.
-            const calls = boundedCalls(getClients(), clock, () => remainingMs() - 1_000);
+            const calls = boundedCalls(getClients(), clock, () => remainingMs() - CALL_MARGIN_MS);
             const ctx: RunContext = {
                 config,
                 calls,

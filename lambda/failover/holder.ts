@@ -40,7 +40,7 @@ import {
     HEARTBEAT_MS,
     LEASE_SAFETY_MS,
     REQUEST_TTL_MS,
-    STOP_RESERVE_MS,
+    stopReserveMs,
     type MoveOutcome,
     type RunContext,
     type RunSummary,
@@ -153,7 +153,7 @@ export class LeaseHolder {
         while (true) {
             if (this.lost) return "lease_lost";
             if (
-                this.ctx.remainingMs() < STOP_RESERVE_MS ||
+                this.ctx.remainingMs() < stopReserveMs(this.config) ||
                 this.now() - startedAt >= this.config.maxRunSeconds * 1000
             ) {
                 await this.release();
@@ -190,6 +190,11 @@ export class LeaseHolder {
                 await this.ctx.clock.sleep(this.config.pollIntervalSeconds * 1000);
                 this.lastRenewAt = -Infinity;
                 continue;
+            }
+            // A renewal and the request it found may have used up what a poll and the release need.
+            if (this.ctx.remainingMs() < stopReserveMs(this.config)) {
+                await this.release();
+                return "released";
             }
             await this.poll();
             this.justPolled = true;

@@ -16,7 +16,7 @@ import { isConditionFailure, errorText } from "./runtime";
 import { LeaseHolder, type Holding } from "./holder";
 import { loadState } from "./loadState";
 import {
-    STOP_RESERVE_MS,
+    stopReserveMs,
     SUCCESSOR_FAST_POLL_MS,
     SUCCESSOR_FAST_WINDOW_MS,
     SUCCESSOR_POLL_MS,
@@ -85,7 +85,7 @@ async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise
         }
     };
     if ((await register()) === "taken") return null;
-    while (ctx.remainingMs() > STOP_RESERVE_MS + 2 * leaseMs) {
+    while (ctx.remainingMs() > stopReserveMs(ctx.config) + 2 * leaseMs) {
         await clock.sleep(clock.now() < fastUntil ? SUCCESSOR_FAST_POLL_MS : SUCCESSOR_POLL_MS);
         let item: ControllerItem;
         try {
