@@ -66,7 +66,7 @@ export const CONTROLLER_ALARMS = {
                           key: "failover-move-failed",
                           meaning:
                               "The failover controller tried to move traffic and ModifyListener failed: the weights are unchanged.",
-                          runbook: `It retries on its next poll; ${controllerLogs} (error field: IAM, throttling). Move the weights by hand in the EC2 console (listener 443 > edit) if it keeps failing.`,
+                          runbook: `It retries on its next poll; a retry that fails again is logged move_retry, not alerted again; ${controllerLogs} (error field: IAM, throttling). Move the weights by hand in the EC2 console (listener 443 > edit) if it keeps failing.`,
                           metric: logMetric(s, "moveFailures"),
                           comparisonOperator: "GreaterThanOrEqualToThreshold",
                           threshold: 1,
