@@ -13,6 +13,7 @@ import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/
 import { parse as parseYaml } from "yaml";
 import * as library from "../components";
 import { evaluate, REPO_ROOT, RegisteredResource, resolve } from "../scripts/offline";
+import { PUBLIC_COMPONENTS } from "./support/components";
 
 interface Property {
     type?: string;
@@ -42,15 +43,7 @@ interface Schema {
     dependencies?: { name: string; version: string }[];
 }
 
-const COMPONENTS = [
-    "WebStack",
-    "Network",
-    "LoadBalancer",
-    "ServerPool",
-    "Database",
-    "FailoverController",
-    "Monitoring",
-] as const;
+const COMPONENTS = PUBLIC_COMPONENTS;
 const token = (name: string) => `ha-webstack:index:${name}`;
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
 

@@ -23,6 +23,7 @@ import { promisify } from "util";
 import ts from "typescript";
 import { buildHandlerBundle } from "../components/failoverController/bundle";
 import { rolloutHandlerBundle } from "../components/serverPool/rolloutStarter";
+import { PUBLIC_COMPONENTS } from "./support/components";
 import { ConsumerEvaluation, ConsumerResource, evaluateConsumer } from "./support/consumer";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -303,16 +304,7 @@ describe("the TSDoc of the public API", () => {
     });
 
     it("should give every component an @example", () => {
-        const components = [
-            "WebStack",
-            "Network",
-            "LoadBalancer",
-            "ServerPool",
-            "Database",
-            "FailoverController",
-            "Monitoring",
-        ];
-        const missing = components.filter((name) => {
+        const missing = PUBLIC_COMPONENTS.filter((name) => {
             const folder = name[0].toLowerCase() + name.slice(1);
             const text = fs.readFileSync(path.join(ROOT, "components", folder, `${folder}.ts`), "utf8");
             const doc = new RegExp(`/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*export class ${name} `).exec(text);

@@ -10,7 +10,8 @@ export const FailbackPolicy = {
     Manual: "manual",
 } as const;
 export type FailbackPolicy = (typeof FailbackPolicy)[keyof typeof FailbackPolicy];
-export const FAILBACK_POLICIES = [FailbackPolicy.Automatic, FailbackPolicy.Manual] as const;
+/** Every value of {@link FailbackPolicy}, in its order. */
+export const FAILBACK_POLICIES: readonly FailbackPolicy[] = Object.freeze(Object.values(FailbackPolicy));
 
 export interface FailoverControllerArgs {
     /** The HTTPS listener whose default forward action holds both target groups (`lb.httpsListener.arn`). */

@@ -15,7 +15,8 @@ export const Mode = {
     ActiveActive: "active-active",
 } as const;
 export type Mode = (typeof Mode)[keyof typeof Mode];
-export const MODES = [Mode.ActivePassive, Mode.ActiveActive] as const;
+/** Every value of {@link Mode}, in its order. */
+export const MODES: readonly Mode[] = Object.freeze(Object.values(Mode));
 
 /** ALB target group routing algorithms (the `load_balancing.algorithm.type` attribute). */
 export const Algorithm = {
@@ -27,7 +28,8 @@ export const Algorithm = {
     WeightedRandom: "weighted_random",
 } as const;
 export type Algorithm = (typeof Algorithm)[keyof typeof Algorithm];
-export const ALGORITHMS = [Algorithm.RoundRobin, Algorithm.LeastOutstandingRequests, Algorithm.WeightedRandom] as const;
+/** Every value of {@link Algorithm}, in its order. */
+export const ALGORITHMS: readonly Algorithm[] = Object.freeze(Object.values(Algorithm));
 
 export interface LoadBalancerArgs {
     /** The VPC of the target groups. */

@@ -13,7 +13,8 @@ export const TargetGroupRole = {
     Web: "web",
 } as const;
 export type TargetGroupRole = (typeof TargetGroupRole)[keyof typeof TargetGroupRole];
-export const TARGET_GROUP_ROLES = [TargetGroupRole.Active, TargetGroupRole.Failover, TargetGroupRole.Web] as const;
+/** Every value of {@link TargetGroupRole}, in its order. */
+export const TARGET_GROUP_ROLES: readonly TargetGroupRole[] = Object.freeze(Object.values(TargetGroupRole));
 
 export interface MonitoringLoadBalancer {
     /** The ALB's ARN suffix, `app/<name>/<id>` (`lb.arnSuffix`): the CloudWatch dimension `LoadBalancer`. */

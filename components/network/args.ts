@@ -13,7 +13,8 @@ export const NatGatewayMode = {
     PerAz: "perAz",
 } as const;
 export type NatGatewayMode = (typeof NatGatewayMode)[keyof typeof NatGatewayMode];
-export const NAT_GATEWAY_MODES = [NatGatewayMode.None, NatGatewayMode.Single, NatGatewayMode.PerAz] as const;
+/** Every value of {@link NatGatewayMode}, in its order. */
+export const NAT_GATEWAY_MODES: readonly NatGatewayMode[] = Object.freeze(Object.values(NatGatewayMode));
 
 export interface NetworkArgs {
     /**
