@@ -10,7 +10,7 @@ import { createHandler } from "../lambda/failover/handler";
 import { CALL_TIMEOUTS_MS, type Clients } from "../lambda/failover/runtime";
 import { DEFAULT_LATENCY_MS, invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
-import { stopReserveMs } from "../lambda/failover/context";
+import { HANDOVER_CONFIRM_MS, stopReserveMs } from "../lambda/failover/context";
 import { failoverCallSeconds, handoverSeconds } from "../components/failoverController/timing";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
 
@@ -311,7 +311,16 @@ describe("runs that come and go", () => {
         expect(registrations).toBeGreaterThan(1);
     });
 
-    it("should end normally when a successor giving up can neither clear its mark nor read the item, and the lease then lapses to the next run", async () => {
+    /** The largest gap between two polls of the active group, and when the last one was. */
+    const pollGaps = (s: Setup) => {
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn)
+            .map((c) => c.at);
+        return { last: polls[polls.length - 1], largest: Math.max(...polls.slice(1).map((t, i) => t - polls[i])) };
+    };
+
+    it("should take back a lease handed to a successor that gave up unseen (it could neither clear its mark nor read the item), and relay on (issue 9)", async () => {
         const s = setup();
         s.world.faults.push((command, input, t) => {
             if (command === "UpdateItem" && String(input.UpdateExpression) === "REMOVE #successor, #successorSince")
@@ -331,11 +340,60 @@ describe("runs that come and go", () => {
             .sleep(40_000)
             .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "next" }));
         await s.world.clock.run(90_000);
-        expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over", "already_covered"]);
-        expect(s.world.invocations.filter((i) => i.id !== "next").every((i) => i.end !== undefined)).toBe(true);
-        // Orphaned for the rest of its lease (the residual this path accepts), then taken over as lapsed.
-        expect(s.events("lease_acquired").map((e) => e.takeover)).toEqual(["clean", "expired"]);
+        // The holder watched for the successor's first renewal, saw none, took the lease back
+        // (before this, the lease stayed orphaned until it lapsed, and nobody polled until the next
+        // scheduled run took it over 28 s later), and handed it to the next run at 40 s.
+        expect(
+            s
+                .events("handover_reclaimed")
+                .map((e) => [String(e.runId).split("/")[0], String(e.successor).split("/")[0]]),
+        ).toEqual([["holder", "late"]]);
+        expect(s.events("run_complete").map((e) => e.ended)).toEqual(["already_covered", "handed_over"]);
+        expect(s.events("lease_acquired").map((e) => [String(e.runId).split("/")[0], e.takeover])).toEqual([
+            ["holder", "clean"],
+            ["next", "clean"],
+        ]);
+        const { last, largest } = pollGaps(s);
+        expect(last).toBeGreaterThan(88_000);
+        expect(largest).toBeLessThanOrEqual(HANDOVER_CONFIRM_MS + 2 * DEFAULT_CONFIG.pollIntervalSeconds * 1000);
         expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    it("should take back a lease handed to a successor that died while it waited, and fail over in time (issue 9)", async () => {
+        // "late" registers at 11.25 s and then stops answering: every call it makes from 11.5 s on
+        // never returns (a crashed sandbox, a lost network). The holder hands it the lease at
+        // 12.05 s; the pool dies at 14 s. Without the take-back nobody polls until the lease lapses
+        // and the next run takes it over (at 60 s: a failover 46 s after the death).
+        const died = 14_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        s.world.faults.push((_command, _input, t, run) => (run === "late" && t > 11_500 ? Infinity : undefined));
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
+        void s.world.clock
+            .sleep(11_250)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "late" }));
+        await s.world.clock.run(50_000);
+        expect(s.events("handover_reclaimed")).toHaveLength(1);
+        expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
+        const { last, largest } = pollGaps(s);
+        expect(last).toBeGreaterThan(48_000);
+        expect(largest).toBeLessThanOrEqual(HANDOVER_CONFIRM_MS + 2 * DEFAULT_CONFIG.pollIntervalSeconds * 1000);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    it("should not take back a lease from a live successor: every handover of a relay is confirmed by the new holder's renewal", async () => {
+        const s = setup();
+        void schedule(s.world, s.handler, { count: 4, periodMs: 60_000 });
+        await s.world.clock.run(4 * MIN);
+        expect(
+            s
+                .events("run_complete")
+                .map((e) => e.ended)
+                .slice(0, 3),
+        ).toEqual(["handed_over", "handed_over", "handed_over"]);
+        expect(s.events("handover_reclaimed")).toEqual([]);
+        expect(pollGaps(s).largest).toBeLessThanOrEqual(
+            (2 * DEFAULT_CONFIG.pollIntervalSeconds + handoverSeconds()) * 1000,
+        );
     });
 
     it("should not let a Lambda retry of an invocation (the same request id) take over its dead predecessor's lease as its own", async () => {

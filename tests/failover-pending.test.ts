@@ -119,14 +119,14 @@ describe("a move whose outcome is unknown", () => {
     });
 
     it.each([
-        ["refused", () => throttling()],
-        ["lost (it lands after the timeout)", () => 1_500],
-    ])("should not move when the pending move's record is %s, and move at the next poll", async (_, fault) => {
+        ["refused", () => throttling(), 2],
+        ["lost twice (each lands after the timeout)", () => 1_500, 3],
+    ])("should not move when the pending move's record is %s, and move at the next poll", async (_, fault, faulty) => {
         const died = 2 * MIN;
         const s = setup({ active: [server("a1", [[died, Infinity]])] });
         let refused = 0;
         s.world.faults.push((command, input) =>
-            isPendingWrite(command, input) && refused++ === 0 ? fault() : undefined,
+            isPendingWrite(command, input) && ++refused < faulty ? fault() : undefined,
         );
         await s.runMinutes(4);
         expect(s.events("lease_error").map((e) => e.error)).toContainEqual(
@@ -135,10 +135,30 @@ describe("a move whose outcome is unknown", () => {
         const pendingWrites = s.world.calls.filter((c) => isPendingWrite(c.command, c.input));
         const modify = s.world.callsOf("ModifyListener");
         expect(modify).toHaveLength(1);
-        expect(modify[0].at).toBeGreaterThan(pendingWrites[1].at);
+        expect(modify[0].at).toBeGreaterThan(pendingWrites[faulty - 1].at);
+        // The next try came a poll later (a lost record is tried once more at once first).
+        expect(pendingWrites[faulty - 1].at - pendingWrites[0].at).toBeGreaterThanOrEqual(
+            DEFAULT_CONFIG.pollIntervalSeconds * 1000 - CALL_TIMEOUTS_MS.db,
+        );
         expect(s.world.moves.map((m) => m.weights)).toEqual([{ active: 0, failover: 100 }]);
         // Whatever landed of it, the record is gone once the state records the move.
         expect(s.world.table.get("controller")?.pendingMove).toBeUndefined();
+    });
+
+    it("should try a pending move's record that got no answer once more at once, and move in the same poll (issue 9)", async () => {
+        const died = 2 * MIN;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        let lost = 0;
+        s.world.faults.push((command, input) => (isPendingWrite(command, input) && lost++ === 0 ? 1_500 : undefined));
+        await s.runMinutes(4);
+        const pendingWrites = s.world.calls.filter((c) => isPendingWrite(c.command, c.input));
+        const modify = s.world.callsOf("ModifyListener");
+        expect(modify).toHaveLength(1);
+        expect(pendingWrites[1].at - pendingWrites[0].at).toBeLessThanOrEqual(CALL_TIMEOUTS_MS.db + 50);
+        expect(modify[0].at).toBeGreaterThan(pendingWrites[1].at);
+        expect(modify[0].at - pendingWrites[0].at).toBeLessThan(DEFAULT_CONFIG.pollIntervalSeconds * 1000);
+        expect(s.world.table.get("controller")?.pendingMove).toBeUndefined();
+        expect(s.world.unleasedMoves()).toEqual([]);
     });
 
     it("should save the state a move leads to before it notifies", async () => {

@@ -27,18 +27,19 @@ export const RENEWAL_STEP_MS = FIRST_DB_CALL_TIMEOUT_MS + elb + db + elb + db + 
 /**
  * The longest one poll can take: the wait for it (up to twice the interval, on the failover
  * group), its reads, the second round after the active group looked down (its lease check runs
- * alongside), the listener read a failback by timer needs, ModifyListener, the state saved, and up
- * to four notifications (a move confirmed later, the move, a hand edit and one more notice).
- * Defaults: 1.6 + 3 × 0.5 + 0.5 + 0.3 + 4 × 3 = 15.9 s.
+ * alongside), the listener read a failback by timer needs, the lease check's second try (when the
+ * first got no answer), ModifyListener, the state saved, and up to four notifications (a move
+ * confirmed later, the move, a hand edit and one more notice).
+ * Defaults: 1.6 + 3 × 0.5 + 0.3 + 0.5 + 0.3 + 4 × 3 = 16.2 s.
  */
 export function pollStepMs(config: Pick<FailoverConfig, "pollIntervalSeconds">): number {
-    return 2 * config.pollIntervalSeconds * 1000 + 3 * elb + elbWrite + db + 4 * sns;
+    return 2 * config.pollIntervalSeconds * 1000 + 3 * elb + db + elbWrite + db + 4 * sns;
 }
 
 /**
  * A holder starts no step of its loop (a renewal with its request, a poll) with less than this
  * left, so the release still fits after it: {@link FINISH_MS} and the longer of the two steps.
- * Defaults: 1.3 + 15.9 = 17.2 s, inside the 20 s the Lambda timeout leaves after `maxRunSeconds`.
+ * Defaults: 1.3 + 16.2 = 17.5 s, inside the 20 s the Lambda timeout leaves after `maxRunSeconds`.
  */
 export function stopReserveMs(config: Pick<FailoverConfig, "pollIntervalSeconds">): number {
     return FINISH_MS + Math.max(RENEWAL_STEP_MS, pollStepMs(config));
@@ -54,6 +55,18 @@ export const SUCCESSOR_POLL_MS = 250;
  */
 export const SUCCESSOR_FAST_POLL_MS = 50;
 export const SUCCESSOR_FAST_WINDOW_MS = 1_500;
+/**
+ * After a handover, the old holder watches the item this long for the new holder's first renewal
+ * (it renews right after its first poll), reading it every {@link HANDOVER_WATCH_POLL_MS}. With
+ * no renewal by then, and the item as the handover left it, the successor is taken to be gone
+ * (it crashed, or lost its network while it waited) and the old holder takes the lease back and
+ * carries on: a gap of seconds, not the rest of the lease and the next schedule. The successor's
+ * wait between reads, its read, the state's second read, its first poll (the active group, a
+ * retry of it, the failover group and the listener), its renewal (a cold client's first call)
+ * and the old holder's read that sees it. Defaults: 0.25 + 0.3 + 0.5 + 3 × 0.5 + 1 + 0.3 = 3.85 s.
+ */
+export const HANDOVER_CONFIRM_MS = SUCCESSOR_POLL_MS + db + elb + 3 * elb + FIRST_DB_CALL_TIMEOUT_MS + db;
+export const HANDOVER_WATCH_POLL_MS = 250;
 /** A successor mark older than this belongs to a run that is gone: another run may take its place. */
 export const SUCCESSOR_STALE_MS = 30_000;
 /** Heartbeats (the controller-down alarm counts them) are logged this often. */

@@ -38,6 +38,8 @@ import { ControllerStore, parseRequest, type Carried, type ControllerItem, type 
 
 import {
     HEARTBEAT_MS,
+    HANDOVER_CONFIRM_MS,
+    HANDOVER_WATCH_POLL_MS,
     LEASE_SAFETY_MS,
     REQUEST_TTL_MS,
     stopReserveMs,
@@ -57,6 +59,8 @@ export interface Holding {
     leaseUntil: number;
     /** The item may hold a pending move (see `PendingMove`): remove it once done with. */
     pendingInTable: boolean;
+    /** Handed over: renew right after the first poll, the sign of life the last holder waits for. */
+    handed?: boolean;
 }
 
 /**
@@ -113,7 +117,9 @@ export class LeaseHolder {
         this.writtenExpiry = holding.leaseUntil;
         this.pendingInTable = holding.pendingInTable;
         this.saveNow = holding.saved === "";
-        this.lastRenewAt = ctx.clock.now();
+        // Handed over: a renewal period as if gone, so the renewal comes right after the first poll
+        // (not before it: that would delay the first poll, the failover's time).
+        this.lastRenewAt = ctx.clock.now() - (holding.handed ? ctx.config.renewSeconds * 1000 : 0);
         this.nextPollAt = ctx.clock.now();
     }
 
@@ -160,8 +166,13 @@ export class LeaseHolder {
                 return "released";
             }
             if (this.handoverDue()) {
-                const handed = await this.handOver(this.successor!);
+                const successor = this.successor!;
+                const handed = await this.handOver(successor);
                 this.successor = undefined;
+                if (typeof handed === "number") {
+                    if ((await this.watchHandover(successor, handed)) === "handed_over") return "handed_over";
+                    continue;
+                }
                 if (handed === "handed_over") return "handed_over";
                 if (handed === "lost") return "lease_lost";
                 // Kept: renew at once (that also voids the failed handover, should it still reach
@@ -322,17 +333,20 @@ export class LeaseHolder {
      * the item names another holder, "kept" otherwise (then the next renewal confirms it, and
      * voids the handover should it land later: it is conditional on the expiry it replaces).
      */
-    private async handOver(successor: string): Promise<"handed_over" | "lost" | "kept"> {
+    private async handOver(successor: string): Promise<number | "handed_over" | "lost" | "kept"> {
+        const carry = this.toCarry();
         try {
-            await this.store.handOver(
+            const expiry = await this.store.handOver(
                 this.ctx.runId,
                 successor,
                 this.now(),
                 this.config.leaseSeconds * 1000,
                 this.writtenExpiry,
-                this.toCarry(),
+                carry,
             );
-            return "handed_over";
+            this.carriedOver(carry);
+            this.leaseUntil = -Infinity;
+            return expiry;
         } catch (err) {
             this.leaseUntil = -Infinity;
             this.saveNow = true;
@@ -353,6 +367,66 @@ export class LeaseHolder {
         if (item.holder === successor) return "handed_over";
         this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
         return "lost";
+    }
+
+    /**
+     * After a handover that landed (it wrote `handedExpiry`): waits for the successor's first
+     * renewal, which shows it alive and polling. With none within {@link HANDOVER_CONFIRM_MS}
+     * (the successor crashed, or lost its network, after it registered), takes the lease back
+     * while the item is as the handover left it, and carries on: "kept". "handed_over" when the
+     * successor renewed, or the item shows anything but the handover (a pending move, a release,
+     * another holder), or the lease cannot be taken back (then it lapses to the next run, as
+     * before this watch). A successor that was only slow finds its lease lost at its renewal, having
+     * moved nothing: its moves need the pending mark that the take-back's condition rules out.
+     */
+    private async watchHandover(successor: string, handedExpiry: number): Promise<"handed_over" | "kept"> {
+        // A pending move this run left in the item (its outcome not yet confirmed): the take-back's
+        // condition would fail anyway; the successor deals with it.
+        if (this.pendingInTable) return "handed_over";
+        const deadline = this.now() + HANDOVER_CONFIRM_MS;
+        while (this.now() < deadline) {
+            await this.ctx.clock.sleep(Math.min(HANDOVER_WATCH_POLL_MS, deadline - this.now()));
+            try {
+                const item = await this.store.read();
+                if (item.holder !== successor || item.expiresAt !== handedExpiry || item.pendingMove !== undefined)
+                    return "handed_over";
+            } catch (err) {
+                this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
+            }
+        }
+        const now = this.now();
+        try {
+            await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, this.config.leaseSeconds * 1000);
+        } catch (err) {
+            if (isConditionFailure(err)) return "handed_over";
+            // Unknown: it may have landed. A read settles it; unread, the lease lapses to the next run.
+            this.log({
+                event: "lease_error",
+                listenerArn: this.config.listenerArn,
+                error: `take-back: ${errorText(err)}`,
+            });
+            try {
+                const item = await this.store.read();
+                if (item.holder !== this.ctx.runId) return "handed_over";
+                this.leaseUntil = item.expiresAt ?? -Infinity;
+                this.writtenExpiry = this.leaseUntil;
+            } catch {
+                return "handed_over";
+            }
+        }
+        if (this.leaseUntil === -Infinity) {
+            this.leaseUntil = now + this.config.leaseSeconds * 1000;
+            this.writtenExpiry = this.leaseUntil;
+        }
+        this.lastRenewAt = now;
+        this.log({
+            event: "handover_reclaimed",
+            listenerArn: this.config.listenerArn,
+            runId: this.ctx.runId,
+            successor,
+            error: `no renewal from the successor within ${HANDOVER_CONFIRM_MS} ms of the handover: taken back`,
+        });
+        return "kept";
     }
 
     async release(): Promise<void> {
@@ -549,7 +623,15 @@ export class LeaseHolder {
     private async fence(move: Move, byOperator: boolean, activeHealthy: number | null): Promise<PendingMove | null> {
         const pending: PendingMove = { kind: move.kind, at: this.now(), byOperator, activeHealthy };
         try {
-            await this.store.markPending(this.ctx.runId, JSON.stringify(pending), pending.at, LEASE_SAFETY_MS);
+            try {
+                await this.store.markPending(this.ctx.runId, JSON.stringify(pending), pending.at, LEASE_SAFETY_MS);
+            } catch (err) {
+                // No answer (or another error that is no verdict): once more at once, rather than a
+                // poll interval later. The same write again: harmless if the first one landed.
+                if (isConditionFailure(err) || wasRejected(err) || !this.leaseValid()) throw err;
+                this.pendingInTable = true;
+                await this.store.markPending(this.ctx.runId, JSON.stringify(pending), this.now(), LEASE_SAFETY_MS);
+            }
             this.pendingInTable = true;
             return pending;
         } catch (err) {

@@ -38,6 +38,8 @@ export interface Lease {
     readonly item: ControllerItem;
     readonly expired: boolean;
     readonly expiresAt: number;
+    /** Handed over by the last holder, which watches for this run's first renewal (see `HANDOVER_CONFIRM_MS`). */
+    readonly handed?: boolean;
 }
 
 /**
@@ -100,7 +102,8 @@ async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise
             fastUntil = clock.now() + SUCCESSOR_FAST_WINDOW_MS;
         }
         // Handed over: the lease ends when the handover wrote (no expiry read: renew before moving).
-        if (item.holder === ctx.runId) return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity };
+        if (item.holder === ctx.runId)
+            return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity, handed: true };
         if (item.holder === undefined || (item.expiresAt ?? 0) < clock.now()) {
             try {
                 const lease = await acquire(ctx, store);
@@ -135,7 +138,8 @@ async function giveUpWaiting(ctx: RunContext, store: ControllerStore): Promise<L
     }
     try {
         const item = await store.read();
-        if (item.holder === ctx.runId) return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity };
+        if (item.holder === ctx.runId)
+            return { item, expired: false, expiresAt: item.expiresAt ?? -Infinity, handed: true };
     } catch (err) {
         ctx.log({ event: "lease_error", listenerArn: ctx.config.listenerArn, error: errorText(err) });
     }
@@ -192,6 +196,7 @@ export async function startHolding(ctx: RunContext, lease: Lease): Promise<Holdi
         corrupt: loaded.corrupt,
         leaseUntil: lease.expiresAt,
         pendingInTable: lease.item.pendingMove !== undefined,
+        handed: lease.handed === true,
     };
 }
 

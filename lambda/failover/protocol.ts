@@ -62,6 +62,8 @@ export const LOG_EVENTS = [
     "poll_error",
     "lease_acquired",
     "lease_lost",
+    // A successor handed the lease showed no sign of life: the old holder took it back.
+    "handover_reclaimed",
     "lease_error",
     "state_load_failed",
     "state_save_failed",

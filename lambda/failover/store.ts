@@ -196,7 +196,7 @@ export class ControllerStore {
      * Gives the lease, with the latest state when given, to the waiting successor. Only while the
      * lease's expiry is still `lastExpiresAt` (the one this holder last wrote): a handover whose
      * reply was lost and that reaches DynamoDB late, after a renewal, fails instead of taking the
-     * lease from under a holder that carried on.
+     * lease from under a holder that carried on. Returns the expiry it wrote.
      */
     async handOver(
         me: string,
@@ -205,7 +205,7 @@ export class ControllerStore {
         leaseMs: number,
         lastExpiresAt: number,
         c: Carried = {},
-    ): Promise<void> {
+    ): Promise<number> {
         const x = carried(c);
         await this.update(
             `SET #holder = :successor, #expiresAt = :exp${x.set} REMOVE ${["#successor", "#successorSince", ...x.remove].join(", ")}`,
@@ -220,6 +220,29 @@ export class ControllerStore {
                 ...(c.state !== undefined ? { ":now": N(now) } : {}),
             },
             "NONE",
+        );
+        return now + leaseMs;
+    }
+
+    /**
+     * Takes back a lease this run handed over, when the successor has shown no sign of life: only
+     * while the item is exactly as the handover left it (the successor named, the handover's
+     * expiry, no pending move), so a successor that renewed, marked a move or let the lease go
+     * keeps it. Returns the item as it is now; throws ConditionalCheckFailedException otherwise.
+     */
+    reclaim(
+        me: string,
+        successor: string,
+        handedExpiresAt: number,
+        now: number,
+        leaseMs: number,
+    ): Promise<ControllerItem> {
+        return this.update(
+            "SET #holder = :me, #expiresAt = :exp",
+            "#holder = :successor AND #expiresAt = :handed AND attribute_not_exists(#pendingMove)",
+            ["holder", "expiresAt", "pendingMove"],
+            { ":me": S(me), ":successor": S(successor), ":handed": N(handedExpiresAt), ":exp": N(now + leaseMs) },
+            "ALL_NEW",
         );
     }
 
