@@ -395,6 +395,8 @@ export class LeaseHolder {
             }
         }
         const now = this.now();
+        // The expiry the take-back wrote, or the one a read shows after an unanswered take-back.
+        let until = now + this.config.leaseSeconds * 1000;
         try {
             await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, this.config.leaseSeconds * 1000);
         } catch (err) {
@@ -408,16 +410,13 @@ export class LeaseHolder {
             try {
                 const item = await this.store.read();
                 if (item.holder !== this.ctx.runId) return "handed_over";
-                this.leaseUntil = item.expiresAt ?? -Infinity;
-                this.writtenExpiry = this.leaseUntil;
+                until = item.expiresAt ?? -Infinity;
             } catch {
                 return "handed_over";
             }
         }
-        if (this.leaseUntil === -Infinity) {
-            this.leaseUntil = now + this.config.leaseSeconds * 1000;
-            this.writtenExpiry = this.leaseUntil;
-        }
+        this.leaseUntil = until;
+        this.writtenExpiry = until;
         this.lastRenewAt = now;
         this.log({
             event: "handover_reclaimed",
