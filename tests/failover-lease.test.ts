@@ -380,6 +380,112 @@ describe("runs that come and go", () => {
         expect(s.world.unleasedMoves()).toEqual([]);
     });
 
+    const isReclaim = (command: string, input: Record<string, unknown>) =>
+        command === "UpdateItem" && String(input.UpdateExpression) === "SET #holder = :me, #expiresAt = :exp";
+    const isRenewal = (command: string, input: Record<string, unknown>) =>
+        command === "UpdateItem" && String(input.ConditionExpression) === "#holder = :me";
+    /** A holder from 0 s, a successor from 11.25 s (handed the lease after the poll at about 12 s), a run at 40 s. */
+    async function handoverTo(s: Setup, until = 50_000) {
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
+        void s.world.clock
+            .sleep(11_250)
+            .then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "late" }));
+        await s.world.clock.run(until);
+    }
+    const byRun = (s: Setup, event: string) => s.events(event).map((e) => String(e.runId).split("/")[0]);
+
+    it("should take the lease back from a dead successor when the take-back lands only after its reply timed out (issue 9)", async () => {
+        // The take-back is applied 1 s after it was sent, long after the holder stopped waiting for
+        // its answer (and after any read that followed it). The holder keeps renewing (moving
+        // nothing) until a renewal shows whose the lease is: its own.
+        const died = 14_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        s.world.faults.push((command, input, _t, run) => {
+            if (run === "late" && _t > 11_500) return Infinity;
+            return run === "holder" && _t > 12_000 && isReclaim(command, input) ? 2_000 : undefined;
+        });
+        await handoverTo(s);
+        expect(s.events("lease_error").map((e) => String(e.error))).toContainEqual(
+            expect.stringMatching(/^take-back from late.*unknown until a renewal is answered/),
+        );
+        expect(byRun(s, "handover_reclaimed")).toEqual(["holder"]);
+        expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
+        expect(pollGaps(s).last).toBeGreaterThan(48_000);
+        expect(s.world.unleasedMoves()).toEqual([]);
+        expect(s.world.callsOutsideLease()).toEqual([]);
+    });
+
+    it("should watch a handover whose reply was lost, and take the lease back from a successor that died (issue 9)", async () => {
+        const died = 14_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        s.world.faults.push((command, input, t, run) => {
+            if (run === "late" && t > 11_500) return Infinity;
+            // Applied 50 ms before the holder's timeout (at half the latency), answered after it.
+            return isHandover(command, input) ? 2 * (CALL_TIMEOUTS_MS.db - 50) : undefined;
+        });
+        await handoverTo(s);
+        expect(s.events("lease_error").map((e) => String(e.error))).toContainEqual(
+            expect.stringMatching(/^handover to late/),
+        );
+        expect(byRun(s, "handover_reclaimed")).toEqual(["holder"]);
+        expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
+        expect(pollGaps(s).last).toBeGreaterThan(48_000);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    it("should not take the lease back from a live successor whose first poll is slow: it acknowledges before it polls (issue 9)", async () => {
+        // No ELB read the successor makes before 15 s gets an answer: its first poll ends in
+        // timeouts, after its acknowledgement, which does not wait for it.
+        const s = setup();
+        s.world.faults.push((command, _input, t, run) =>
+            run === "late" && t < 15_000 && command.startsWith("Describe") ? Infinity : undefined,
+        );
+        await handoverTo(s, 30_000);
+        const handover = s.world.calls.find((c) => isHandover(c.command, c.input))!;
+        const ack = s.world.calls.find((c) => c.run === "late" && c.at > handover.at && isRenewal(c.command, c.input))!;
+        const firstRead = s.world.calls.find((c) => c.run === "late" && c.command === "DescribeTargetHealth")!;
+        expect(ack.at).toBeLessThan(firstRead.at + CALL_TIMEOUTS_MS.elb);
+        expect(ack.at - handover.at).toBeLessThan(HANDOVER_CONFIRM_MS);
+        expect(s.events("handover_reclaimed")).toEqual([]);
+        expect(s.events("lease_lost")).toEqual([]);
+        expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over"]);
+    });
+
+    it("should retry an acknowledgement that got no answer at once, and keep the lease it took (issue 9)", async () => {
+        let lost = 0;
+        const s = setup();
+        s.world.faults.push((command, input, _t, run) => {
+            if (run !== "late" || !isRenewal(command, input) || lost > 0) return undefined;
+            lost += 1;
+            return Infinity;
+        });
+        await handoverTo(s, 30_000);
+        expect(lost).toBe(1);
+        expect(s.events("lease_error").map((e) => String(e.error))).toContainEqual(
+            expect.stringMatching(/^handover not acknowledged/),
+        );
+        expect(s.events("handover_reclaimed")).toEqual([]);
+        expect(s.events("lease_lost")).toEqual([]);
+        expect(pollGaps(s).last).toBeGreaterThan(28_000);
+    });
+
+    it("should take the lease back when the successor cannot write, and the successor then moves nothing (issue 9)", async () => {
+        // The successor reads and polls, but none of its writes get through for 3 s after the
+        // handover: neither attempt of its acknowledgement nor its renewals. The pool dies then:
+        // the holder, which took the lease back, fails over; the successor finds its lease lost.
+        const died = 13_000;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        s.world.faults.push((command, _input, t, run) =>
+            run === "late" && command === "UpdateItem" && t > 12_000 && t < 15_500 ? throttling() : undefined,
+        );
+        await handoverTo(s);
+        expect(byRun(s, "handover_reclaimed")).toEqual(["holder"]);
+        expect(byRun(s, "lease_lost")).toEqual(["late"]);
+        expect(s.world.moves.map((m) => m.run)).toEqual(["holder"]);
+        expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
     it("should not take back a lease from a live successor: every handover of a relay is confirmed by the new holder's renewal", async () => {
         const s = setup();
         void schedule(s.world, s.handler, { count: 4, periodMs: 60_000 });

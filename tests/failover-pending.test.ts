@@ -8,7 +8,7 @@
 import { createHandler } from "../lambda/failover/handler";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
 import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
-import { DEFAULT_LATENCY_MS, invoke, throttling, WORLD_ENV } from "../scripts/failover-world";
+import { DEFAULT_LATENCY_MS, invoke, schedule, throttling, WORLD_ENV } from "../scripts/failover-world";
 import { MIN, server, setup } from "./failover-setup";
 
 const isModify = (command: string) => command === "ModifyListener";
@@ -158,6 +158,31 @@ describe("a move whose outcome is unknown", () => {
         expect(modify[0].at).toBeGreaterThan(pendingWrites[1].at);
         expect(modify[0].at - pendingWrites[0].at).toBeLessThan(DEFAULT_CONFIG.pollIntervalSeconds * 1000);
         expect(s.world.table.get("controller")?.pendingMove).toBeUndefined();
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    it("should not take a pending move's record as removed while an unanswered attempt at it may still land (issue 9)", async () => {
+        // The first attempt is applied 1.5 s after it was sent, after the retry, the move and the
+        // renewal that removed the record: that removal proves nothing, the next write removes it again.
+        const died = 2 * MIN;
+        const s = setup({ active: [server("a1", [[died, Infinity]])] });
+        let lost = 0;
+        s.world.faults.push((command, input) => (isPendingWrite(command, input) && lost++ === 0 ? 3_000 : undefined));
+        void schedule(s.world, s.handler, { count: 3, first: 0, delay: () => 300 });
+        const modifiedAt = async () => {
+            while (s.world.moves.length === 0) await s.world.clock.sleep(100);
+            return s.world.moves[0].at;
+        };
+        let pendingAfterLanding: unknown = "unread";
+        void modifiedAt().then(async (at) => {
+            // Well after the late attempt landed, and after the next renewal period.
+            await s.world.clock.sleep(2_000 + 2 * DEFAULT_CONFIG.renewSeconds * 1000);
+            pendingAfterLanding = s.world.table.get("controller")?.pendingMove;
+            expect(at).toBeGreaterThan(died);
+        });
+        await s.world.clock.run(died + 40_000);
+        expect(s.world.callsOf("ModifyListener")).toHaveLength(1);
+        expect(pendingAfterLanding).toBeUndefined();
         expect(s.world.unleasedMoves()).toEqual([]);
     });
 

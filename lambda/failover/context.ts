@@ -56,16 +56,19 @@ export const SUCCESSOR_POLL_MS = 250;
 export const SUCCESSOR_FAST_POLL_MS = 50;
 export const SUCCESSOR_FAST_WINDOW_MS = 1_500;
 /**
- * After a handover, the old holder watches the item this long for the new holder's first renewal
- * (it renews right after its first poll), reading it every {@link HANDOVER_WATCH_POLL_MS}. With
- * no renewal by then, and the item as the handover left it, the successor is taken to be gone
- * (it crashed, or lost its network while it waited) and the old holder takes the lease back and
- * carries on: a gap of seconds, not the rest of the lease and the next schedule. The successor's
- * wait between reads, its read, the state's second read, its first poll (the active group, a
- * retry of it, the failover group and the listener), its renewal (a cold client's first call)
- * and the old holder's read that sees it. Defaults: 0.25 + 0.3 + 0.5 + 3 × 0.5 + 1 + 0.3 = 3.85 s.
+ * After a handover, the old holder watches the item this long for the new holder's
+ * acknowledgement (a renewal it writes as soon as it reads the handover, alongside its first
+ * poll; see `acknowledgeHandover`), reading it every {@link HANDOVER_WATCH_POLL_MS}. With none by
+ * then, and the item as the handover left it, the successor is taken to be gone (it crashed, or
+ * lost its network while it waited) and the old holder takes the lease back and carries on: a gap
+ * of seconds, not the rest of the lease and the next schedule. The successor's wait between
+ * reads, the read that shows the handover (or, when it gave up waiting at that moment, its last
+ * read, the mark's removal and the read after it), the acknowledgement and its second try (when
+ * the first got no answer), and the old holder's read that sees it. Nothing else the successor
+ * does (its first poll, the notifications it sends) comes before the acknowledgement.
+ * Defaults: 0.25 + 3 × 0.3 + 2 × 0.3 + 0.3 = 2.05 s.
  */
-export const HANDOVER_CONFIRM_MS = SUCCESSOR_POLL_MS + db + elb + 3 * elb + FIRST_DB_CALL_TIMEOUT_MS + db;
+export const HANDOVER_CONFIRM_MS = SUCCESSOR_POLL_MS + 3 * db + 2 * db + db;
 export const HANDOVER_WATCH_POLL_MS = 250;
 /** A successor mark older than this belongs to a run that is gone: another run may take its place. */
 export const SUCCESSOR_STALE_MS = 30_000;
@@ -78,6 +81,13 @@ export const HEARTBEAT_MS = 10_000;
 export const REQUEST_TTL_MS = 12_000;
 /** Allowance for the clocks of two invocations to differ (Lambda's are NTP-synchronised). */
 export const CLOCK_MARGIN_MS = 2_000;
+/**
+ * A DynamoDB write that got no answer (a timeout, a lost reply) is taken to have landed, if it
+ * ever does, within this of its start: its timeout and CLOCK_MARGIN_MS. Until then a later write
+ * or read proves nothing about it: a refused renewal after an unanswered take-back, or a pending
+ * move's removal after an unanswered record of it, may be undone by the late write.
+ */
+export const LATE_WRITE_MS = db + CLOCK_MARGIN_MS;
 /** Once a holder has taken a request, how long the operator waits for its answer (the moves' calls, the save, SNS). */
 export const ANSWER_WAIT_MS = 20_000;
 

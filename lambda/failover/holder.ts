@@ -40,6 +40,7 @@ import {
     HEARTBEAT_MS,
     HANDOVER_CONFIRM_MS,
     HANDOVER_WATCH_POLL_MS,
+    LATE_WRITE_MS,
     LEASE_SAFETY_MS,
     REQUEST_TTL_MS,
     stopReserveMs,
@@ -59,9 +60,14 @@ export interface Holding {
     leaseUntil: number;
     /** The item may hold a pending move (see `PendingMove`): remove it once done with. */
     pendingInTable: boolean;
-    /** Handed over: renew right after the first poll, the sign of life the last holder waits for. */
+    /** Handed over: renew right after the first poll, unless the acknowledgement renewed already. */
     handed?: boolean;
+    /** A handed-over run's acknowledgement, under way (see `acknowledgeHandover`). */
+    acknowledgement?: Promise<Acknowledgement>;
 }
+
+/** What the acknowledgement of a handover found: the lease renewed (when, and the expiry it wrote), taken back, or unknown. */
+export type Acknowledgement = { readonly at: number; readonly expiresAt: number } | "lost" | "unknown";
 
 /**
  * A run that holds the lease: its state, the listener as last read, and the steps of its loop.
@@ -87,6 +93,14 @@ export class LeaseHolder {
     /** The last poll's active read timed out and was retried at once (see `poll`): the next one waits. */
     private retriedLostRead = false;
     private pendingInTable: boolean;
+    /** A record of a pending move that got no answer may land until then: its removal proves nothing before. */
+    private pendingLateUntil = -Infinity;
+    /** A take-back that got no answer may land until then: a refused renewal proves nothing before. */
+    private reclaimLateUntil = -Infinity;
+    /** The successor a take-back that got no answer was taken from: logged once a renewal shows it landed. */
+    private unconfirmedReclaim: string | undefined;
+    /** The handover's acknowledgement, until the loop has taken in its outcome. */
+    private acknowledging: Promise<void> | undefined;
     /** A write failed its `#holder = :me` condition: another run holds the lease. */
     private lost = false;
     private listener: ListenerView | null = null;
@@ -118,9 +132,32 @@ export class LeaseHolder {
         this.pendingInTable = holding.pendingInTable;
         this.saveNow = holding.saved === "";
         // Handed over: a renewal period as if gone, so the renewal comes right after the first poll
-        // (not before it: that would delay the first poll, the failover's time).
+        // (not before it: that would delay the first poll, the failover's time), unless the
+        // acknowledgement, under way meanwhile, renewed already.
         this.lastRenewAt = ctx.clock.now() - (holding.handed ? ctx.config.renewSeconds * 1000 : 0);
         this.nextPollAt = ctx.clock.now();
+        this.acknowledging = holding.acknowledgement?.then((ack) => {
+            this.acknowledged(ack);
+            this.acknowledging = undefined;
+        });
+    }
+
+    /**
+     * The acknowledgement renewed the lease: the first renewal of the cadence (none right after the
+     * first poll). Taken back: the run ends, having moved nothing (a move's record needs the
+     * lease). Unknown: the renewal after the first poll stays due.
+     */
+    private acknowledged(ack: Acknowledgement): void {
+        if (ack === "unknown") return;
+        if (ack === "lost") {
+            this.leaseUntil = -Infinity;
+            this.lost = true;
+            this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
+            return;
+        }
+        this.leaseUntil = ack.expiresAt;
+        this.writtenExpiry = ack.expiresAt;
+        this.lastRenewAt = ack.at;
     }
 
     private get config() {
@@ -150,6 +187,7 @@ export class LeaseHolder {
         try {
             return await this.loop(startedAt);
         } finally {
+            await this.acknowledging;
             await this.settle();
         }
     }
@@ -182,6 +220,11 @@ export class LeaseHolder {
                 continue;
             }
             this.justPolled = false;
+            if (this.acknowledging && (this.saveNow || this.renewalDue())) {
+                // No renewal while the acknowledgement is under way: the expiry each wrote would be in doubt.
+                await this.acknowledging;
+                continue;
+            }
             if (this.saveNow || this.renewalDue()) {
                 const item = await this.renew();
                 if (item === "lost") return "lease_lost";
@@ -226,6 +269,7 @@ export class LeaseHolder {
             this.justPolled &&
             (this.lastPollClear || this.now() - this.successorSeenAt >= this.config.renewSeconds * 1000) &&
             this.now() >= this.handoverRetryAt &&
+            this.acknowledging === undefined &&
             this.now() < this.leaseUntil &&
             Number.isFinite(this.writtenExpiry)
         );
@@ -254,10 +298,13 @@ export class LeaseHolder {
         return { state: this.stateToWrite(), clearPending: this.pendingInTable && this.state.pending === null };
     }
 
-    /** After a write that carried `c` landed. */
-    private carriedOver(c: Carried): void {
+    /**
+     * After a write that carried `c`, started at `at`, landed. A removal of the pending move that
+     * started before an unanswered record of it could no longer land proves nothing: it stays to remove.
+     */
+    private carriedOver(c: Carried, at: number): void {
         if (c.state !== undefined) this.saved = c.state;
-        if (c.clearPending) this.pendingInTable = false;
+        if (c.clearPending && at >= this.pendingLateUntil) this.pendingInTable = false;
     }
 
     private leaseValid(): boolean {
@@ -289,17 +336,21 @@ export class LeaseHolder {
             this.leaseUntil = now + this.config.leaseSeconds * 1000;
             this.writtenExpiry = this.leaseUntil;
             this.lastRenewAt = now;
-            this.carriedOver(carry);
+            this.carriedOver(carry, now);
             this.saveNow = false;
+            if (this.unconfirmedReclaim !== undefined) this.logReclaimed(this.unconfirmedReclaim);
+            this.unconfirmedReclaim = undefined;
             return item;
         } catch (err) {
-            if (isConditionFailure(err)) {
+            if (isConditionFailure(err) && now >= this.reclaimLateUntil) {
                 this.leaseUntil = -Infinity;
                 this.lost = true;
+                this.unconfirmedReclaim = undefined;
                 this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
                 return "lost";
             }
-            // Retried at the next loop (about a second), not after a whole renewal period: the
+            // Refused while an unanswered take-back may still land (see `watchHandover`), or no
+            // answer: retried at the next loop (about a second), not after a whole renewal period: the
             // DynamoDB client makes one attempt per call.
             this.log({
                 event: carry.state !== undefined ? "state_save_failed" : "lease_error",
@@ -335,16 +386,11 @@ export class LeaseHolder {
      */
     private async handOver(successor: string): Promise<number | "handed_over" | "lost" | "kept"> {
         const carry = this.toCarry();
+        const at = this.now();
+        const leaseMs = this.config.leaseSeconds * 1000;
         try {
-            const expiry = await this.store.handOver(
-                this.ctx.runId,
-                successor,
-                this.now(),
-                this.config.leaseSeconds * 1000,
-                this.writtenExpiry,
-                carry,
-            );
-            this.carriedOver(carry);
+            const expiry = await this.store.handOver(this.ctx.runId, successor, at, leaseMs, this.writtenExpiry, carry);
+            this.carriedOver(carry, at);
             this.leaseUntil = -Infinity;
             return expiry;
         } catch (err) {
@@ -364,16 +410,26 @@ export class LeaseHolder {
             return "kept";
         }
         if (item.holder === this.ctx.runId) return "kept";
-        if (item.holder === successor) return "handed_over";
+        if (item.holder === successor) {
+            // The handover landed and its reply was lost. As the handover left it (the expiry it
+            // wrote, no pending move): watched like one that was answered, so a successor that
+            // died meanwhile does not leave the lease to lapse.
+            if (item.expiresAt === at + leaseMs && item.pendingMove === undefined) {
+                this.carriedOver(carry, at);
+                return at + leaseMs;
+            }
+            return "handed_over";
+        }
         this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
         return "lost";
     }
 
     /**
-     * After a handover that landed (it wrote `handedExpiry`): waits for the successor's first
-     * renewal, which shows it alive and polling. With none within {@link HANDOVER_CONFIRM_MS}
+     * After a handover that landed (it wrote `handedExpiry`): waits for the successor's
+     * acknowledgement (its first write, see `acknowledgeHandover`), which shows it alive. With none within {@link HANDOVER_CONFIRM_MS}
      * (the successor crashed, or lost its network, after it registered), takes the lease back
-     * while the item is as the handover left it, and carries on: "kept". "handed_over" when the
+     * while the item is as the handover left it, and carries on: "kept" (also when the take-back
+     * got no answer: then the lease is unknown until a renewal is answered). "handed_over" when the
      * successor renewed, or the item shows anything but the handover (a pending move, a release,
      * another holder), or the lease cannot be taken back (then it lapses to the next run, as
      * before this watch). A successor that was only slow finds its lease lost at its renewal, having
@@ -395,29 +451,35 @@ export class LeaseHolder {
             }
         }
         const now = this.now();
-        // The expiry the take-back wrote, or the one a read shows after an unanswered take-back.
-        let until = now + this.config.leaseSeconds * 1000;
+        const leaseMs = this.config.leaseSeconds * 1000;
         try {
-            await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, this.config.leaseSeconds * 1000);
+            await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, leaseMs);
         } catch (err) {
             if (isConditionFailure(err)) return "handed_over";
-            // Unknown: it may have landed. A read settles it; unread, the lease lapses to the next run.
+            // No answer: the take-back may land, late. Whose the lease is stays unknown until a
+            // renewal is answered: the lapsed-lease loop renews (moving nothing); one that lands
+            // shows the take-back did, and a refused one is a verdict only once the take-back can
+            // no longer land (LATE_WRITE_MS). A read now would prove nothing either way.
+            this.leaseUntil = -Infinity;
+            this.writtenExpiry = -Infinity;
+            this.lastRenewAt = -Infinity;
+            this.reclaimLateUntil = now + LATE_WRITE_MS;
+            this.unconfirmedReclaim = successor;
             this.log({
                 event: "lease_error",
                 listenerArn: this.config.listenerArn,
-                error: `take-back: ${errorText(err)}`,
+                error: `take-back from ${successor}: ${errorText(err)}; the lease is unknown until a renewal is answered`,
             });
-            try {
-                const item = await this.store.read();
-                if (item.holder !== this.ctx.runId) return "handed_over";
-                until = item.expiresAt ?? -Infinity;
-            } catch {
-                return "handed_over";
-            }
+            return "kept";
         }
-        this.leaseUntil = until;
-        this.writtenExpiry = until;
+        this.leaseUntil = now + leaseMs;
+        this.writtenExpiry = this.leaseUntil;
         this.lastRenewAt = now;
+        this.logReclaimed(successor);
+        return "kept";
+    }
+
+    private logReclaimed(successor: string): void {
         this.log({
             event: "handover_reclaimed",
             listenerArn: this.config.listenerArn,
@@ -425,7 +487,6 @@ export class LeaseHolder {
             successor,
             error: `no renewal from the successor within ${HANDOVER_CONFIRM_MS} ms of the handover: taken back`,
         });
-        return "kept";
     }
 
     async release(): Promise<void> {
@@ -621,15 +682,25 @@ export class LeaseHolder {
      */
     private async fence(move: Move, byOperator: boolean, activeHealthy: number | null): Promise<PendingMove | null> {
         const pending: PendingMove = { kind: move.kind, at: this.now(), byOperator, activeHealthy };
+        // One attempt; an unanswered one may land up to LATE_WRITE_MS after it started, so until
+        // then a removal of the mark proves nothing (see `carriedOver`).
+        const attempt = async (at: number): Promise<void> => {
+            try {
+                await this.store.markPending(this.ctx.runId, JSON.stringify(pending), at, LEASE_SAFETY_MS);
+            } catch (err) {
+                if (!isConditionFailure(err) && !wasRejected(err)) this.pendingLateUntil = at + LATE_WRITE_MS;
+                throw err;
+            }
+        };
         try {
             try {
-                await this.store.markPending(this.ctx.runId, JSON.stringify(pending), pending.at, LEASE_SAFETY_MS);
+                await attempt(pending.at);
             } catch (err) {
                 // No answer (or another error that is no verdict): once more at once, rather than a
                 // poll interval later. The same write again: harmless if the first one landed.
                 if (isConditionFailure(err) || wasRejected(err) || !this.leaseValid()) throw err;
                 this.pendingInTable = true;
-                await this.store.markPending(this.ctx.runId, JSON.stringify(pending), this.now(), LEASE_SAFETY_MS);
+                await attempt(this.now());
             }
             this.pendingInTable = true;
             return pending;

@@ -13,7 +13,7 @@
  */
 import { type ControllerItem, ControllerStore, type RequestRecord } from "./store";
 import { isConditionFailure, errorText } from "./runtime";
-import { LeaseHolder, type Holding } from "./holder";
+import { LeaseHolder, type Acknowledgement, type Holding } from "./holder";
 import { loadState } from "./loadState";
 import {
     stopReserveMs,
@@ -148,6 +148,33 @@ async function giveUpWaiting(ctx: RunContext, store: ControllerStore): Promise<L
     return null;
 }
 
+/**
+ * A handed-over run's first write: a renewal that carries nothing, made as soon as it read the
+ * handover and before anything else it does (it runs alongside the state's load and the first
+ * poll), so the old holder, which watches for it (`HANDOVER_CONFIRM_MS`), never takes the lease
+ * back from a live run. Tried once more at once when the first got no answer (a condition failure
+ * is a verdict: the old holder took the lease back). Nothing carried, it cannot race the holder's
+ * own writes of the state or of a pending move.
+ */
+export async function acknowledgeHandover(ctx: RunContext, store: ControllerStore): Promise<Acknowledgement> {
+    const leaseMs = ctx.config.leaseSeconds * 1000;
+    for (let attempt = 0; attempt < 2; attempt++) {
+        const at = ctx.clock.now();
+        try {
+            await store.renew(ctx.runId, at, leaseMs);
+            return { at, expiresAt: at + leaseMs };
+        } catch (err) {
+            if (isConditionFailure(err)) return "lost";
+            ctx.log({
+                event: "lease_error",
+                listenerArn: ctx.config.listenerArn,
+                error: `handover not acknowledged: ${errorText(err)}`,
+            });
+        }
+    }
+    return "unknown";
+}
+
 /** Takes the lease now, or waits for it; null when this run is not needed or cannot get it. */
 export async function obtainLease(ctx: RunContext, store: ControllerStore): Promise<Lease | "covered" | null> {
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -178,7 +205,11 @@ export async function obtainLeaseNow(ctx: RunContext, store: ControllerStore): P
 }
 
 /** Starts holding: the state from the item, the failback clock distrusted after an unclean takeover. */
-export async function startHolding(ctx: RunContext, lease: Lease): Promise<Holding> {
+export async function startHolding(
+    ctx: RunContext,
+    lease: Lease,
+    acknowledgement?: Promise<Acknowledgement>,
+): Promise<Holding> {
     const loaded = await loadState(ctx, lease.item);
     let state = loaded.state;
     // The last holder's lease lapsed: it may have seen an unhealthy poll it never saved.
@@ -197,6 +228,7 @@ export async function startHolding(ctx: RunContext, lease: Lease): Promise<Holdi
         leaseUntil: lease.expiresAt,
         pendingInTable: lease.item.pendingMove !== undefined,
         handed: lease.handed === true,
+        acknowledgement,
     };
 }
 
@@ -219,7 +251,8 @@ export async function runPoller(ctx: RunContext, trigger: Trigger): Promise<RunS
         });
         return { ok: lease === "covered", trigger, ended, polls: 0, pollErrors: 0, moves: [], lastReason: null };
     }
-    const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease), trigger);
+    const acknowledgement = lease.handed ? acknowledgeHandover(ctx, store) : undefined;
+    const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease, acknowledgement), trigger);
     const ended = await holder.run(startedAt);
     const { polls, pollErrors, moves, lastReason } = holder;
     ctx.log({
