@@ -77,7 +77,11 @@ async function steadyState(): Promise<Record<string, number>> {
     await world.clock.run(60_000);
     const elb0 = world.calls.filter((c) => /^Describe|^Modify/.test(c.command)).length;
     const writes0 = world.callsOf("UpdateItem").length;
+    // A strongly consistent read of an item under 4 KB is one read unit, an eventually consistent one half.
+    const readUnits = () =>
+        world.callsOf("GetItem").reduce((sum, c) => sum + (c.input.ConsistentRead === true ? 1 : 0.5), 0);
     const reads0 = world.callsOf("GetItem").length;
+    const readUnits0 = readUnits();
     const t0 = world.clock.now();
     await world.clock.run(t0 + minutes * 60_000);
     largestItem = Math.max(largestItem, itemBytes(world.table.get("controller")));
@@ -85,17 +89,19 @@ async function steadyState(): Promise<Record<string, number>> {
     const elb = world.calls.filter((c) => /^Describe|^Modify/.test(c.command)).length - elb0;
     const writes = world.callsOf("UpdateItem").length - writes0;
     const reads = world.callsOf("GetItem").length - reads0;
+    const units = readUnits() - readUnits0;
     // Each invocation's billed time: from its delivery to its return (a cold start's init is billed too).
     const done = world.invocations.filter((i) => i.end !== undefined && i.start >= t0 && i.end <= world.clock.now());
     const billedPerMinute = done.reduce((a, i) => a + (i.end! - i.start), 0) / 1000 / minutes;
     const month = 730 * 60; // minutes
     const writeUnits = Math.ceil(largestItem / 1024);
     const lambda = month * billedPerMinute * 0.125 * 0.0000133334 + ((month * done.length) / minutes / 1e6) * 0.2;
-    const dynamo = ((writes / minutes) * month * writeUnits * 0.625) / 1e6 + ((reads / minutes) * month * 0.125) / 1e6;
+    const dynamo = ((writes / minutes) * month * writeUnits * 0.625) / 1e6 + ((units / minutes) * month * 0.125) / 1e6;
     return {
         elbCallsPerSecond: elb / seconds,
         dynamoWritesPerMinute: writes / minutes,
         dynamoReadsPerMinute: reads / minutes,
+        dynamoReadUnitsPerMinute: units / minutes,
         invocationsPerMinute: done.length / minutes,
         billedSecondsPerMinute: billedPerMinute,
         largestItem,
@@ -105,11 +111,30 @@ async function steadyState(): Promise<Record<string, number>> {
     };
 }
 
+/** The normal-operation lines: the API budget and the monthly cost. */
+function printSteady(steady: Record<string, number>): void {
+    console.log(
+        `normal operation (1 simulated hour, both schedules): ${steady.elbCallsPerSecond.toFixed(2)} ELB API calls/s, ` +
+            `DynamoDB ${steady.dynamoWritesPerMinute.toFixed(1)} writes and ${steady.dynamoReadsPerMinute.toFixed(1)} reads ` +
+            `(${steady.dynamoReadUnitsPerMinute.toFixed(1)} read units) a minute ` +
+            `(item at most ${steady.largestItem} bytes: ${steady.writeUnits} write unit(s) a write), ` +
+            `${steady.invocationsPerMinute.toFixed(1)} invocations and ${steady.billedSecondsPerMinute.toFixed(1)} billed seconds a minute`,
+    );
+    console.log(
+        `monthly cost (us-east-1, 128 MB arm64 Lambda, DynamoDB on demand): Lambda $${steady.lambdaPerMonth.toFixed(2)}, DynamoDB $${steady.dynamoPerMonth.toFixed(2)}`,
+    );
+}
+
 async function main(): Promise<void> {
     const arg = (name: string, fallback: number) => {
         const i = process.argv.indexOf(`--${name}`);
         return i >= 0 ? Number(process.argv[i + 1]) : fallback;
     };
+    if (process.argv.includes("--steady")) {
+        // Only the simulated hour of normal operation (a few seconds): for a change's cost.
+        printSteady(await steadyState());
+        return;
+    }
     const trials = arg("trials", 5_000);
     const started = Date.now();
     console.log(
@@ -151,15 +176,7 @@ async function main(): Promise<void> {
     console.log(
         `typical calls only (random trials and the 150 ms sweep): refuse ${worstTypical.refuse.toFixed(2)} s, hang ${worstTypical.hang.toFixed(2)} s`,
     );
-    console.log(
-        `normal operation (1 simulated hour, both schedules): ${steady.elbCallsPerSecond.toFixed(2)} ELB API calls/s, ` +
-            `DynamoDB ${steady.dynamoWritesPerMinute.toFixed(1)} writes and ${steady.dynamoReadsPerMinute.toFixed(1)} reads a minute ` +
-            `(item at most ${steady.largestItem} bytes: ${steady.writeUnits} write unit(s) a write), ` +
-            `${steady.invocationsPerMinute.toFixed(1)} invocations and ${steady.billedSecondsPerMinute.toFixed(1)} billed seconds a minute`,
-    );
-    console.log(
-        `monthly cost (us-east-1, 128 MB arm64 Lambda, DynamoDB on demand): Lambda $${steady.lambdaPerMonth.toFixed(2)}, DynamoDB $${steady.dynamoPerMonth.toFixed(2)}`,
-    );
+    printSteady(steady);
     console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s of wall time)`);
     console.log(
         `failover worst case: refuse ${worst.refuse.toFixed(2)} s, hang ${worst.hang.toFixed(2)} s (${perScenario} trials per scenario)`,

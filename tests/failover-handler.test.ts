@@ -18,7 +18,14 @@ import {
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
 import { CALL_MARGIN_MS, HEARTBEAT_MS, stopReserveMs } from "../lambda/failover/context";
 import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
-import { DEFAULT_LATENCY_MS, invoke, schedule, SCHEDULED_EVENT, throttling } from "../scripts/failover-world";
+import {
+    DEFAULT_LATENCY_MS,
+    invoke,
+    schedule,
+    SCHEDULED_EVENT,
+    throttling,
+    type Fault,
+} from "../scripts/failover-world";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
 
 /** The poll interval (ms). */
@@ -33,11 +40,11 @@ describe("the poller relay", () => {
             .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn && c.at > 5_000 && c.at < 9.5 * MIN);
         const gaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
         expect(Math.max(...gaps)).toBeLessThan(1_600);
-        // Two deliveries 2 s apart: the second finds a successor already waiting, and leaves.
-        expect(s.events("lease_acquired").length).toBe(8);
-        expect(s.events("run_complete").map((e) => e.ended)).toEqual(
-            expect.arrayContaining(["handed_over", "already_covered"]),
-        );
+        // Every delivery takes its turn, also two of them 2 s apart: the holder sees a waiting run
+        // after its next poll (it peeks at the item between renewals) and hands over at once, so
+        // the first of the two holds the lease for about 2 s, and hands it to the second.
+        expect(s.events("lease_acquired").length).toBe(10);
+        expect(new Set(s.events("run_complete").map((e) => e.ended))).toEqual(new Set(["handed_over"]));
         // Polite: about one ELB call a second on average.
         const elb = s.world.calls.filter(
             (c) => /^Describe|^Modify/.test(c.command) && c.at > MIN && c.at < 9 * MIN,
@@ -61,6 +68,42 @@ describe("the poller relay", () => {
         expect(elb.length / (8 * 60)).toBeLessThanOrEqual(1.5);
         expect(s.world.unleasedMoves()).toEqual([]);
         expect(s.world.orphanedLeases()).toEqual([]);
+    });
+
+    /** A holder from 0 s and a run delivered at `at`: when that run got the lease, and the holder's renewals before. */
+    async function handedAt(at: number, fault?: Fault) {
+        const s = setup();
+        if (fault) s.world.faults.push(fault);
+        void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });
+        void s.world.clock.sleep(at).then(() => invoke(s.world, s.handler, { source: "aws.events" }, { id: "next" }));
+        await s.world.clock.run(at + 20_000);
+        const acquired = s.events("lease_acquired").find((e) => String(e.runId).startsWith("next"))!;
+        const renewals = s.world
+            .callsOf("UpdateItem")
+            .filter((c) => c.run === "holder" && String(c.input.UpdateExpression).startsWith("SET #expiresAt"));
+        return { s, acquired, renewals };
+    }
+
+    it("should hand over to a waiting run within about a poll interval, not at the holder's next renewal (issue 9)", async () => {
+        // Delivered just after a renewal: the next one is 5 s away. The holder peeks at the item
+        // (an eventually consistent read, half the price) after each poll between renewals.
+        const { s, acquired, renewals } = await handedAt(6_000);
+        expect(renewals.filter((c) => c.at > 5_000 && c.at < 6_000)).toHaveLength(1);
+        expect(acquired.t - 6_000).toBeLessThan(POLL_MS + 4 * CALL_TIMEOUTS_MS.db);
+        const peeks = s.world.callsOf("GetItem").filter((c) => c.run === "holder" && c.input.ConsistentRead === false);
+        expect(peeks.length).toBeGreaterThan(0);
+        expect(s.events("lease_error")).toEqual([]);
+    });
+
+    it("should hand over at the next renewal when its peeks at the item fail, and say nothing of them (issue 9)", async () => {
+        const { s, acquired, renewals } = await handedAt(6_000, (command, input, _t, run) =>
+            run === "holder" && command === "GetItem" && input.ConsistentRead === false ? throttling() : undefined,
+        );
+        const next = renewals.find((c) => c.at > 6_000)!;
+        expect(acquired.t).toBeGreaterThan(next.at);
+        expect(s.events("lease_error")).toEqual([]);
+        expect(s.events("poll_error")).toEqual([]);
+        expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over"]);
     });
 
     it("should log a heartbeat at least every 10 s while a run holds the lease", async () => {

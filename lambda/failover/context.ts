@@ -56,6 +56,15 @@ export const SUCCESSOR_POLL_MS = 250;
 export const SUCCESSOR_FAST_POLL_MS = 50;
 export const SUCCESSOR_FAST_WINDOW_MS = 1_500;
 /**
+ * A successor reads fast from its mark on for this long too: the holder peeks at the item after
+ * each poll that no renewal follows (see `peekForSuccessor`), so it hands over within a poll
+ * interval, that poll's reads (one lost and read again) and its peek, with no renewal to show the
+ * successor that it knows. Defaults: 0.8 + 2 × 0.5 + 2 × 0.3 = 2.4 s.
+ */
+export function successorFirstFastMs(config: Pick<FailoverConfig, "pollIntervalSeconds">): number {
+    return config.pollIntervalSeconds * 1000 + 2 * elb + 2 * db;
+}
+/**
  * After a handover, the old holder watches the item this long for the new holder's
  * acknowledgement (a renewal it writes as soon as it reads the handover, alongside its first
  * poll; see `acknowledgeHandover`), reading it every {@link HANDOVER_WATCH_POLL_MS}. With none by

@@ -99,6 +99,8 @@ export class LeaseHolder {
     private reclaimLateUntil = -Infinity;
     /** The successor a take-back that got no answer was taken from: logged once a renewal shows it landed. */
     private unconfirmedReclaim: string | undefined;
+    /** A peek at the item for a waiting successor, under way (see `startPeek`). */
+    private peeking: Promise<void> | undefined;
     /** The handover's acknowledgement, until the loop has taken in its outcome. */
     private acknowledging: Promise<void> | undefined;
     /** A write failed its `#holder = :me` condition: another run holds the lease. */
@@ -158,6 +160,9 @@ export class LeaseHolder {
         this.leaseUntil = ack.expiresAt;
         this.writtenExpiry = ack.expiresAt;
         this.lastRenewAt = ack.at;
+        // The relay's heartbeat goes on from the moment the lease is taken (the controller-down alarm counts them).
+        this.lastHeartbeatAt = this.now();
+        this.log({ event: "heartbeat", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
     }
 
     private get config() {
@@ -188,6 +193,7 @@ export class LeaseHolder {
             return await this.loop(startedAt);
         } finally {
             await this.acknowledging;
+            await this.peeking;
             await this.settle();
         }
     }
@@ -273,6 +279,36 @@ export class LeaseHolder {
             this.now() < this.leaseUntil &&
             Number.isFinite(this.writtenExpiry)
         );
+    }
+
+    /**
+     * With a poll that no renewal came just before, and alongside its reads (so that it delays
+     * neither the poll nor a handover right after it): an eventually consistent read of the item,
+     * so that a waiting successor is seen within a poll interval rather than at the next renewal
+     * (up to `renewSeconds` later). The successor's wait is billed Lambda time, and costs more
+     * than the reads (see the README's costs). Only while no successor is known, the lease is
+     * valid and no acknowledgement is under way. A failed or stale read costs nothing but the
+     * wait: the next renewal finds the successor, as it would without the peek; a successor that
+     * has left since fails the handover's condition. (A handover needs a known successor, and
+     * with one known no peek starts: none is under way when a handover starts.)
+     */
+    private startPeek(): void {
+        if (this.peeking !== undefined || this.successor !== undefined || this.acknowledging !== undefined) return;
+        if (!this.leaseValid() || this.now() - this.lastRenewAt < this.config.pollIntervalSeconds * 1000) return;
+        this.peeking = this.store
+            .peek()
+            .then(
+                (item) => {
+                    if (this.successor !== undefined) return;
+                    if (item.successor === undefined || item.successor === this.ctx.runId) return;
+                    this.successor = item.successor;
+                    this.successorSeenAt = this.now();
+                },
+                () => undefined,
+            )
+            .finally(() => {
+                this.peeking = undefined;
+            });
     }
 
     /**
@@ -556,6 +592,7 @@ export class LeaseHolder {
             fenced = this.fence(FAILOVER_MOVE, false, 0);
         }
         let activeTimedOut = false;
+        this.startPeek();
         const reads = await Promise.all([
             this.safe("active health", () =>
                 readHealth(calls, config.activeTargetGroupArn).catch((err: unknown) => {

@@ -20,6 +20,7 @@ import {
     SUCCESSOR_FAST_POLL_MS,
     SUCCESSOR_FAST_WINDOW_MS,
     SUCCESSOR_POLL_MS,
+    successorFirstFastMs,
     SUCCESSOR_STALE_MS,
     type RunContext,
     type RunSummary,
@@ -64,10 +65,10 @@ async function acquire(ctx: RunContext, store: ControllerStore): Promise<Lease> 
 async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise<Lease | null> {
     const { clock } = ctx;
     const leaseMs = ctx.config.leaseSeconds * 1000;
-    // The lease's expiry as of this run's mark: once it changes, the holder has renewed since, and
-    // so has read the mark (a renewal returns the item): it hands over after its next poll that
-    // finds the active group healthy. Read the item fast for a while then, so that the
-    // successor's first poll comes soon after (the reads before that cost less at the slow pace).
+    // Read the item fast while a handover is likely soon, so that the successor's first poll
+    // comes soon after it (the reads before and after cost less at the slow pace): right after
+    // the mark (the holder peeks at the item after its polls), and once the lease's expiry
+    // changes (the holder renewed, and so read the mark: a renewal returns the item).
     let markedExpiry: number | undefined;
     let fastUntil = -Infinity;
     // Whether the mark is known to be in the item. After a failed registration it is not: the
@@ -79,6 +80,7 @@ async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise
         try {
             markedExpiry = (await store.registerSuccessor(ctx.runId, clock.now(), SUCCESSOR_STALE_MS)).expiresAt;
             marked = true;
+            fastUntil = Math.max(fastUntil, clock.now() + successorFirstFastMs(ctx.config));
             return "marked";
         } catch (err) {
             if (isConditionFailure(err)) return "taken";

@@ -132,6 +132,17 @@ export class ControllerStore {
     }
 
     /**
+     * An eventually consistent read (half a strongly consistent one's price): possibly a moment
+     * old, so only a hint (a waiting successor), never a verdict on the lease.
+     */
+    async peek(): Promise<ControllerItem> {
+        const out = await this.calls.db(
+            new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: false }),
+        );
+        return fromItem(out.Item);
+    }
+
+    /**
      * Takes the lease if it is free, expired or already ours. Returns the item as it was before
      * (its state, and who held the lease); throws ConditionalCheckFailedException when another
      * run holds a valid lease.
