@@ -4,13 +4,13 @@
  * - the type check (`npm run typecheck`: tsc on tsconfig.json, and on policy/tsconfig.json with
  *   the policy runner's ES2020 libraries),
  * - ESLint (`npm run lint`),
- * - the Prettier check (`npm run format:check`; here with Prettier's cache in node_modules/.cache).
+ * - the format check (`npm run format:check`: Biome's formatter, biome.json).
  *
  * The same checks as those scripts, with the same configuration files. Three things make them
  * faster together than one after the other: ESLint reuses the TypeScript program the type check
  * built (typed linting otherwise builds its own, ~7 s of parsing @pulumi/aws's typings), the
- * policy pack's type check reuses the declaration files already parsed, and Prettier runs in a
- * child process on the other core meanwhile.
+ * policy pack's type check reuses the declaration files already parsed, and the format check runs
+ * in a child process meanwhile.
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
@@ -91,23 +91,13 @@ async function lint(program) {
 }
 
 const started = Date.now();
-// Prettier in a child process on the other core; the rest here, sharing what they parse.
-// With a cache of the files found formatted (by content, so a fresh checkout's new mtimes do not
-// matter; keyed by Prettier's version and options too): an unchanged file is not formatted again.
-// A clean clone has none and checks every file.
-const prettier = run("prettier --check", bin("prettier"), [
-    "--check",
-    "--cache",
-    "--cache-strategy",
-    "content",
-    "--cache-location",
-    path.join(root, "node_modules", ".cache", "prettier", "check-cache.json"),
-    ".",
-]);
+// The format check (Biome, native and multi-threaded: under a second for the whole tree) in a
+// child process meanwhile; the rest here, sharing what they parse.
+const formatted = run("biome format", bin("biome"), ["format", "--colors=off", "."]);
 const { program, result: types } = typeCheck("tsconfig.json", "tsc (tsconfig.json)");
 const linted = await lint(program);
 const { result: policyTypes } = typeCheck(path.join("policy", "tsconfig.json"), "tsc (policy/tsconfig.json, ES2020)");
-const results = [types, linted, policyTypes, await prettier];
+const results = [types, linted, policyTypes, await formatted];
 for (const r of results) {
     const body = r.output.trim();
     console.log(`${r.ok ? "ok  " : "FAIL"} ${r.label}${!r.ok && body ? `\n${body}\n` : ""}`);
