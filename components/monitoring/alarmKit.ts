@@ -7,7 +7,10 @@ import { MetricSpec, PERIOD, RateSpec, Tier } from "./metrics";
 import type { MonitoringSettings } from "./settings";
 
 export type ComparisonOperator =
-    "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold" | "LessThanThreshold" | "LessThanOrEqualToThreshold";
+    | "GreaterThanThreshold"
+    | "GreaterThanOrEqualToThreshold"
+    | "LessThanThreshold"
+    | "LessThanOrEqualToThreshold";
 
 /** One alarm to create, as a definition builds it. */
 export interface AlarmFields {

@@ -46,7 +46,8 @@ export interface RefreshView {
 }
 
 export type Decision =
-    { action: "start"; reason: string } | { action: "none"; reason: string; instanceRefreshId?: string };
+    | { action: "start"; reason: string }
+    | { action: "none"; reason: string; instanceRefreshId?: string };
 
 /**
  * Statuses of a refresh that still runs: a new one cannot start (InstanceRefreshInProgress).

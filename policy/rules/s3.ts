@@ -71,7 +71,8 @@ export const s3BucketProtected: StackValidationPolicy = {
 /** The `aws:SecureTransport` value of a statement's `Bool` condition, as written ("false", false or ["false"]). */
 export function secureTransportCondition(statement: Record<string, unknown>): string | undefined {
     const bool = (statement.Condition as Record<string, unknown> | undefined)?.Bool as
-        Record<string, unknown> | undefined;
+        | Record<string, unknown>
+        | undefined;
     const value = bool?.["aws:SecureTransport"];
     const first = Array.isArray(value) ? value[0] : value;
     return first === undefined ? undefined : String(first).toLowerCase();

@@ -17,7 +17,8 @@
 
 /** One dimension of a grant: a single pattern, or "everything but" a list (NotAction, NotResource, NotPrincipal). */
 export type Dimension =
-    { readonly not: false; readonly item: string } | { readonly not: true; readonly items: string[] };
+    | { readonly not: false; readonly item: string }
+    | { readonly not: true; readonly items: string[] };
 
 export interface Condition {
     readonly operator: string;
