@@ -325,6 +325,13 @@ export class World {
     listenerActionsOverride: Action[] | null = null;
     readonly tags = new Map<string, string>();
     readonly table = new Map<string, Record<string, AttributeValue>>();
+    /**
+     * How far behind an eventually consistent read (`ConsistentRead` not true) may be: it returns
+     * the item as it was this long before the read is served. 0: as a strongly consistent one.
+     */
+    eventualLagMs = 0;
+    /** Every version of every item, with when it was written (for the lagging reads). */
+    private readonly versions: Array<{ at: number; key: string; item: Record<string, AttributeValue> }> = [];
     readonly calls: Call[] = [];
     readonly published: Array<{ at: number; subject: string; message: string }> = [];
     /** Successful ModifyListener calls: when made and applied, the weights they set, by whom. */
@@ -502,8 +509,10 @@ export class World {
         const dynamodb = {
             send: (command: unknown) => {
                 if (command instanceof GetItemCommand) {
-                    return this.call("GetItem", { ...command.input }, () => {
-                        const item = this.table.get(command.input.Key!.id.S!);
+                    return this.call("GetItem", { ...command.input }, (t) => {
+                        const key = command.input.Key!.id.S!;
+                        const stale = command.input.ConsistentRead !== true && this.eventualLagMs > 0;
+                        const item = stale ? this.versionAt(key, t - this.eventualLagMs) : this.table.get(key);
                         return { Item: item ? structuredClone(item) : undefined };
                     });
                 }
@@ -531,6 +540,13 @@ export class World {
         return { elbv2, dynamodb, sns } as unknown as Clients;
     }
 
+    /** The item as it was at `t`. */
+    private versionAt(key: string, t: number): Record<string, AttributeValue> | undefined {
+        let found: Record<string, AttributeValue> | undefined;
+        for (const v of this.versions) if (v.key === key && v.at <= t) found = v.item;
+        return found;
+    }
+
     private updateItem(input: UpdateItemCommand["input"]): { Attributes?: Record<string, AttributeValue> } {
         const key = input.Key!.id.S!;
         const old = this.table.get(key);
@@ -544,6 +560,7 @@ export class World {
         const next: Record<string, AttributeValue> = item ?? { id: { S: key } };
         applyUpdate(input.UpdateExpression ?? "", next, names, values);
         this.table.set(key, next);
+        if (this.eventualLagMs > 0) this.versions.push({ at: this.clock.now(), key, item: structuredClone(next) });
         if (input.ReturnValues === "ALL_OLD") return { Attributes: old ? structuredClone(old) : undefined };
         if (input.ReturnValues === "ALL_NEW") return { Attributes: structuredClone(next) };
         return {};

@@ -101,9 +101,30 @@ describe("the poller relay", () => {
         );
         const next = renewals.find((c) => c.at > 6_000)!;
         expect(acquired.t).toBeGreaterThan(next.at);
+        const peeks = s.world.callsOf("GetItem").filter((c) => c.run === "holder" && c.input.ConsistentRead === false);
+        expect(
+            peeks.filter((c) => c.at > 6_000 && c.at < next.at && c.error === "ThrottlingException").length,
+        ).toBeGreaterThan(0);
         expect(s.events("lease_error")).toEqual([]);
         expect(s.events("poll_error")).toEqual([]);
         expect(s.events("run_complete").map((e) => e.ended)).toEqual(["handed_over"]);
+    });
+
+    it("should relay without a gap or a failed handover when its peeks read an item up to 1 s old (issue 9)", async () => {
+        // Eventually consistent reads served as the item was 1 s earlier: a peek may miss a new
+        // successor (the next peek or renewal sees it) or show one handed the lease already.
+        const s = setup();
+        s.world.eventualLagMs = 1_000;
+        await s.runMinutes(6, { delay: (i) => [300, 2_500, 40_000][i % 3] });
+        const polls = s.world
+            .callsOf("DescribeTargetHealth")
+            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn && c.at > 5_000 && c.at < 5.5 * MIN);
+        const gaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
+        expect(Math.max(...gaps)).toBeLessThan(1_600);
+        expect(s.events("lease_error")).toEqual([]);
+        expect(s.events("lease_acquired").length).toBeGreaterThanOrEqual(6);
+        expect(new Set(s.events("run_complete").map((e) => e.ended))).toEqual(new Set(["handed_over"]));
+        expect(s.world.unleasedMoves()).toEqual([]);
     });
 
     it("should log a heartbeat at least every 10 s while a run holds the lease", async () => {

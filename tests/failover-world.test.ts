@@ -53,6 +53,37 @@ describe("the simulated DynamoDB", () => {
         expect(await settled).toMatchObject({ name: "ValidationException" });
         expect(world.table.get("controller")?.holder).toEqual({ S: "run-a" });
     });
+
+    it("should serve an eventually consistent read the item as it was eventualLagMs before, a strongly consistent one as it is", async () => {
+        const world = new World();
+        world.eventualLagMs = 1_000;
+        const db = world.clients().dynamodb;
+        const write = (holder: string) =>
+            db.send(
+                new UpdateItemCommand({
+                    TableName: "t",
+                    Key: { id: { S: "controller" } },
+                    UpdateExpression: "SET #holder = :me",
+                    ExpressionAttributeNames: { "#holder": "holder" },
+                    ExpressionAttributeValues: { ":me": { S: holder } },
+                }),
+            );
+        const read = (consistent: boolean) =>
+            db.send(
+                new GetItemCommand({ TableName: "t", Key: { id: { S: "controller" } }, ConsistentRead: consistent }),
+            ) as Promise<{ Item?: Record<string, { S?: string }> }>;
+        const seen: Array<string | undefined> = [];
+        void (async () => {
+            await write("run-a");
+            await world.clock.sleep(2_000);
+            await write("run-b");
+            for (const consistent of [false, true]) seen.push((await read(consistent)).Item?.holder?.S);
+            await world.clock.sleep(1_000);
+            seen.push((await read(false)).Item?.holder?.S);
+        })();
+        await world.clock.run(10_000);
+        expect(seen).toEqual(["run-a", "run-b", "run-b"]);
+    });
 });
 
 describe("the simulated Lambda", () => {

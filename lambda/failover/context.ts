@@ -56,13 +56,14 @@ export const SUCCESSOR_POLL_MS = 250;
 export const SUCCESSOR_FAST_POLL_MS = 50;
 export const SUCCESSOR_FAST_WINDOW_MS = 1_500;
 /**
- * A successor reads fast from its mark on for this long too: the holder peeks at the item after
- * each poll that no renewal follows (see `peekForSuccessor`), so it hands over within a poll
- * interval, that poll's reads (one lost and read again) and its peek, with no renewal to show the
+ * A successor reads fast from its mark on for this long too: the holder peeks at the item with
+ * each poll that no renewal came just before (see `LeaseHolder.startPeek`; with a poll interval
+ * longer than the renewal period, the renewals find it first), so it hands over within that
+ * interval, a poll's reads (one lost and read again) and the peek, with no renewal to show the
  * successor that it knows. Defaults: 0.8 + 2 × 0.5 + 2 × 0.3 = 2.4 s.
  */
-export function successorFirstFastMs(config: Pick<FailoverConfig, "pollIntervalSeconds">): number {
-    return config.pollIntervalSeconds * 1000 + 2 * elb + 2 * db;
+export function successorFirstFastMs(config: Pick<FailoverConfig, "pollIntervalSeconds" | "renewSeconds">): number {
+    return Math.min(config.pollIntervalSeconds, config.renewSeconds) * 1000 + 2 * elb + 2 * db;
 }
 /**
  * After a handover, the old holder watches the item this long for the new holder's
@@ -73,11 +74,13 @@ export function successorFirstFastMs(config: Pick<FailoverConfig, "pollIntervalS
  * of seconds, not the rest of the lease and the next schedule. The successor's wait between
  * reads, the read that shows the handover (or, when it gave up waiting at that moment, its last
  * read, the mark's removal and the read after it), the acknowledgement and its second try (when
- * the first got no answer), and the old holder's read that sees it. Nothing else the successor
- * does (its first poll, the notifications it sends) comes before the acknowledgement.
- * Defaults: 0.25 + 3 × 0.3 + 2 × 0.3 + 0.3 = 2.05 s.
+ * the first got no answer), and the old holder's read that sees it; and a margin of one more
+ * wait and read of the successor's (one that failed). Nothing else the successor does (its first
+ * poll, the notifications it sends) comes before the acknowledgement. A successor that was alive
+ * after all loses nothing but its run: it finds the lease lost, having moved nothing.
+ * Defaults: 0.25 + 3 × 0.3 + 2 × 0.3 + 0.3 + (0.25 + 0.3) = 2.6 s.
  */
-export const HANDOVER_CONFIRM_MS = SUCCESSOR_POLL_MS + 3 * db + 2 * db + db;
+export const HANDOVER_CONFIRM_MS = SUCCESSOR_POLL_MS + 3 * db + 2 * db + db + (SUCCESSOR_POLL_MS + db);
 export const HANDOVER_WATCH_POLL_MS = 250;
 /** A successor mark older than this belongs to a run that is gone: another run may take its place. */
 export const SUCCESSOR_STALE_MS = 30_000;
@@ -91,12 +94,12 @@ export const REQUEST_TTL_MS = 12_000;
 /** Allowance for the clocks of two invocations to differ (Lambda's are NTP-synchronised). */
 export const CLOCK_MARGIN_MS = 2_000;
 /**
- * A DynamoDB write that got no answer (a timeout, a lost reply) is taken to have landed, if it
- * ever does, within this of its start: its timeout and CLOCK_MARGIN_MS. Until then a later write
- * or read proves nothing about it: a refused renewal after an unanswered take-back, or a pending
- * move's removal after an unanswered record of it, may be undone by the late write.
+ * A DynamoDB write that got no answer (a timeout, a lost reply) is assumed to land, if it ever
+ * does, within this of its start: its timeout and 2 s for a request still in flight when the
+ * client gave up (an assumption: AWS publishes no bound). Until then a removal of a pending move
+ * proves nothing about an unanswered record of it, which may land after the removal.
  */
-export const LATE_WRITE_MS = db + CLOCK_MARGIN_MS;
+export const LATE_WRITE_MS = db + 2_000;
 /** Once a holder has taken a request, how long the operator waits for its answer (the moves' calls, the save, SNS). */
 export const ANSWER_WAIT_MS = 20_000;
 

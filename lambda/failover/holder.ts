@@ -95,10 +95,6 @@ export class LeaseHolder {
     private pendingInTable: boolean;
     /** A record of a pending move that got no answer may land until then: its removal proves nothing before. */
     private pendingLateUntil = -Infinity;
-    /** A take-back that got no answer may land until then: a refused renewal proves nothing before. */
-    private reclaimLateUntil = -Infinity;
-    /** The successor a take-back that got no answer was taken from: logged once a renewal shows it landed. */
-    private unconfirmedReclaim: string | undefined;
     /** A peek at the item for a waiting successor, under way (see `startPeek`). */
     private peeking: Promise<void> | undefined;
     /** The handover's acknowledgement, until the loop has taken in its outcome. */
@@ -150,7 +146,7 @@ export class LeaseHolder {
      * lease). Unknown: the renewal after the first poll stays due.
      */
     private acknowledged(ack: Acknowledgement): void {
-        if (ack === "unknown") return;
+        if (ack === "unknown" || this.lost) return;
         if (ack === "lost") {
             this.leaseUntil = -Infinity;
             this.lost = true;
@@ -245,7 +241,7 @@ export class LeaseHolder {
             }
             if (this.now() >= this.leaseUntil) {
                 // The lease lapsed (its renewals failed) or is not confirmed: another run may hold
-                // it now. Poll and report nothing (that run does), only try to renew, every poll
+                // it now. Neither poll nor report (that run does), only try to renew, every poll
                 // interval; the missing heartbeats raise the controller-down alarm meanwhile.
                 await this.ctx.clock.sleep(this.config.pollIntervalSeconds * 1000);
                 this.lastRenewAt = -Infinity;
@@ -289,17 +285,18 @@ export class LeaseHolder {
      * than the reads (see the README's costs). Only while no successor is known, the lease is
      * valid and no acknowledgement is under way. A failed or stale read costs nothing but the
      * wait: the next renewal finds the successor, as it would without the peek; a successor that
-     * has left since fails the handover's condition. (A handover needs a known successor, and
-     * with one known no peek starts: none is under way when a handover starts.)
+     * has left since fails the handover's condition.
      */
     private startPeek(): void {
         if (this.peeking !== undefined || this.successor !== undefined || this.acknowledging !== undefined) return;
         if (!this.leaseValid() || this.now() - this.lastRenewAt < this.config.pollIntervalSeconds * 1000) return;
+        const startedAt = this.now();
         this.peeking = this.store
             .peek()
             .then(
                 (item) => {
-                    if (this.successor !== undefined) return;
+                    // A renewal (or take-back) since it started read the item afresh: it knows better.
+                    if (this.successor !== undefined || this.lastRenewAt > startedAt) return;
                     if (item.successor === undefined || item.successor === this.ctx.runId) return;
                     this.successor = item.successor;
                     this.successorSeenAt = this.now();
@@ -343,6 +340,15 @@ export class LeaseHolder {
         if (c.clearPending && at >= this.pendingLateUntil) this.pendingInTable = false;
     }
 
+    /**
+     * After a handover that carried `c` landed. Its removal of the pending move is final, however
+     * late an unanswered record of it lands: the record's condition names this run as the holder.
+     */
+    private handedOver(c: Carried, at: number): void {
+        this.carriedOver(c, at);
+        if (c.clearPending) this.pendingInTable = false;
+    }
+
     private leaseValid(): boolean {
         return this.now() < this.leaseUntil - LEASE_SAFETY_MS;
     }
@@ -365,6 +371,10 @@ export class LeaseHolder {
 
     /** Extends the lease and saves the state if it changed; "lost" when another run has the lease. */
     async renew(): Promise<ControllerItem | "lost" | "failed"> {
+        // After the acknowledgement (if one is under way): two renewals in flight at once leave the
+        // expiry in the item in doubt, and the next handover's condition names it.
+        if (this.acknowledging) await this.acknowledging;
+        if (this.lost) return "lost";
         const now = this.now();
         const carry = this.toCarry();
         try {
@@ -374,20 +384,16 @@ export class LeaseHolder {
             this.lastRenewAt = now;
             this.carriedOver(carry, now);
             this.saveNow = false;
-            if (this.unconfirmedReclaim !== undefined) this.logReclaimed(this.unconfirmedReclaim);
-            this.unconfirmedReclaim = undefined;
             return item;
         } catch (err) {
-            if (isConditionFailure(err) && now >= this.reclaimLateUntil) {
+            if (isConditionFailure(err)) {
                 this.leaseUntil = -Infinity;
                 this.lost = true;
-                this.unconfirmedReclaim = undefined;
                 this.log({ event: "lease_lost", listenerArn: this.config.listenerArn, runId: this.ctx.runId });
                 return "lost";
             }
-            // Refused while an unanswered take-back may still land (see `watchHandover`), or no
-            // answer: retried at the next loop (about a second), not after a whole renewal period: the
-            // DynamoDB client makes one attempt per call.
+            // No answer: retried at the next loop (about a second), not after a whole renewal
+            // period: the DynamoDB client makes one attempt per call.
             this.log({
                 event: carry.state !== undefined ? "state_save_failed" : "lease_error",
                 listenerArn: this.config.listenerArn,
@@ -426,7 +432,7 @@ export class LeaseHolder {
         const leaseMs = this.config.leaseSeconds * 1000;
         try {
             const expiry = await this.store.handOver(this.ctx.runId, successor, at, leaseMs, this.writtenExpiry, carry);
-            this.carriedOver(carry, at);
+            this.handedOver(carry, at);
             this.leaseUntil = -Infinity;
             return expiry;
         } catch (err) {
@@ -451,7 +457,7 @@ export class LeaseHolder {
             // wrote, no pending move): watched like one that was answered, so a successor that
             // died meanwhile does not leave the lease to lapse.
             if (item.expiresAt === at + leaseMs && item.pendingMove === undefined) {
-                this.carriedOver(carry, at);
+                this.handedOver(carry, at);
                 return at + leaseMs;
             }
             return "handed_over";
@@ -464,12 +470,13 @@ export class LeaseHolder {
      * After a handover that landed (it wrote `handedExpiry`): waits for the successor's
      * acknowledgement (its first write, see `acknowledgeHandover`), which shows it alive. With none within {@link HANDOVER_CONFIRM_MS}
      * (the successor crashed, or lost its network, after it registered), takes the lease back
-     * while the item is as the handover left it, and carries on: "kept" (also when the take-back
-     * got no answer: then the lease is unknown until a renewal is answered). "handed_over" when the
-     * successor renewed, or the item shows anything but the handover (a pending move, a release,
-     * another holder), or the lease cannot be taken back (then it lapses to the next run, as
-     * before this watch). A successor that was only slow finds its lease lost at its renewal, having
-     * moved nothing: its moves need the pending mark that the take-back's condition rules out.
+     * while the item is as the handover left it ({@link takeBack}), and carries on: "kept".
+     * "handed_over" when the successor acknowledged, or the item shows anything but the handover
+     * (a pending move, a release, another holder), or the lease cannot be taken back (then it
+     * lapses to the next run, as before this watch). A successor that was only slow finds its
+     * lease lost at its acknowledgement or its next renewal, having moved nothing: its moves need
+     * the pending mark that the take-back's condition rules out. A successor that crashes after
+     * its acknowledgement is not seen: the lease lapses to the next run.
      */
     private async watchHandover(successor: string, handedExpiry: number): Promise<"handed_over" | "kept"> {
         // A pending move this run left in the item (its outcome not yet confirmed): the take-back's
@@ -486,43 +493,62 @@ export class LeaseHolder {
                 this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
             }
         }
-        const now = this.now();
-        const leaseMs = this.config.leaseSeconds * 1000;
-        try {
-            await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, leaseMs);
-        } catch (err) {
-            if (isConditionFailure(err)) return "handed_over";
-            // No answer: the take-back may land, late. Whose the lease is stays unknown until a
-            // renewal is answered: the lapsed-lease loop renews (moving nothing); one that lands
-            // shows the take-back did, and a refused one is a verdict only once the take-back can
-            // no longer land (LATE_WRITE_MS). A read now would prove nothing either way.
-            this.leaseUntil = -Infinity;
-            this.writtenExpiry = -Infinity;
-            this.lastRenewAt = -Infinity;
-            this.reclaimLateUntil = now + LATE_WRITE_MS;
-            this.unconfirmedReclaim = successor;
-            this.log({
-                event: "lease_error",
-                listenerArn: this.config.listenerArn,
-                error: `take-back from ${successor}: ${errorText(err)}; the lease is unknown until a renewal is answered`,
-            });
-            return "kept";
-        }
-        this.leaseUntil = now + leaseMs;
-        this.writtenExpiry = this.leaseUntil;
-        this.lastRenewAt = now;
-        this.logReclaimed(successor);
-        return "kept";
+        return this.takeBack(successor, handedExpiry);
     }
 
-    private logReclaimed(successor: string): void {
+    /**
+     * The take-back: a write conditional on the item being exactly as the handover left it. One
+     * that is refused, or gets no answer, is followed by a read (every
+     * {@link HANDOVER_WATCH_POLL_MS}, until the handed lease is about to end: then it lapses to
+     * the next run; or until the run must stop): the item this run's ("kept": a try whose reply was
+     * lost landed), still as the handover left it (tried again: safe, since once one try lands the
+     * next fails its condition), or anything else ("handed_over": the successor acknowledged,
+     * moved or left).
+     */
+    private async takeBack(successor: string, handedExpiry: number): Promise<"handed_over" | "kept"> {
+        const leaseMs = this.config.leaseSeconds * 1000;
+        let settled = true;
+        while (this.now() < handedExpiry - LEASE_SAFETY_MS && this.ctx.remainingMs() >= stopReserveMs(this.config)) {
+            try {
+                if (!settled) {
+                    const item = await this.store.read();
+                    if (item.holder === this.ctx.runId && item.expiresAt !== undefined)
+                        return this.reclaimed(successor, item.expiresAt - leaseMs, item.expiresAt);
+                    if (item.holder !== successor || item.expiresAt !== handedExpiry || item.pendingMove !== undefined)
+                        return "handed_over";
+                }
+                settled = false;
+                const now = this.now();
+                await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, leaseMs);
+                return this.reclaimed(successor, now, now + leaseMs);
+            } catch (err) {
+                if (isConditionFailure(err)) continue;
+                this.log({
+                    event: "lease_error",
+                    listenerArn: this.config.listenerArn,
+                    error: `take-back from ${successor}: ${errorText(err)}; trying again, moving nothing meanwhile`,
+                });
+            }
+            await this.ctx.clock.sleep(HANDOVER_WATCH_POLL_MS);
+        }
+        return "handed_over";
+    }
+
+    /** The lease is this run's again: renewed at `at`, to `expiresAt`. */
+    private reclaimed(successor: string, at: number, expiresAt: number): "kept" {
+        this.leaseUntil = expiresAt;
+        this.writtenExpiry = expiresAt;
+        this.lastRenewAt = at;
+        // A record of a move that got no answer may still land now that this run holds the lease again.
+        if (this.now() < this.pendingLateUntil) this.pendingInTable = true;
         this.log({
             event: "handover_reclaimed",
             listenerArn: this.config.listenerArn,
             runId: this.ctx.runId,
             successor,
-            error: `no renewal from the successor within ${HANDOVER_CONFIRM_MS} ms of the handover: taken back`,
+            error: `no acknowledgement from the successor within ${HANDOVER_CONFIRM_MS} ms of the handover: taken back`,
         });
+        return "kept";
     }
 
     async release(): Promise<void> {

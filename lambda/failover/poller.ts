@@ -39,7 +39,7 @@ export interface Lease {
     readonly item: ControllerItem;
     readonly expired: boolean;
     readonly expiresAt: number;
-    /** Handed over by the last holder, which watches for this run's first renewal (see `HANDOVER_CONFIRM_MS`). */
+    /** Handed over by the last holder, which watches for this run's acknowledgement (see `acknowledgeHandover`). */
     readonly handed?: boolean;
 }
 
@@ -67,7 +67,7 @@ async function waitAsSuccessor(ctx: RunContext, store: ControllerStore): Promise
     const leaseMs = ctx.config.leaseSeconds * 1000;
     // Read the item fast while a handover is likely soon, so that the successor's first poll
     // comes soon after it (the reads before and after cost less at the slow pace): right after
-    // the mark (the holder peeks at the item after its polls), and once the lease's expiry
+    // the mark (the holder peeks at the item with its polls), and once the lease's expiry
     // changes (the holder renewed, and so read the mark: a renewal returns the item).
     let markedExpiry: number | undefined;
     let fastUntil = -Infinity;
@@ -152,8 +152,8 @@ async function giveUpWaiting(ctx: RunContext, store: ControllerStore): Promise<L
 
 /**
  * A handed-over run's first write: a renewal that carries nothing, made as soon as it read the
- * handover and before anything else it does (it runs alongside the state's load and the first
- * poll), so the old holder, which watches for it (`HANDOVER_CONFIRM_MS`), never takes the lease
+ * handover (it runs alongside the state's load and the first poll; the loop's own renewals wait
+ * for it), so the old holder, which watches for it (`HANDOVER_CONFIRM_MS`), never takes the lease
  * back from a live run. Tried once more at once when the first got no answer (a condition failure
  * is a verdict: the old holder took the lease back). Nothing carried, it cannot race the holder's
  * own writes of the state or of a pending move.
