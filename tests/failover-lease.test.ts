@@ -10,7 +10,7 @@ import { createHandler } from "../lambda/failover/handler";
 import { CALL_TIMEOUTS_MS, type Clients } from "../lambda/failover/runtime";
 import { DEFAULT_LATENCY_MS, invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
-import { HANDOVER_CONFIRM_MS, LATE_WRITE_MS, stopReserveMs } from "../lambda/failover/context";
+import { HANDOVER_CONFIRM_MS, LATE_WRITE_MS, LEASE_SAFETY_MS, stopReserveMs } from "../lambda/failover/context";
 import { failoverCallSeconds, handoverSeconds } from "../components/failoverController/timing";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
 
@@ -432,6 +432,49 @@ describe("runs that come and go", () => {
         expect(byRun(s, "handover_reclaimed")).toEqual(["holder"]);
         expect(movedAfter(s.world, died)).toBeLessThanOrEqual(failoverCallSeconds());
         expect(pollGaps(s).last).toBeGreaterThan(48_000);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    /** A dead successor, and take-backs throttled until `throttledFor` ms after the handover, then applied 10 ms after their timeout. */
+    async function lateTakeBacks(throttledFor: number) {
+        const s = setup();
+        let handedAt = Infinity;
+        s.world.faults.push((command, input, t, run) => {
+            if (isHandover(command, input)) handedAt = Math.min(handedAt, t);
+            if (run === "late" && t > 11_500) return Infinity;
+            if (run !== "holder" || !isReclaim(command, input) || t < handedAt) return undefined;
+            return t < handedAt + throttledFor ? throttling() : 2 * (CALL_TIMEOUTS_MS.db + 10) - DEFAULT_LATENCY_MS;
+        });
+        await handoverTo(s);
+        const tries = s.world.calls.filter(
+            (c) => c.run === "holder" && isReclaim(c.command, c.input) && c.at >= handedAt,
+        );
+        return { s, handedAt, tries };
+    }
+    const LEASE_MS = DEFAULT_CONFIG.leaseSeconds * 1000;
+    /** The last moment a take-back may start: one that gets no answer can still land and be read before the lease ends. */
+    const LAST_TRY_MS = LEASE_MS - LEASE_SAFETY_MS - LATE_WRITE_MS - CALL_TIMEOUTS_MS.db;
+
+    it("should settle a last take-back that got no answer with a read once it can no longer land (issue 9)", async () => {
+        // Only the last try the handed lease leaves time for gets through, 10 ms after its timeout:
+        // the holder reads the item once it can no longer land, finds the lease its own, polls on.
+        const { s, tries } = await lateTakeBacks(LAST_TRY_MS - 300);
+        expect(tries.filter((c) => c.error === undefined)).toHaveLength(1);
+        expect(byRun(s, "handover_reclaimed")).toEqual(["holder"]);
+        expect(s.world.orphanedLeases()).toEqual([]);
+        expect(pollGaps(s).last).toBeGreaterThan(48_000);
+        expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    it("should start no take-back it could not settle before the handed lease ends (issue 9)", async () => {
+        // Throttled until a try could land after the holder gave up: it starts none then, and
+        // leaves, so the dead successor's lease lapses when it was due, not a lease later.
+        const { s, handedAt, tries } = await lateTakeBacks(LEASE_MS - LEASE_SAFETY_MS - 400);
+        expect(tries.length).toBeGreaterThan(0);
+        expect(Math.max(...tries.map((c) => c.at)) - handedAt).toBeLessThan(LAST_TRY_MS + 50);
+        expect(s.events("handover_reclaimed")).toEqual([]);
+        expect(s.events("run_complete")[0]).toMatchObject({ ended: "handed_over" });
+        expect(s.world.orphanedLeases()).toEqual([]);
         expect(s.world.unleasedMoves()).toEqual([]);
     });
 

@@ -37,6 +37,7 @@ import {
 import { ControllerStore, parseRequest, type Carried, type ControllerItem, type RequestRecord } from "./store";
 
 import {
+    FINISH_MS,
     HEARTBEAT_MS,
     HANDOVER_CONFIRM_MS,
     HANDOVER_WATCH_POLL_MS,
@@ -134,10 +135,11 @@ export class LeaseHolder {
         // acknowledgement, under way meanwhile, renewed already.
         this.lastRenewAt = ctx.clock.now() - (holding.handed ? ctx.config.renewSeconds * 1000 : 0);
         this.nextPollAt = ctx.clock.now();
-        this.acknowledging = holding.acknowledgement?.then((ack) => {
+        const settle = (ack: Acknowledgement) => {
             this.acknowledged(ack);
             this.acknowledging = undefined;
-        });
+        };
+        this.acknowledging = holding.acknowledgement?.then(settle, () => settle("unknown"));
     }
 
     /**
@@ -498,38 +500,67 @@ export class LeaseHolder {
 
     /**
      * The take-back: a write conditional on the item being exactly as the handover left it. One
-     * that is refused, or gets no answer, is followed by a read (every
-     * {@link HANDOVER_WATCH_POLL_MS}, until the handed lease is about to end: then it lapses to
-     * the next run; or until the run must stop): the item this run's ("kept": a try whose reply was
-     * lost landed), still as the handover left it (tried again: safe, since once one try lands the
+     * that is refused, or gets no answer, is followed by a read: the item this run's ("kept": a
+     * try whose reply was lost landed), still as the handover left it (tried again, after
+     * {@link HANDOVER_WATCH_POLL_MS} unless it was refused: safe, since once one try lands the
      * next fails its condition), or anything else ("handed_over": the successor acknowledged,
-     * moved or left).
+     * moved or left). A try starts only while one that got no answer could still land, and a read
+     * settles it, before the handed lease is about to end (it then lapses to the next run) and
+     * inside what the run has left (a release included: a lease taken back that the run cannot
+     * use is released at once). Out of time after a try that got no answer: one read once it can
+     * no longer land (`LATE_WRITE_MS`), so that a late one is not left holding the lease.
      */
     private async takeBack(successor: string, handedExpiry: number): Promise<"handed_over" | "kept"> {
         const leaseMs = this.config.leaseSeconds * 1000;
+        const db = CALL_TIMEOUTS_MS.db;
+        const canTry = () =>
+            this.now() + LATE_WRITE_MS + db < handedExpiry - LEASE_SAFETY_MS &&
+            this.ctx.remainingMs() >= FINISH_MS + LATE_WRITE_MS + 2 * db;
+        /** Whether the item, read, settles it: this run's, still as handed, or someone else's. */
+        const read = async (): Promise<"kept" | "handed" | "handed_over"> => {
+            const item = await this.store.read();
+            if (item.holder === this.ctx.runId && item.expiresAt !== undefined) {
+                this.reclaimed(successor, item.expiresAt - leaseMs, item.expiresAt);
+                return "kept";
+            }
+            const handed =
+                item.holder === successor && item.expiresAt === handedExpiry && item.pendingMove === undefined;
+            return handed ? "handed" : "handed_over";
+        };
         let settled = true;
-        while (this.now() < handedExpiry - LEASE_SAFETY_MS && this.ctx.remainingMs() >= stopReserveMs(this.config)) {
+        let unansweredAt: number | undefined;
+        for (let tries = 0; tries < 100 && canTry(); tries++) {
+            let refused: boolean;
             try {
                 if (!settled) {
-                    const item = await this.store.read();
-                    if (item.holder === this.ctx.runId && item.expiresAt !== undefined)
-                        return this.reclaimed(successor, item.expiresAt - leaseMs, item.expiresAt);
-                    if (item.holder !== successor || item.expiresAt !== handedExpiry || item.pendingMove !== undefined)
-                        return "handed_over";
+                    const seen = await read();
+                    if (seen !== "handed") return seen;
                 }
                 settled = false;
                 const now = this.now();
+                unansweredAt = now;
                 await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, leaseMs);
                 return this.reclaimed(successor, now, now + leaseMs);
             } catch (err) {
-                if (isConditionFailure(err)) continue;
-                this.log({
-                    event: "lease_error",
-                    listenerArn: this.config.listenerArn,
-                    error: `take-back from ${successor}: ${errorText(err)}; trying again, moving nothing meanwhile`,
-                });
+                refused = isConditionFailure(err);
+                if (refused || wasRejected(err)) unansweredAt = undefined;
+                if (!refused)
+                    this.log({
+                        event: "lease_error",
+                        listenerArn: this.config.listenerArn,
+                        error: `take-back from ${successor}: ${errorText(err)}; trying again, moving nothing meanwhile`,
+                    });
             }
-            await this.ctx.clock.sleep(HANDOVER_WATCH_POLL_MS);
+            if (!refused) await this.ctx.clock.sleep(HANDOVER_WATCH_POLL_MS);
+        }
+        if (unansweredAt !== undefined) {
+            const wait = unansweredAt + LATE_WRITE_MS - this.now();
+            if (wait > 0) await this.ctx.clock.sleep(wait);
+            try {
+                if ((await read()) === "kept") return "kept";
+            } catch (err) {
+                this.log({ event: "lease_error", listenerArn: this.config.listenerArn, error: errorText(err) });
+            }
         }
         return "handed_over";
     }
