@@ -236,9 +236,6 @@ export class LeaseHolder {
                     await this.afterRenewal(item);
                     const request = this.freshRequest(item);
                     if (request && (await this.claim(request))) await this.respond(request, await this.answer(request));
-                    const successor = item.successor && item.successor !== this.ctx.runId ? item.successor : undefined;
-                    if (successor !== this.successor) this.successorSeenAt = this.now();
-                    this.successor = successor;
                 }
             }
             if (this.now() >= this.leaseUntil) {
@@ -386,6 +383,10 @@ export class LeaseHolder {
             this.lastRenewAt = now;
             this.carriedOver(carry, now);
             this.saveNow = false;
+            // Every renewal returns the item: the successor waiting, if any (see `handoverDue`).
+            const successor = item.successor && item.successor !== this.ctx.runId ? item.successor : undefined;
+            if (successor !== this.successor) this.successorSeenAt = this.now();
+            this.successor = successor;
             return item;
         } catch (err) {
             if (isConditionFailure(err)) {
