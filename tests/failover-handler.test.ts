@@ -16,7 +16,13 @@ import {
     MAX_RUN_SECONDS,
 } from "../components/failoverController/timing";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
-import { CALL_MARGIN_MS, HEARTBEAT_MS, stopReserveMs } from "../lambda/failover/context";
+import {
+    CALL_MARGIN_MS,
+    HEARTBEAT_MS,
+    SUCCESSOR_FAST_POLL_MS,
+    SUCCESSOR_POLL_MS,
+    stopReserveMs,
+} from "../lambda/failover/context";
 import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
 import {
     DEFAULT_LATENCY_MS,
@@ -93,6 +99,23 @@ describe("the poller relay", () => {
         const peeks = s.world.callsOf("GetItem").filter((c) => c.run === "holder" && c.input.ConsistentRead === false);
         expect(peeks.length).toBeGreaterThan(0);
         expect(s.events("lease_error")).toEqual([]);
+    });
+
+    it("should have a waiting run read the item fast right after its mark, when a peek may hand it the lease (issue 9)", async () => {
+        // No renewal tells the successor that the holder knows of it (the peek writes nothing): it
+        // reads every 50 ms from its mark on, so the handover is seen within about 0.1 s.
+        const { s, acquired } = await handedAt(6_000);
+        const reads = s.world.calls.filter(
+            (c) => c.run?.startsWith("next") && c.command === "GetItem" && c.at <= acquired.t,
+        );
+        const gaps = reads.slice(1).map((c, i) => c.at - reads[i].at);
+        expect(reads.length).toBeGreaterThan(2);
+        expect(Math.max(...gaps)).toBeLessThanOrEqual(SUCCESSOR_FAST_POLL_MS + 2 * DEFAULT_LATENCY_MS);
+        const handover = s.world.calls.find(
+            (c) =>
+                c.command === "UpdateItem" && String(c.input.UpdateExpression).startsWith("SET #holder = :successor"),
+        )!;
+        expect(acquired.t - handover.at).toBeLessThan(SUCCESSOR_POLL_MS);
     });
 
     it("should hand over at the next renewal when its peeks at the item fail, and say nothing of them (issue 9)", async () => {
