@@ -328,7 +328,7 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
                 );
                 e.add(
                     "DynamoDB reads (on demand)",
-                    (ASSUMPTIONS.controllerReadsPerMinute * MINUTES) / 1e6,
+                    (ASSUMPTIONS.controllerReadUnitsPerMinute * MINUTES) / 1e6,
                     PRICES.dynamoReadMillion,
                 );
                 break;
@@ -386,7 +386,7 @@ export function estimateCost(resources: readonly PlanResource[], region: string)
             `logs ingested a month: ${ASSUMPTIONS.flowLogsGb} GB of flow logs, ${ASSUMPTIONS.serverLogGroupGb} GB per server log group, ${ASSUMPTIONS.controllerLogsGb} GB of controller logs`,
             `${ASSUMPTIONS.accessLogsStoredGb} GB of ALB access logs kept in S3`,
             `RDS storage as allocated (autoscaling may add to it)`,
-            `the failover controller as bench:failover measured it: ${ASSUMPTIONS.controllerInvocationsPerMinute} invocations and ${ASSUMPTIONS.controllerBilledSecondsPerMinute} billed seconds a minute, ${ASSUMPTIONS.controllerWritesPerMinute} DynamoDB writes and ${ASSUMPTIONS.controllerReadsPerMinute} reads a minute`,
+            `the failover controller as bench:failover measured it: ${ASSUMPTIONS.controllerInvocationsPerMinute} invocations and ${ASSUMPTIONS.controllerBilledSecondsPerMinute} billed seconds a minute, ${ASSUMPTIONS.controllerWritesPerMinute} DynamoDB writes and ${ASSUMPTIONS.controllerReadUnitsPerMinute} read units a minute`,
         ],
         leftOut: [...LEFT_OUT],
         warnings,

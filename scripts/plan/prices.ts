@@ -195,14 +195,15 @@ export const ASSUMPTIONS = {
     /** ALB access logs kept in the bucket. */
     accessLogsStoredGb: 1,
     /**
-     * The failover controller as `npm run bench:failover` measured an hour of normal operation
-     * (both schedules, polls every 0.8 s): 2 invocations and 66.4 billed seconds a minute at
-     * 128 MB, 16.5 DynamoDB writes and 27.1 reads a minute.
+     * The failover controller as `npm run bench:failover -- --steady` measured an hour of normal
+     * operation (both schedules, polls every 0.8 s, 2026-12-03): 2 invocations and 62.6 billed
+     * seconds a minute at 128 MB, 17.4 DynamoDB writes and 49.3 read units a minute (81.3 reads,
+     * the holder's peeks eventually consistent: half a unit each).
      */
     controllerInvocationsPerMinute: 2,
-    controllerBilledSecondsPerMinute: 66.4,
-    controllerWritesPerMinute: 16.5,
-    controllerReadsPerMinute: 27.1,
+    controllerBilledSecondsPerMinute: 62.6,
+    controllerWritesPerMinute: 17.4,
+    controllerReadUnitsPerMinute: 49.3,
 } as const;
 
 /**
