@@ -10,7 +10,15 @@ import { createHandler } from "../lambda/failover/handler";
 import { CALL_TIMEOUTS_MS, type Clients } from "../lambda/failover/runtime";
 import { DEFAULT_LATENCY_MS, invoke, schedule, throttling, WORLD_ENV, type Fault } from "../scripts/failover-world";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
-import { HANDOVER_CONFIRM_MS, LATE_WRITE_MS, LEASE_SAFETY_MS, stopReserveMs } from "../lambda/failover/context";
+import {
+    HANDOVER_CONFIRM_MS,
+    LATE_WRITE_MS,
+    LEASE_SAFETY_MS,
+    stopReserveMs,
+    type RunContext,
+} from "../lambda/failover/context";
+import { acknowledgeHandover } from "../lambda/failover/poller";
+import type { ControllerItem } from "../lambda/failover/store";
 import { failoverCallSeconds, handoverSeconds } from "../components/failoverController/timing";
 import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
 
@@ -652,6 +660,32 @@ describe("runs that come and go", () => {
         expect(acquired[0].runId).not.toBe(acquired[1].runId);
         // An unclean takeover restarts the failback clock: the dead run may have seen a blip it never saved.
         expect(s.world.savedState()?.activeHealthySince).toBeGreaterThan(dies);
+    });
+});
+
+describe("the acknowledgement of a handover", () => {
+    it("should never write the expiry the handover wrote, even with its clock behind by just the time since (issue 9)", async () => {
+        // The old holder tells an acknowledgement by the expiry changing (its watch and the
+        // take-back's condition): one that wrote the same expiry would look like no sign of life.
+        const leaseMs = DEFAULT_CONFIG.leaseSeconds * 1000;
+        const handedExpiry = 1_000_000;
+        const written: number[] = [];
+        const ctx = {
+            config: DEFAULT_CONFIG,
+            runId: "late/1",
+            clock: { now: () => handedExpiry - leaseMs, sleep: async () => undefined },
+            log: () => undefined,
+        } as unknown as RunContext;
+        const store = {
+            renew: async (_me: string, now: number, ms: number) => {
+                written.push(now + ms);
+                return {} as ControllerItem;
+            },
+        };
+        const ack = await acknowledgeHandover(ctx, store, handedExpiry);
+        expect(written).toHaveLength(1);
+        expect(written[0]).not.toBe(handedExpiry);
+        expect(ack).toEqual({ at: handedExpiry - leaseMs + 1, expiresAt: written[0] });
     });
 });
 

@@ -158,10 +158,17 @@ async function giveUpWaiting(ctx: RunContext, store: ControllerStore): Promise<L
  * is a verdict: the old holder took the lease back). Nothing carried, it cannot race the holder's
  * own writes of the state or of a pending move.
  */
-export async function acknowledgeHandover(ctx: RunContext, store: ControllerStore): Promise<Acknowledgement> {
+export async function acknowledgeHandover(
+    ctx: RunContext,
+    store: Pick<ControllerStore, "renew">,
+    handedExpiry: number,
+): Promise<Acknowledgement> {
     const leaseMs = ctx.config.leaseSeconds * 1000;
     for (let attempt = 0; attempt < 2; attempt++) {
-        const at = ctx.clock.now();
+        // The old holder sees the acknowledgement by the expiry changing: never write the one the
+        // handover wrote (this run's clock may be behind the old holder's by just the time since).
+        const now = ctx.clock.now();
+        const at = now + leaseMs === handedExpiry ? now + 1 : now;
         try {
             await store.renew(ctx.runId, at, leaseMs);
             return { at, expiresAt: at + leaseMs };
@@ -253,7 +260,7 @@ export async function runPoller(ctx: RunContext, trigger: Trigger): Promise<RunS
         });
         return { ok: lease === "covered", trigger, ended, polls: 0, pollErrors: 0, moves: [], lastReason: null };
     }
-    const acknowledgement = lease.handed ? acknowledgeHandover(ctx, store) : undefined;
+    const acknowledgement = lease.handed ? acknowledgeHandover(ctx, store, lease.expiresAt) : undefined;
     const holder = new LeaseHolder(ctx, store, await startHolding(ctx, lease, acknowledgement), trigger);
     const ended = await holder.run(startedAt);
     const { polls, pollErrors, moves, lastReason } = holder;
