@@ -12,7 +12,8 @@
  * checks, polls and handovers: every call at 150 ms; and every call at half its timeout and just
  * under it, each with and without the poll that would first see the pool dead timing out.
  * Then one simulated hour of normal operation (both schedules): ELB calls per second, DynamoDB
- * requests and the item's size, Lambda time, the monthly cost.
+ * requests (and read units: an eventually consistent read is half of one) and the item's size,
+ * Lambda time, the monthly cost. `--steady` runs only that hour (about a second).
  *
  * The last line is exactly: `failover worst case: refuse <R> s, hang <H> s (<N> trials per scenario)`.
  */
