@@ -270,7 +270,6 @@ export class LeaseHolder {
             this.justPolled &&
             (this.lastPollClear || this.now() - this.successorSeenAt >= this.config.renewSeconds * 1000) &&
             this.now() >= this.handoverRetryAt &&
-            this.acknowledging === undefined &&
             this.now() < this.leaseUntil &&
             Number.isFinite(this.writtenExpiry)
         );
@@ -471,8 +470,9 @@ export class LeaseHolder {
 
     /**
      * After a handover that landed (it wrote `handedExpiry`): waits for the successor's
-     * acknowledgement (its first write, see `acknowledgeHandover`), which shows it alive. With none within {@link HANDOVER_CONFIRM_MS}
-     * (the successor crashed, or lost its network, after it registered), takes the lease back
+     * acknowledgement (its first write, see `acknowledgeHandover`), which shows it alive. With
+     * none within {@link HANDOVER_CONFIRM_MS} (the successor crashed, or lost its network, after
+     * it registered), takes the lease back
      * while the item is as the handover left it ({@link takeBack}), and carries on: "kept".
      * "handed_over" when the successor acknowledged, or the item shows anything but the handover
      * (a pending move, a release, another holder), or the lease cannot be taken back (then it
@@ -528,16 +528,16 @@ export class LeaseHolder {
                 item.holder === successor && item.expiresAt === handedExpiry && item.pendingMove === undefined;
             return handed ? "handed" : "handed_over";
         };
-        let settled = true;
+        let readFirst = false;
         let unansweredAt: number | undefined;
         for (let tries = 0; tries < 100 && canTry(); tries++) {
             let refused: boolean;
             try {
-                if (!settled) {
+                if (readFirst) {
                     const seen = await read();
                     if (seen !== "handed") return seen;
                 }
-                settled = false;
+                readFirst = true;
                 const now = this.now();
                 unansweredAt = now;
                 await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, leaseMs);

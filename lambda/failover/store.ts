@@ -124,20 +124,21 @@ export class ControllerStore {
     }
 
     /** The item, read consistently. */
-    async read(): Promise<ControllerItem> {
-        const out = await this.calls.db(
-            new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }),
-        );
-        return fromItem(out.Item);
+    read(): Promise<ControllerItem> {
+        return this.get(true);
     }
 
     /**
      * An eventually consistent read (half a strongly consistent one's price): possibly a moment
      * old, so only a hint (a waiting successor), never a verdict on the lease.
      */
-    async peek(): Promise<ControllerItem> {
+    peek(): Promise<ControllerItem> {
+        return this.get(false);
+    }
+
+    private async get(consistent: boolean): Promise<ControllerItem> {
         const out = await this.calls.db(
-            new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: false }),
+            new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: consistent }),
         );
         return fromItem(out.Item);
     }
