@@ -444,12 +444,14 @@ describe("runs that come and go", () => {
     });
 
     /** A dead successor, and take-backs throttled until `throttledFor` ms after the handover, then applied 10 ms after their timeout. */
-    async function lateTakeBacks(throttledFor: number) {
+    async function lateTakeBacks(throttledFor: number, readsThrottled: [number, number] = [0, 0]) {
         const s = setup();
         let handedAt = Infinity;
         s.world.faults.push((command, input, t, run) => {
             if (isHandover(command, input)) handedAt = Math.min(handedAt, t);
             if (run === "late" && t > 11_500) return Infinity;
+            const [from, to] = readsThrottled.map((ms) => handedAt + ms);
+            if (run === "holder" && command === "GetItem" && t >= from && t < to) return throttling();
             if (run !== "holder" || !isReclaim(command, input) || t < handedAt) return undefined;
             return t < handedAt + throttledFor ? throttling() : 2 * (CALL_TIMEOUTS_MS.db + 10) - DEFAULT_LATENCY_MS;
         });
@@ -472,6 +474,19 @@ describe("runs that come and go", () => {
         expect(s.world.orphanedLeases()).toEqual([]);
         expect(pollGaps(s).last).toBeGreaterThan(48_000);
         expect(s.world.unleasedMoves()).toEqual([]);
+    });
+
+    it("should not take a throttled read after a take-back that got no answer for a settled one (issue 9)", async () => {
+        // A try that gets no answer (it lands after its timeout), then a read that is throttled,
+        // then no time for another try: the try may still land, so the holder still reads once it
+        // can no longer, and finds the lease its own.
+        const { s, tries } = await lateTakeBacks(LAST_TRY_MS - 1_000, [LAST_TRY_MS - 300, LAST_TRY_MS + 1_000]);
+        expect(tries.filter((c) => c.error === undefined)).toHaveLength(1);
+        const reads = s.world.calls.filter((c) => c.run === "holder" && c.command === "GetItem" && c.at > tries[0].at);
+        expect(reads.some((c) => c.error === "ThrottlingException")).toBe(true);
+        expect(byRun(s, "handover_reclaimed")).toEqual(["holder"]);
+        expect(s.world.orphanedLeases()).toEqual([]);
+        expect(pollGaps(s).last).toBeGreaterThan(48_000);
     });
 
     it("should start no take-back it could not settle before the handed lease ends (issue 9)", async () => {

@@ -529,6 +529,7 @@ export class LeaseHolder {
             return handed ? "handed" : "handed_over";
         };
         let readFirst = false;
+        /** When the last try that got no answer (and so may still land) started. */
         let unansweredAt: number | undefined;
         for (let tries = 0; tries < 100 && canTry(); tries++) {
             let refused: boolean;
@@ -539,12 +540,16 @@ export class LeaseHolder {
                 }
                 readFirst = true;
                 const now = this.now();
-                unansweredAt = now;
-                await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, leaseMs);
+                try {
+                    await this.store.reclaim(this.ctx.runId, successor, handedExpiry, now, leaseMs);
+                } catch (err) {
+                    // Refused or rejected (throttled), it applied nothing; anything else may land.
+                    if (!isConditionFailure(err) && !wasRejected(err)) unansweredAt = now;
+                    throw err;
+                }
                 return this.reclaimed(successor, now, now + leaseMs);
             } catch (err) {
                 refused = isConditionFailure(err);
-                if (refused || wasRejected(err)) unansweredAt = undefined;
                 if (!refused)
                     this.log({
                         event: "lease_error",
