@@ -32,7 +32,7 @@ import {
     throttling,
     type Fault,
 } from "../scripts/failover-world";
-import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
+import { isHandover, MIN, movedAfter, pollGaps, server, setup, type Setup } from "./failover-setup";
 
 /** The poll interval (ms). */
 const POLL_MS = DEFAULT_CONFIG.pollIntervalSeconds * 1000;
@@ -87,16 +87,16 @@ describe("the poller relay", () => {
         const renewals = s.world
             .callsOf("UpdateItem")
             .filter((c) => c.run === "holder" && String(c.input.UpdateExpression).startsWith("SET #expiresAt"));
-        return { s, acquired, renewals };
+        const peeks = s.world.callsOf("GetItem").filter((c) => c.run === "holder" && c.input.ConsistentRead === false);
+        return { s, acquired, renewals, peeks };
     }
 
     it("should hand over to a waiting run within about a poll interval, not at the holder's next renewal (issue 9)", async () => {
         // Delivered just after a renewal: the next one is 5 s away. The holder peeks at the item
-        // (an eventually consistent read, half the price) after each poll between renewals.
-        const { s, acquired, renewals } = await handedAt(6_000);
+        // (an eventually consistent read, half the price) alongside each poll between renewals.
+        const { s, acquired, renewals, peeks } = await handedAt(6_000);
         expect(renewals.filter((c) => c.at > 5_000 && c.at < 6_000)).toHaveLength(1);
         expect(acquired.t - 6_000).toBeLessThan(POLL_MS + 4 * CALL_TIMEOUTS_MS.db);
-        const peeks = s.world.callsOf("GetItem").filter((c) => c.run === "holder" && c.input.ConsistentRead === false);
         expect(peeks.length).toBeGreaterThan(0);
         expect(s.events("lease_error")).toEqual([]);
     });
@@ -111,20 +111,16 @@ describe("the poller relay", () => {
         const gaps = reads.slice(1).map((c, i) => c.at - reads[i].at);
         expect(reads.length).toBeGreaterThan(2);
         expect(Math.max(...gaps)).toBeLessThanOrEqual(SUCCESSOR_FAST_POLL_MS + 2 * DEFAULT_LATENCY_MS);
-        const handover = s.world.calls.find(
-            (c) =>
-                c.command === "UpdateItem" && String(c.input.UpdateExpression).startsWith("SET #holder = :successor"),
-        )!;
+        const handover = s.world.calls.find((c) => isHandover(c.command, c.input))!;
         expect(acquired.t - handover.at).toBeLessThan(SUCCESSOR_POLL_MS);
     });
 
     it("should hand over at the next renewal when its peeks at the item fail, and say nothing of them (issue 9)", async () => {
-        const { s, acquired, renewals } = await handedAt(6_000, (command, input, _t, run) =>
+        const { s, acquired, renewals, peeks } = await handedAt(6_000, (command, input, _t, run) =>
             run === "holder" && command === "GetItem" && input.ConsistentRead === false ? throttling() : undefined,
         );
         const next = renewals.find((c) => c.at > 6_000)!;
         expect(acquired.t).toBeGreaterThan(next.at);
-        const peeks = s.world.callsOf("GetItem").filter((c) => c.run === "holder" && c.input.ConsistentRead === false);
         expect(
             peeks.filter((c) => c.at > 6_000 && c.at < next.at && c.error === "ThrottlingException").length,
         ).toBeGreaterThan(0);
@@ -139,11 +135,7 @@ describe("the poller relay", () => {
         const s = setup();
         s.world.eventualLagMs = 1_000;
         await s.runMinutes(6, { delay: (i) => [300, 2_500, 40_000][i % 3] });
-        const polls = s.world
-            .callsOf("DescribeTargetHealth")
-            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn && c.at > 5_000 && c.at < 5.5 * MIN);
-        const gaps = polls.slice(1).map((c, i) => c.at - polls[i].at);
-        expect(Math.max(...gaps)).toBeLessThan(1_600);
+        expect(pollGaps(s, 5_000, 5.5 * MIN).largest).toBeLessThan(1_600);
         expect(s.events("lease_error")).toEqual([]);
         expect(s.events("lease_acquired").length).toBeGreaterThanOrEqual(6);
         expect(new Set(s.events("run_complete").map((e) => e.ended))).toEqual(new Set(["handed_over"]));

@@ -20,15 +20,21 @@ import {
 import { acknowledgeHandover } from "../lambda/failover/poller";
 import type { ControllerItem } from "../lambda/failover/store";
 import { failoverCallSeconds, handoverSeconds } from "../components/failoverController/timing";
-import { MIN, movedAfter, server, setup, type Setup } from "./failover-setup";
+import {
+    isHandover,
+    isPendingWrite,
+    isReclaim,
+    isRenewal,
+    MIN,
+    movedAfter,
+    pollGaps,
+    server,
+    setup,
+    type Setup,
+} from "./failover-setup";
 
 /** A successor waits for the lease only while it has more than this left (see `obtainLease`). */
 const WAIT_LIMIT_MS = stopReserveMs(DEFAULT_CONFIG) + 2 * DEFAULT_CONFIG.leaseSeconds * 1000;
-
-const isPendingWrite = (command: string, input: Record<string, unknown>) =>
-    command === "UpdateItem" && String(input.UpdateExpression).startsWith("SET #pendingMove");
-const isHandover = (command: string, input: Record<string, unknown>) =>
-    command === "UpdateItem" && String(input.UpdateExpression).startsWith("SET #holder = :successor");
 
 /** ELB calls a run made after `t`. */
 const elbCallsAfter = (s: Setup, run: string | undefined, t: number) =>
@@ -321,15 +327,6 @@ describe("runs that come and go", () => {
         expect(registrations).toBeGreaterThan(1);
     });
 
-    /** The largest gap between two polls of the active group, and when the last one was. */
-    const pollGaps = (s: Setup) => {
-        const polls = s.world
-            .callsOf("DescribeTargetHealth")
-            .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn)
-            .map((c) => c.at);
-        return { last: polls[polls.length - 1], largest: Math.max(...polls.slice(1).map((t, i) => t - polls[i])) };
-    };
-
     it("should take back a lease handed to a successor that gave up unseen (it could neither clear its mark nor read the item), and relay on (issue 9)", async () => {
         const s = setup();
         s.world.faults.push((command, input, t) => {
@@ -390,10 +387,6 @@ describe("runs that come and go", () => {
         expect(s.world.unleasedMoves()).toEqual([]);
     });
 
-    const isReclaim = (command: string, input: Record<string, unknown>) =>
-        command === "UpdateItem" && String(input.UpdateExpression) === "SET #holder = :me, #expiresAt = :exp";
-    const isRenewal = (command: string, input: Record<string, unknown>) =>
-        command === "UpdateItem" && String(input.ConditionExpression) === "#holder = :me";
     /** A holder from 0 s, a successor from 11.25 s (handed the lease after the poll at about 12 s), a run at 40 s. */
     async function handoverTo(s: Setup, until = 50_000) {
         void invoke(s.world, s.handler, { source: "aws.events" }, { id: "holder" });

@@ -9,11 +9,9 @@ import { createHandler } from "../lambda/failover/handler";
 import { DEFAULT_CONFIG } from "../lambda/failover/config";
 import { CALL_TIMEOUTS_MS } from "../lambda/failover/runtime";
 import { DEFAULT_LATENCY_MS, invoke, schedule, throttling, WORLD_ENV } from "../scripts/failover-world";
-import { MIN, server, setup } from "./failover-setup";
+import { isPendingWrite, MIN, server, setup } from "./failover-setup";
 
 const isModify = (command: string) => command === "ModifyListener";
-const isPendingWrite = (command: string, input: Record<string, unknown>) =>
-    command === "UpdateItem" && String(input.UpdateExpression).startsWith("SET #pendingMove");
 
 describe("a move whose outcome is unknown", () => {
     it("should take a failover whose ModifyListener reply was lost for its own: no hand edit, and the automatic failback follows", async () => {

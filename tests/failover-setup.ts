@@ -68,3 +68,28 @@ export function setup(
 
 /** Seconds from `t` to the first move at or after it. */
 export const movedAfter = (world: World, t: number) => (world.moves.find((m) => m.at >= t)!.at - t) / 1000;
+
+/** The controller's DynamoDB writes, told apart by their expressions (store.ts). */
+const updateExpression = (command: string, input: Record<string, unknown>) =>
+    command === "UpdateItem" ? String(input.UpdateExpression) : undefined;
+/** A handover: the lease given to the waiting successor. */
+export const isHandover = (command: string, input: Record<string, unknown>) =>
+    updateExpression(command, input)?.startsWith("SET #holder = :successor") === true;
+/** A take-back (or an acquire: the same write, under another condition). */
+export const isReclaim = (command: string, input: Record<string, unknown>) =>
+    updateExpression(command, input) === "SET #holder = :me, #expiresAt = :exp";
+/** A renewal (an acknowledgement is one). */
+export const isRenewal = (command: string, input: Record<string, unknown>) =>
+    command === "UpdateItem" && String(input.ConditionExpression) === "#holder = :me";
+/** The record of a move about to be made. */
+export const isPendingWrite = (command: string, input: Record<string, unknown>) =>
+    updateExpression(command, input)?.startsWith("SET #pendingMove") === true;
+
+/** The largest gap between two polls of the active group, and when the last one was. */
+export function pollGaps(s: Setup, from = -Infinity, to = Infinity): { last: number; largest: number } {
+    const polls = s.world
+        .callsOf("DescribeTargetHealth")
+        .filter((c) => c.input.TargetGroupArn === s.world.groups.active.arn && c.at > from && c.at < to)
+        .map((c) => c.at);
+    return { last: polls[polls.length - 1], largest: Math.max(...polls.slice(1).map((t, i) => t - polls[i])) };
+}
